@@ -1,0 +1,3 @@
+from vision_helper.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Body step: landmarks → body frame of reference → muscle regions. Pure numpy."""

@@ -1,0 +1,1 @@
+"""Motion step: the chosen hand point, frame by frame, judged against the body regions. Pure numpy."""
