@@ -1,0 +1,214 @@
+"""Judging a session: TrackFrame in, FrameResult out. Pure (numpy only), so a recorded track and a live
+camera are judged by exactly the same code: analyze-track(extract-track(video)) == analyze-video(video).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from vision_helper.body.model import BodyRegionModel, load_model
+from vision_helper.body.regions import BodyRegions, regions_from_anchors, regions_from_pose
+from vision_helper.feedback import Coach
+from vision_helper.motion.circles import CircleCounter
+from vision_helper.motion.events import TECHNIQUES, CircleEvent, MotionChecker, MotionEvent, StrokeEvent
+from vision_helper.motion.hand import choose_hand, fingertip_px
+from vision_helper.result import FrameResult
+from vision_helper.seeing.smoothing import PointSmoother, PoseSmoother
+from vision_helper.track import ReadStats, TrackFrame
+
+TRAIL_S = 2.0
+MAX_DT_S = 0.5  # longer gaps between frames do not count as time on target
+
+
+def make_checker(technique: str, model: BodyRegionModel) -> MotionChecker:
+    if technique == "piriformis":
+        return CircleCounter(model)
+    if technique == "erector":
+        from vision_helper.motion.strokes import StrokeCounter
+
+        return StrokeCounter(model)
+    raise ValueError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+
+
+def empty_counts(technique: str) -> dict[str, int]:
+    keys = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
+    return {k: 0 for k in (*keys, "left", "right", "on_target", "too_fast")}
+
+
+class SessionAnalyzer:
+    """Feeds frames, in time order, through smoothing, regions, hand choice, the checker and the coach."""
+
+    def __init__(self, technique: str, *, side: str | None = None, model: BodyRegionModel | None = None,
+                 coach: bool = True, hold_s: float = 1.0) -> None:
+        if technique not in TECHNIQUES:
+            raise ValueError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+        self.technique = technique
+        self.side = side
+        self.model = model or load_model()
+        self._pose_smoother = PoseSmoother(hold_s=hold_s)
+        self._point_smoother = PointSmoother()
+        self._checker = make_checker(technique, self.model)
+        self._coach = Coach(technique, side=side, model=self.model) if coach else None
+        self._trail: deque[tuple[float, float, float]] = deque()
+        self._last_point: np.ndarray | None = None
+        self._last_t: float | None = None
+        self.events: list[MotionEvent] = []
+        self.counts = empty_counts(technique)
+        self.frames = 0
+        self.frames_with_body = 0
+        self.frames_with_hand = 0
+        self.time_on_target_s = 0.0
+        self.t_first: float | None = None
+        self.t_last: float | None = None
+        self.skipped = ReadStats()
+
+    # -- per frame -------------------------------------------------------------------------------
+    def _regions(self, frame: TrackFrame) -> tuple[BodyRegions | None, str, np.ndarray | None]:
+        smoothed = self._pose_smoother.update(frame.t, frame.pose, frame.width, frame.height)
+        pose_px = None
+        if smoothed.pose is not None:
+            pose_px = np.column_stack([smoothed.pose[:, 0] * frame.width, smoothed.pose[:, 1] * frame.height,
+                                       smoothed.pose[:, 3]])
+        if frame.client == "anchors" and frame.anchors is not None:
+            regions = regions_from_anchors(frame.anchors, frame.width, frame.height, self.model)
+            return regions, ("anchors" if regions is not None else "lost"), pose_px
+        if smoothed.pose is None:
+            return None, "lost", None
+        regions = regions_from_pose(smoothed.pose, frame.width, frame.height, self.model)
+        if regions is None:
+            return None, "lost", pose_px
+        return regions, ("pose" if smoothed.status == "found" else "holding"), pose_px
+
+    def update(self, frame: TrackFrame) -> FrameResult:
+        t = frame.t
+        dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), MAX_DT_S)
+        self._last_t = t
+        self.frames += 1
+        if self.t_first is None:
+            self.t_first = t
+        self.t_last = t
+
+        regions, status, pose_px = self._regions(frame)
+        scale = np.array([frame.width, frame.height], dtype=float)
+        hands_px = [h.landmarks[:, :2] * scale for h in frame.hands]
+        chosen = choose_hand(hands_px, regions, self.technique, self._last_point) if hands_px else None
+        raw_point = fingertip_px(hands_px[chosen]) if chosen is not None else None
+        point = self._point_smoother.update(t, raw_point)
+        self._last_point = point if point is not None else self._last_point
+
+        events = self._checker.update(t, point, regions)
+        on_target: bool | None = None
+        target_side: str | None = None
+        if regions is not None:
+            self.frames_with_body += 1
+        if point is not None:
+            self.frames_with_hand += 1
+            self._trail.append((t, float(point[0]), float(point[1])))
+            if regions is not None:
+                region, distance = regions.nearest(self.technique, point)
+                on_target = distance == 0.0 and (self.side is None or region.side == self.side)
+                target_side = region.side
+                if on_target:
+                    self.time_on_target_s += dt
+        while self._trail and self._trail[0][0] < t - TRAIL_S:
+            self._trail.popleft()
+        self._record(events)
+
+        result = FrameResult(
+            t=t, width=frame.width, height=frame.height, technique=self.technique, track_frame=frame,
+            pose_px=pose_px, regions=regions, regions_status=status, hands_px=hands_px, chosen_hand=chosen,
+            hand_point_px=point,
+            trail_px=np.array([(x, y) for _, x, y in self._trail]) if self._trail else np.zeros((0, 2)),
+            events=events, counts=dict(self.counts), speed=self._checker.speed_now(), on_target=on_target,
+            target_side=target_side, facing_camera=None if regions is None else regions.frame.facing_camera,
+            client=frame.client if (regions is not None or frame.client != "pose") else "none",
+            others_px=[np.column_stack([o[:, 0] * frame.width, o[:, 1] * frame.height, o[:, 3]])
+                       for o in frame.others],
+        )
+        if self._coach is not None:
+            result.cues = [cue.text for cue in self._coach.update(result)]
+        return result
+
+    def _record(self, events: Iterable[MotionEvent]) -> None:
+        for event in events:
+            self.events.append(event)
+            self.counts[event.direction] += 1
+            self.counts[event.side] += 1
+            self.counts["on_target"] += int(event.on_target)
+            self.counts["too_fast"] += int(event.too_fast)
+
+    def finish(self) -> list[MotionEvent]:
+        """End of the recording: let the checker decide what is still pending."""
+        t = self.t_last if self.t_last is not None else 0.0
+        events = self._checker.flush(t)
+        self._record(events)
+        return events
+
+    # -- report ----------------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """The analyze-track JSON: technique, frames, duration_s, events, summary."""
+        duration = 0.0 if self.t_first is None or self.t_last is None else self.t_last - self.t_first
+        return {
+            "technique": self.technique,
+            "frames": self.frames,
+            "duration_s": round(duration, 3),
+            "events": [e.to_dict() for e in self.events],
+            "summary": summarize(self.technique, self.events, frames=self.frames,
+                                 frames_with_body=self.frames_with_body, frames_with_hand=self.frames_with_hand,
+                                 time_on_target_s=self.time_on_target_s, skipped=self.skipped),
+        }
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 3) if values else None
+
+
+def summarize(technique: str, events: list[MotionEvent], *, frames: int, frames_with_body: int,
+              frames_with_hand: int, time_on_target_s: float, skipped: ReadStats | None = None) -> dict[str, Any]:
+    by_side: dict[str, dict[str, int]] = {s: {} for s in ("left", "right")}
+    directions = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
+    for side in by_side:
+        for d in directions:
+            by_side[side][d] = sum(1 for e in events if e.side == side and e.direction == d)
+    out: dict[str, Any] = {
+        "count": len(events),
+        **{d: sum(1 for e in events if e.direction == d) for d in directions},
+        "by_side": by_side,
+        "on_target": sum(1 for e in events if e.on_target),
+        "too_fast": sum(1 for e in events if e.too_fast),
+        "frames_with_body": frames_with_body,
+        "frames_with_hand": frames_with_hand,
+        "time_on_target_s": round(time_on_target_s, 3),
+    }
+    if technique == "piriformis":
+        circles = [e for e in events if isinstance(e, CircleEvent)]
+        out["revolutions"] = len(circles)
+        out["both_directions"] = out["cw"] > 0 and out["ccw"] > 0
+        out["mean_period_s"] = _mean([e.period_s for e in circles])
+        out["mean_radius_cm"] = _mean([e.radius_cm for e in circles])
+    else:
+        strokes = [e for e in events if isinstance(e, StrokeEvent)]
+        out["strokes"] = len(strokes)
+        out["both_sides"] = by_side["left"]["up"] > 0 and by_side["right"]["up"] > 0
+        out["mean_speed_cm_s"] = _mean([e.speed_cm_s for e in strokes])
+        out["mean_length_cm"] = _mean([e.length_cm for e in strokes])
+    if skipped is not None and (skipped.skipped_nan or skipped.skipped_bad):
+        out["skipped_frames"] = {"nan": skipped.skipped_nan, "bad": skipped.skipped_bad,
+                                 "first": skipped.first_skip}
+    return out
+
+
+def analyze_frames(frames: Iterable[TrackFrame], technique: str, *, side: str | None = None,
+                   stats: ReadStats | None = None, model: BodyRegionModel | None = None) -> dict[str, Any]:
+    """analyze-track's whole job: stream frames, return the summary JSON object."""
+    analyzer = SessionAnalyzer(technique, side=side, model=model, coach=False)
+    for frame in frames:
+        analyzer.update(frame)
+    analyzer.finish()
+    if stats is not None:
+        analyzer.skipped = stats
+    return analyzer.summary()

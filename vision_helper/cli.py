@@ -1,0 +1,227 @@
+"""`python -m vision_helper`: analyze tracks and videos, extract tracks. Thin face over FrameProcessor.
+
+Exit codes: 0 success, 1 unexpected internal error, 2 bad input or usage (one line on stderr),
+130 interrupted (what was written so far is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from vision_helper.body.anchors import Anchors, load_anchors
+from vision_helper.errors import UserError
+
+PROG = "python -m vision_helper"
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _client_hint(text: str) -> tuple[float, float]:
+    try:
+        x_text, y_text = text.split(",")
+        x, y = float(x_text), float(y_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected X,Y as two numbers, e.g. 0.5,0.6; got {text!r}") from None
+    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+        raise argparse.ArgumentTypeError(f"X,Y are normalized to the image and must lie in 0..1; got {text!r}")
+    return x, y
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Check self-massage of the piriformis (slow circles, both directions) and the spinal "
+                    "erectors (soft upward strokes) from a video or a recorded landmark track. "
+                    "General wellness guidance, not medical advice.",
+        epilog="Exit codes: 0 ok, 2 bad input (one-line message on stderr), 1 internal error, 130 interrupted.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def technique_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--technique", required=True, choices=("piriformis", "erector"),
+                       help="piriformis: count slow circles (cw/ccw as seen in the image, side, on target, "
+                            "too fast); erector: count strokes along the spine (up/down, side, on target)")
+        p.add_argument("--side", choices=("left", "right"), default=None,
+                       help="only count the hand as on target over this side of the person (default: both)")
+
+    def seeing_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--anchors", metavar="ANCHORS.json", type=Path,
+                       help='manual anchors, normalized image coordinates: {"sacrum": [x, y], "left_hip": '
+                            '[x, y], "right_hip": [x, y]} (+ optional left_shoulder/right_shoulder); used '
+                            'when the pose model cannot find the client, and followed by image tracking')
+        p.add_argument("--client-hint", metavar="X,Y", type=_client_hint,
+                       help="a normalized point on the client (e.g. 0.4,0.6) when several people are in view")
+        p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
+
+    p_track = sub.add_parser(
+        "analyze-track", help="judge a recorded landmark track (JSON Lines) and print one JSON object",
+        description="Read TRACK.jsonl (one frame a line: t, width, height, pose, hands) and print "
+                    '{"technique", "frames", "duration_s", "events": [...], "summary": {...}} to stdout. '
+                    "Frames with NaN are skipped and counted; any other bad line stops with file:line "
+                    "unless --skip-bad-frames.")
+    p_track.add_argument("track", type=Path, metavar="TRACK.jsonl")
+    technique_args(p_track)
+    p_track.add_argument("--skip-bad-frames", action="store_true",
+                         help="skip and count bad lines instead of stopping at the first")
+
+    p_extract = sub.add_parser("extract-track", help="run MediaPipe on a video or image and write a landmark track",
+                               description="Write one JSON line per frame of VIDEO with the client's pose "
+                                           "landmarks and the hands seen.")
+    p_extract.add_argument("video", type=Path, metavar="VIDEO")
+    p_extract.add_argument("-o", "--output", type=Path, required=True, metavar="TRACK.jsonl")
+    seeing_args(p_extract)
+
+    p_video = sub.add_parser("analyze-video", help="run MediaPipe on a video and judge it (same JSON as analyze-track)",
+                             description="Same JSON as analyze-track, straight from a video or image.")
+    p_video.add_argument("video", type=Path, metavar="VIDEO")
+    technique_args(p_video)
+    seeing_args(p_video)
+    p_video.add_argument("--annotate", type=Path, metavar="OUT.mp4", help="also write the video with the overlay")
+    p_video.add_argument("--save-track", type=Path, metavar="TRACK.jsonl", help="also write the landmark track")
+    p_video.add_argument("--practitioner", action="store_true",
+                         help="practitioner mode: larger overlay with labelled regions")
+    return parser
+
+
+@contextmanager
+def _progress(total: int | None, desc: str) -> Iterator[Any]:
+    """A progress bar on stderr for long videos, off when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="frame", file=sys.stderr, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _anchors(path: Path | None) -> Anchors | None:
+    return None if path is None else load_anchors(path)
+
+
+def _check_output(path: Path, what: str) -> None:
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory; give a file name for the {what}")
+    if not path.parent.exists():
+        raise UserError(f"{path.parent}: folder does not exist; create it or choose another place for the {what}")
+
+
+def cmd_analyze_track(args: argparse.Namespace) -> dict[str, Any]:
+    from vision_helper.analysis import analyze_frames
+    from vision_helper.track import ReadStats, iter_track
+
+    stats = ReadStats()
+    frames = iter_track(args.track, stats, skip_bad_frames=args.skip_bad_frames)
+    return analyze_frames(frames, args.technique, side=args.side, stats=stats)
+
+
+def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
+               annotate_out: Path | None) -> dict[str, Any]:
+    from vision_helper.processor import FrameProcessor
+    from vision_helper.seeing.video import open_frames
+
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
+    for out, what in ((track_out, "track"), (annotate_out, "annotated video")):
+        if out is not None:
+            _check_output(out, what)
+    if track_out is not None and track_out.exists():
+        track_out.unlink()  # a fresh track; TrackWriter appends
+    anchors = _anchors(args.anchors)
+    with open_frames(args.video) as source:
+        processor = FrameProcessor(technique, side=getattr(args, "side", None), anchors=anchors,
+                                   client_hint=args.client_hint, record_to=track_out,
+                                   practitioner_mode=getattr(args, "practitioner", False))
+        writer = None
+        try:
+            if annotate_out is not None:
+                from vision_helper.overlay import OverlayStyle, annotate
+                from vision_helper.seeing.video import AnnotatedVideoWriter
+
+                style = OverlayStyle(practitioner_mode=getattr(args, "practitioner", False))
+                writer = AnnotatedVideoWriter(annotate_out, source.fps or 30.0, (source.width, source.height))
+            total = source.frame_count if args.max_frames is None else min(source.frame_count or args.max_frames,
+                                                                           args.max_frames)
+            n = 0
+            with _progress(total, args.video.name) as bar:
+                for t, frame in source:
+                    result = processor.process(frame, t)
+                    if writer is not None:
+                        writer.write(annotate(frame, result, style))
+                    n += 1
+                    if bar is not None:
+                        bar.update(1)
+                    if args.max_frames is not None and n >= args.max_frames:
+                        break
+            if n == 0:
+                raise UserError(f"{args.video}: no frame could be decoded; is it a complete video file?")
+            out = processor.summary()
+            warning = getattr(source, "warning", None)
+            if warning:
+                print(f"{PROG}: warning: {warning}", file=sys.stderr)
+                out["warnings"] = [warning]
+            return out
+        finally:
+            processor.close()
+            if writer is not None:
+                writer.close()
+
+
+def cmd_analyze_video(args: argparse.Namespace) -> dict[str, Any]:
+    return _run_video(args, args.technique, args.save_track, args.annotate)
+
+
+def cmd_extract_track(args: argparse.Namespace) -> dict[str, Any]:
+    out = _run_video(args, "piriformis", args.output, None)
+    return {"track": str(args.output), "frames": out["frames"], "duration_s": out["duration_s"],
+            "frames_with_body": out["summary"]["frames_with_body"],
+            "frames_with_hand": out["summary"]["frames_with_hand"]}
+
+
+COMMANDS = {"analyze-track": cmd_analyze_track, "analyze-video": cmd_analyze_video,
+            "extract-track": cmd_extract_track}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        out = COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; what was written so far is kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_OK
+    except MemoryError:
+        print(f"{PROG}: error: out of memory; try a shorter or smaller video", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: never a traceback for a user
+        if os.environ.get("VISION_HELPER_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set VISION_HELPER_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    json.dump(out, sys.stdout, indent=None if args.command == "analyze-track" else None)
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

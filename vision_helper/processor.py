@@ -1,0 +1,168 @@
+"""FrameProcessor: the single path from a camera frame to a judged result, used by the webcam, the replay
+and the CLI alike (like streamlit-webrtc's video_frame_callback, it takes a frame and returns a result).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from vision_helper.analysis import SessionAnalyzer
+from vision_helper.body.anchors import Anchors
+from vision_helper.body.model import BodyRegionModel, load_model
+from vision_helper.errors import UserError
+from vision_helper.motion.events import TECHNIQUES
+from vision_helper.result import FrameResult
+from vision_helper.track import TrackFrame, TrackWriter
+
+MIN_FRAME_SIDE_PX = 32
+
+
+class Detector(Protocol):
+    def detect(self, frame_bgr: np.ndarray, t: float) -> TrackFrame: ...
+
+    def close(self) -> None: ...
+
+
+class ClientSelector(Protocol):
+    """Decides whose body is the client's (issue: the client, not the practitioner)."""
+
+    def update(self, frame_bgr: np.ndarray, seen: TrackFrame) -> TrackFrame: ...
+
+    def set_anchors(self, anchors: Anchors | None) -> None: ...
+
+    def set_hint(self, xy: tuple[float, float] | None) -> None: ...
+
+    @property
+    def anchor_status(self) -> str | None: ...
+
+
+def as_bgr(frame: np.ndarray) -> np.ndarray:
+    """Accept BGR, grey and BGRA frames; refuse what no camera gives, with a message that says why."""
+    if not isinstance(frame, np.ndarray):
+        raise UserError(f"frame must be an image array, got {type(frame).__name__}")
+    if frame.ndim == 2:
+        frame = np.repeat(frame[:, :, None], 3, axis=2)
+    elif frame.ndim == 3 and frame.shape[2] == 4:
+        frame = frame[:, :, :3]
+    elif frame.ndim == 3 and frame.shape[2] == 1:
+        frame = np.repeat(frame, 3, axis=2)
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise UserError(f"frame has shape {frame.shape}; expected height x width x 3 (BGR)")
+    if frame.shape[0] < MIN_FRAME_SIDE_PX or frame.shape[1] < MIN_FRAME_SIDE_PX:
+        raise UserError(f"frame is {frame.shape[1]}x{frame.shape[0]} px; at least "
+                        f"{MIN_FRAME_SIDE_PX}x{MIN_FRAME_SIDE_PX} is needed to see a body")
+    if frame.dtype != np.uint8:
+        if frame.dtype == np.uint16:
+            frame = (frame >> 8).astype(np.uint8)
+        else:
+            frame = np.clip(frame, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(frame)
+
+
+class FrameProcessor:
+    def __init__(self, technique: str = "piriformis", *, side: str | None = None,
+                 practitioner_mode: bool = False, anchors: Anchors | None = None,
+                 client_hint: tuple[float, float] | None = None, detector: Detector | None = None,
+                 client_selector: ClientSelector | None = None, record_to: str | Path | None = None,
+                 model: BodyRegionModel | None = None) -> None:
+        if technique not in TECHNIQUES:
+            raise UserError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+        self.model = model or load_model()
+        self.technique = technique
+        self.side = side
+        self.practitioner_mode = practitioner_mode
+        self._lock = threading.RLock()
+        self._detector = detector
+        self._selector = client_selector
+        self._anchors = anchors
+        self._hint = client_hint
+        self._analyzer = SessionAnalyzer(technique, side=side, model=self.model)
+        self._writer = TrackWriter(record_to) if record_to is not None else None
+        self._last_t: float | None = None
+        self.last_result: FrameResult | None = None
+
+    # -- configuration (called from the page while frames flow) ---------------------------------------
+    def _ensure_detector(self) -> Detector:
+        if self._detector is None:
+            from vision_helper.seeing.landmarks import LandmarkDetector
+
+            self._detector = LandmarkDetector()
+        return self._detector
+
+    def _ensure_selector(self) -> ClientSelector:
+        if self._selector is None:
+            from vision_helper.seeing.client import ClientTracker
+
+            self._selector = ClientTracker(practitioner_mode=self.practitioner_mode)
+            self._selector.set_anchors(self._anchors)
+            self._selector.set_hint(self._hint)
+        return self._selector
+
+    def set_technique(self, technique: str) -> None:
+        """A new technique starts a new count; the recording goes on."""
+        if technique not in TECHNIQUES:
+            raise UserError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+        with self._lock:
+            if technique != self.technique:
+                self.technique = technique
+                self._analyzer = SessionAnalyzer(technique, side=self.side, model=self.model)
+
+    def set_side(self, side: str | None) -> None:
+        with self._lock:
+            self.side = side
+            self._analyzer.side = side
+            if self._analyzer._coach is not None:
+                self._analyzer._coach.side = side
+
+    def set_anchors(self, anchors: Anchors | None) -> None:
+        with self._lock:
+            self._anchors = anchors
+            if self._selector is not None:
+                self._selector.set_anchors(anchors)
+
+    def set_client_hint(self, xy: tuple[float, float] | None) -> None:
+        with self._lock:
+            self._hint = xy
+            if self._selector is not None:
+                self._selector.set_hint(xy)
+
+    # -- the frame path ---------------------------------------------------------------------------
+    def see(self, frame_bgr: np.ndarray, t: float) -> TrackFrame:
+        """Landmarks of the client (and others) in this frame, as the track records them."""
+        frame_bgr = as_bgr(frame_bgr)
+        seen = self._ensure_detector().detect(frame_bgr, t)
+        return self._ensure_selector().update(frame_bgr, seen)
+
+    def process(self, frame_bgr: np.ndarray, t: float) -> FrameResult:
+        with self._lock:
+            if self._last_t is not None and t <= self._last_t:
+                t = self._last_t + 1e-3  # cameras sometimes repeat a timestamp; the track must move on
+            self._last_t = t
+            track_frame = self.see(frame_bgr, t)
+            if self._writer is not None:
+                self._writer.write(track_frame)
+            result = self._analyzer.update(track_frame)
+            result.anchor_status = self._selector.anchor_status if self._selector is not None else None
+            self.last_result = result
+            return result
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            self._analyzer.finish()
+            return self._analyzer.summary()
+
+    @property
+    def recording_path(self) -> Path | None:
+        return None if self._writer is None else self._writer.path
+
+    def close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+            if self._detector is not None:
+                self._detector.close()
+                self._detector = None
