@@ -25,7 +25,8 @@ def back_view_pose(angle_deg: float = 0.0, hip_squash: float = 1.0, centre=(320.
     # body coordinates: x toward the person's left (image left when upright, back view), y toward the head
     pts = {
         LEFT_HIP: (half_hip, 0.0), RIGHT_HIP: (-half_hip, 0.0),
-        LEFT_SHOULDER: (0.36 * torso_px * hip_squash, torso_px), RIGHT_SHOULDER: (-0.36 * torso_px * hip_squash, torso_px),
+        LEFT_SHOULDER: (0.36 * torso_px * hip_squash, torso_px),
+        RIGHT_SHOULDER: (-0.36 * torso_px * hip_squash, torso_px),
         LEFT_KNEE: (half_hip, -0.9 * torso_px), RIGHT_KNEE: (-half_hip, -0.9 * torso_px),
     }
     a = math.radians(angle_deg)

@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--client-hint", metavar="X,Y", type=_client_hint,
                        help="a normalized point on the client (e.g. 0.4,0.6) when several people are in view")
         p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
+        p.add_argument("--landmarks", type=Path, metavar="TRACK.jsonl",
+                       help="replay landmarks recorded in this track instead of running MediaPipe (the "
+                            "overlay is still drawn on VIDEO); a VIDEO.track.jsonl beside VIDEO, as the "
+                            "bundled samples have, is used the same way unless --no-sidecar")
+        p.add_argument("--no-sidecar", action="store_true",
+                       help="run MediaPipe even when a VIDEO.track.jsonl sidecar exists")
 
     p_track = sub.add_parser(
         "analyze-track", help="judge a recorded landmark track (JSON Lines) and print one JSON object",
@@ -143,9 +149,11 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
         track_out.unlink()  # a fresh track; TrackWriter appends
     anchors = _anchors(args.anchors)
     with open_frames(args.video) as source:
+        detector, selector = _recorded_landmarks(args)
         processor = FrameProcessor(technique, side=getattr(args, "side", None), anchors=anchors,
                                    client_hint=args.client_hint, record_to=track_out,
-                                   practitioner_mode=getattr(args, "practitioner", False))
+                                   practitioner_mode=getattr(args, "practitioner", False),
+                                   detector=detector, client_selector=selector)
         writer = None
         try:
             if annotate_out is not None:
@@ -179,6 +187,21 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
             processor.close()
             if writer is not None:
                 writer.close()
+
+
+def _recorded_landmarks(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(detector, client selector) replaying a recorded track, or (None, None) to run MediaPipe."""
+    from vision_helper.seeing.replay import RecordedClient, RecordedLandmarks, sidecar_track
+
+    track = args.landmarks
+    if track is None and not args.no_sidecar:
+        track = sidecar_track(args.video)
+        if track is not None:
+            print(f"{PROG}: note: replaying the landmarks recorded in {track} (pass --no-sidecar to run "
+                  "MediaPipe on the video instead)", file=sys.stderr)
+    if track is None:
+        return None, None
+    return RecordedLandmarks(track), RecordedClient()
 
 
 def cmd_analyze_video(args: argparse.Namespace) -> dict[str, Any]:
