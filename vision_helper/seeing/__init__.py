@@ -1,0 +1,1 @@
+"""Seeing step: frames → landmarks (MediaPipe), smoothing, video I/O, finding the client."""
