@@ -1,0 +1,384 @@
+"""The page's logic without a browser: settings, samples, uploads, displays, exports, anchors, cues, the
+live-rate helpers, the sessions behind the page, and app.py itself under Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from vision_helper import page as pg
+from vision_helper.body.anchors import Anchors
+from vision_helper.body.model import load_model
+from vision_helper.errors import UserError, VideoError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# -- start-up arguments and ICE settings ---------------------------------------------------------------
+
+def test_sample_argument_is_read_and_foreign_arguments_are_ignored() -> None:
+    assert pg.parse_app_args(["--sample", "piriformis_circles"]).sample == "piriformis_circles"
+    assert pg.parse_app_args(["-q", "tests/test_page.py", "--sample=erector_strokes"]).sample == "erector_strokes"
+    assert pg.parse_app_args(["-q", "--maxfail=1"]).sample is None
+    assert pg.parse_app_args(["--sample", "  "]).sample is None
+
+
+def test_ice_servers_default_to_none_so_nothing_is_looked_up() -> None:
+    assert pg.rtc_configuration({}, None) == {"iceServers": []}
+
+
+def test_ice_servers_from_json_env_turn_variables_and_secrets() -> None:
+    env = {pg.ICE_ENV: '[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]'}
+    assert pg.rtc_configuration(env) == {"iceServers": [
+        {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]}
+    env = {pg.TURN_URL_ENV: "turns:t.example.org:5349", pg.TURN_USER_ENV: "me", pg.TURN_CREDENTIAL_ENV: "pw"}
+    assert pg.rtc_configuration(env)["iceServers"] == [{"urls": ["turns:t.example.org:5349"], "username": "me",
+                                                        "credential": "pw"}]
+    secrets = {"webrtc": {"ice_servers": [{"urls": ["stun:stun.example.org:3478"]}]}}
+    assert pg.rtc_configuration({}, secrets)["iceServers"] == [{"urls": ["stun:stun.example.org:3478"]}]
+
+
+@pytest.mark.parametrize("value, words", [
+    ("not json", "not valid JSON"),
+    ('{"urls": "turn:x"}', "must be a list"),
+    ('[{"username": "u"}]', 'needs "urls"'),
+    ('[{"urls": "http://x"}]', "must start with stun:"),
+])
+def test_a_malformed_ice_setting_is_one_clear_line(value: str, words: str) -> None:
+    with pytest.raises(UserError, match=words) as err:
+        pg.rtc_configuration({pg.ICE_ENV: value})
+    assert "\n" not in str(err.value)
+
+
+def test_recording_paths_are_fresh_and_tidy(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    now = datetime(2026, 1, 2, 3, 4, 5)
+    first = pg.new_recording_path(tmp_path, "live", now)
+    assert first.name == "live-20260102-030405.track.jsonl"
+    first.write_text("")
+    second = pg.new_recording_path(tmp_path, "li/ve..", now)
+    assert second != first and second.parent == tmp_path and "/" not in second.name[:-1]
+    assert pg.recordings_dir({"VISION_HELPER_RECORDINGS": str(tmp_path)}) == tmp_path
+
+
+# -- bundled samples --------------------------------------------------------------------------------------
+
+def _touch(path: Path, data: bytes = b"x") -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_samples_come_from_the_manifest_with_their_tracks(tmp_path: Path) -> None:
+    _touch(tmp_path / "circles.mp4")
+    _touch(tmp_path / "circles.track.jsonl")
+    _touch(tmp_path / "strokes.mp4")
+    (tmp_path / "samples.json").write_text(json.dumps({"samples": [
+        {"name": "circles", "video": "circles.mp4", "technique": "piriformis", "title": "Slow circles"},
+        {"name": "strokes", "video": "strokes.mp4", "technique": "erector", "side": "left"},
+    ]}))
+    samples, message = pg.load_samples(tmp_path)
+    assert message is None
+    assert [s.name for s in samples] == ["circles", "strokes"]
+    assert samples[0].track == (tmp_path / "circles.track.jsonl").resolve() and samples[0].title == "Slow circles"
+    assert samples[1].track is None and samples[1].technique == "erector" and samples[1].side == "left"
+
+
+def test_a_manifest_cannot_point_outside_the_bundled_folder(tmp_path: Path) -> None:
+    bundled = tmp_path / "sample_videos"
+    bundled.mkdir()
+    _touch(tmp_path / "secret.mp4")
+    _touch(bundled / "ok.mp4")
+    (bundled / "samples.json").write_text(json.dumps([
+        {"name": "escape", "video": "../secret.mp4"},
+        {"name": "absolute", "video": str(tmp_path / "secret.mp4")},
+        {"name": "../bad", "video": "ok.mp4"},
+        {"name": "missing", "video": "missing.mp4"},
+        {"name": "ok", "video": "ok.mp4"},
+    ]))
+    samples, _ = pg.load_samples(bundled)
+    assert [s.name for s in samples] == ["ok"]
+
+
+def test_no_samples_or_a_broken_manifest_is_said_plainly(tmp_path: Path) -> None:
+    samples, message = pg.load_samples(tmp_path / "nope")
+    assert samples == [] and "upload a video or use the webcam" in message
+    samples, message = pg.load_samples(tmp_path)
+    assert samples == [] and "No bundled sample videos" in message
+    _touch(tmp_path / "walk.mp4")
+    (tmp_path / "samples.json").write_text("{broken")
+    samples, message = pg.load_samples(tmp_path)
+    assert [s.name for s in samples] == ["walk"] and "could not be read" in message
+
+
+def test_an_unknown_sample_name_lists_the_bundled_ones(tmp_path: Path) -> None:
+    samples = [pg.Sample("a", "A", tmp_path / "a.mp4"), pg.Sample("b", "B", tmp_path / "b.mp4")]
+    assert pg.find_sample(samples, "b").title == "B"
+    with pytest.raises(UserError, match="no bundled sample named 'c'; choose one of: a, b"):
+        pg.find_sample(samples, "c")
+
+
+def test_the_bundled_samples_if_rendered_have_videos_and_tracks() -> None:
+    samples, _ = pg.load_samples()
+    if not samples:
+        pytest.skip("sample_videos/ not rendered yet")
+    for sample in samples:
+        assert sample.video.is_file() and sample.video.parent == pg.SAMPLES_DIR.resolve()
+
+
+# -- uploads ----------------------------------------------------------------------------------------------
+
+def _write_video(path: Path, frames: int = 6, size: tuple[int, int] = (96, 64)) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10.0, size)
+    for i in range(frames):
+        img = np.full((size[1], size[0], 3), 40 + 20 * i, np.uint8)
+        writer.write(img)
+    writer.release()
+    return path
+
+
+def test_an_upload_is_checked_by_decoding_its_content_and_removed_after(tmp_path: Path) -> None:
+    data = _write_video(tmp_path / "clip.mp4").read_bytes()
+    upload = pg.UploadedVideo(io.BytesIO(data), "holiday.bin", len(data))  # the name says nothing
+    try:
+        assert upload.exists and upload.path.read_bytes() == data
+        assert upload.info["width"] == 96 and upload.info["height"] == 64
+        assert upload.path.suffix == ".mp4"  # named from its content
+    finally:
+        upload.cleanup()
+    assert not upload.exists and not upload.path.parent.exists()
+
+
+def test_a_text_file_named_mp4_is_refused_naming_the_users_file_and_leaves_nothing(tmp_path: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch
+                                                                                  ) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    data = b"just some notes, not a video\n" * 20
+    with pytest.raises(VideoError) as err:
+        pg.UploadedVideo(io.BytesIO(data), "notes.mp4", len(data))
+    message = str(err.value)
+    assert message.startswith("notes.mp4") and "vision_helper_upload_" not in message and "\n" not in message
+    assert not list(tmp_path.glob("vision_helper_upload_*"))
+
+
+def test_empty_and_oversized_uploads_are_refused_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="empty"):
+        pg.UploadedVideo(io.BytesIO(b""), "a.mp4", 0)
+    with pytest.raises(UserError, match=r"3 MB is over the 2 MB limit"):
+        pg.UploadedVideo(io.BytesIO(b"\0" * 10), "big.mp4", 3 * 1024 * 1024, max_mb=2)
+    # a stream longer than it claimed is cut off at the cap too
+    with pytest.raises(UserError, match="over the 1 MB limit"):
+        pg.UploadedVideo(io.BytesIO(b"\0" * (2 * 1024 * 1024)), "liar.mp4", 100, max_mb=1)
+
+
+def test_media_type_hints_come_from_the_first_bytes() -> None:
+    assert pg.sniff_media_type(b"\0\0\0\x18ftypmp42") == "mp4"
+    assert pg.sniff_media_type(b"\x1a\x45\xdf\xa3rest") == "webm"
+    assert pg.sniff_media_type(b"RIFF\0\0\0\0AVI LIST") == "avi"
+    assert pg.sniff_media_type(b"\xff\xd8\xff\xe0") == "jpeg"
+    assert pg.sniff_media_type(b"hello world, this is text") is None
+
+
+def test_upload_cap_matches_the_streamlit_config() -> None:
+    import tomllib
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["maxUploadSize"] == pg.MAX_UPLOAD_MB
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["client"]["showErrorDetails"] == "none"
+
+
+# -- displays ----------------------------------------------------------------------------------------------
+
+def test_counters_follow_the_technique() -> None:
+    counts = {"cw": 3, "ccw": 1, "left": 4, "right": 0, "on_target": 2, "too_fast": 1, "up": 9}
+    assert pg.counter_items("piriformis", counts) == [
+        ("Clockwise", 3), ("Counter-clockwise", 1), ("Left side", 4), ("Right side", 0), ("On target", 2),
+        ("Too fast", 1)]
+    assert [label for label, _ in pg.counter_items("erector", {})][:2] == ["Upward strokes", "Downward strokes"]
+    assert dict(pg.counter_items("erector", counts))["Upward strokes"] == 9
+
+
+def test_speed_gauge_and_target_indicator() -> None:
+    assert pg.speed_display("too fast")[0] == "Too fast" and pg.speed_display("too fast")[2] == 2
+    assert pg.speed_display("good")[2] == 1 and pg.speed_display("too slow")[2] == 0
+    assert pg.speed_display(None) == ("No motion yet", "#888888", None)
+    assert pg.target_display(True, True, "found", "left")[0] == "On target (left)"
+    assert pg.target_display(False, True, "found")[0] == "Off target"
+    assert pg.target_display(None, False, "found")[0] == "Hand not in view"
+    assert pg.target_display(True, True, "lost")[0] == "Body not found"
+
+
+def test_camera_guidance_only_after_the_body_has_been_missing_a_moment() -> None:
+    assert pg.placement_advice("lost", "piriformis", 0.5) is None
+    assert pg.placement_advice("found", "piriformis", 5.0) is None
+    assert "hips and shoulders" in pg.placement_advice("lost", "piriformis", 2.0)
+    assert "at the side, above hip height" in pg.placement_advice("lost", "erector", 2.0)
+
+
+# -- export ------------------------------------------------------------------------------------------------
+
+EVENTS = [
+    {"type": "circle", "t_start": 1.0, "t_end": 4.0, "direction": "cw", "side": "left", "on_target": True,
+     "too_fast": False, "period_s": 3.0, "radius_cm": 2.0, "distance_to_target_cm": 0.0, "centre_x_px": 10.0},
+    {"type": "circle", "t_start": 4.0, "t_end": 4.6, "direction": "ccw", "side": "left", "on_target": False,
+     "too_fast": True, "period_s": 0.6, "radius_cm": 1.5, "distance_to_target_cm": 2.5, "centre_x_px": 11.0},
+]
+
+
+def test_events_export_as_csv_rows_a_spreadsheet_reads_back() -> None:
+    rows = list(csv.DictReader(io.StringIO(pg.events_csv(EVENTS))))
+    assert len(rows) == 2
+    assert rows[0]["direction"] == "cw" and float(rows[0]["period_s"]) == 3.0 and rows[0]["length_cm"] == ""
+    assert rows[1]["too_fast"] == "True"
+    assert pg.events_csv([]).strip() == ",".join(pg.CSV_FIELDS)
+
+
+def test_summary_exports_as_json_with_where_it_came_from() -> None:
+    summary = {"technique": "piriformis", "frames": 10, "duration_s": 4.6, "events": EVENTS, "summary": {"count": 2}}
+    data = json.loads(pg.summary_json(summary, {"kind": "live", "recording": "/x/live.track.jsonl"}))
+    assert data["events"] == EVENTS and data["summary"] == {"count": 2}
+    assert data["session"] == {"kind": "live", "recording": "/x/live.track.jsonl"}
+
+
+def test_speed_over_time_uses_the_models_limits() -> None:
+    what, rows = pg.speed_series("piriformis", EVENTS)
+    assert what == "seconds per circle" and [r["value"] for r in rows] == [3.0, 0.6]
+    assert rows[1]["too_fast"] is True
+    rules = load_model().technique
+    limits = pg.speed_limits("piriformis", rules)
+    assert limits["too_fast"] == rules["piriformis"]["min_period_s"]
+    assert limits["good_low"] < limits["good_high"]
+    strokes = [{"t_end": 2.0, "speed_cm_s": 8.0, "direction": "up"}]
+    assert pg.speed_series("erector", strokes) == ("stroke speed (cm/s)", [
+        {"t_s": 2.0, "value": 8.0, "direction": "up", "too_fast": False}])
+    assert pg.speed_limits("erector", rules)["too_fast"] == rules["erector"]["max_speed_cm_s"]
+
+
+# -- manual anchors ---------------------------------------------------------------------------------------
+
+def _click(x: float, y: float, t: int, w: float = 200, h: float = 100) -> dict[str, float]:
+    return {"x": x, "y": y, "width": w, "height": h, "unix_time": t}
+
+
+def test_clicks_become_normalized_points() -> None:
+    assert pg.click_to_normalized(_click(50, 25, 1)) == (0.25, 0.25)
+    assert pg.click_to_normalized(_click(250, -5, 1)) == (1.0, 0.0)  # clamped to the image
+    assert pg.click_to_normalized(None) is None
+    assert pg.click_to_normalized({"x": 1, "y": 1, "width": 0, "height": 10}) is None
+
+
+def test_anchor_clicks_fill_sacrum_then_hips_and_repeated_events_are_ignored() -> None:
+    clicker = pg.AnchorClicker()
+    assert "sacrum" in clicker.prompt
+    assert clicker.click(_click(100, 60, 1))
+    assert not clicker.click(_click(100, 60, 1))  # the same event again on a rerun
+    assert "LEFT hip" in clicker.prompt and clicker.anchors() is None
+    assert clicker.click(_click(60, 50, 2))
+    assert clicker.click(_click(140, 50, 3))
+    anchors = clicker.anchors()
+    assert anchors == Anchors(sacrum=(0.5, 0.6), left_hip=(0.3, 0.5), right_hip=(0.7, 0.5))
+    assert not clicker.click(_click(10, 10, 4))  # all placed: further clicks change nothing
+    clicker.undo()
+    assert clicker.anchors() is None and clicker.next_name == "right_hip"
+    clicker.clear()
+    assert clicker.next_name == "sacrum"
+
+
+def test_placed_points_are_marked_on_a_copy_of_the_still() -> None:
+    still = np.zeros((100, 200, 3), np.uint8)
+    marked = pg.mark_points(still, {"sacrum": (0.5, 0.5)}, hint=(0.1, 0.1))
+    assert still.max() == 0  # the original is untouched
+    assert marked[50, 100].any() and marked[10, 20].any()
+    assert not marked[90, 190].any()
+
+
+# -- cues and speech --------------------------------------------------------------------------------------
+
+def test_cues_are_numbered_kept_and_each_spoken_once() -> None:
+    q = pg.CueQueue(keep=3)
+    q.push(["Slower — very slow circles"], 1.0)
+    q.push(["", "Now the other side"], 2.0)
+    assert q.latest().text == "Now the other side"
+    spoken = q.take_unspoken()
+    assert [c.text for c in spoken] == ["Now the other side"]  # only the newest of a pile-up is said
+    assert q.take_unspoken() == []
+    q.push(["a", "b", "c", "d"], 3.0)
+    assert [c.text for c in q.recent] == ["b", "c", "d"]
+    assert [c.id for c in q.recent] == [4, 5, 6]
+
+
+def test_speech_snippet_says_each_cue_once_and_cannot_be_broken_out_of() -> None:
+    cue = pg.QueuedCue(7, "Slower — very slow circles </script><b>x</b>", 1.0)
+    snippet = pg.speech_html([cue])
+    assert snippet.count("</script>") == 1  # the text's own closing tag is escaped
+    assert "speechSynthesis" in snippet and "sessionStorage" in snippet
+    payload = json.loads(snippet.split("const cues = ", 1)[1].split(";\n", 1)[0].replace("<\\/", "</"))
+    assert payload == [{"id": 7, "text": "Slower, very slow circles </script><b>x</b>"}]
+
+
+# -- live-rate helpers ----------------------------------------------------------------------------------
+
+def test_fps_meter_measures_the_recent_rate() -> None:
+    meter = pg.FpsMeter(window_s=2.0)
+    for i in range(61):
+        meter.tick(10.0 + i / 30)
+    assert meter.fps() == pytest.approx(30.0, rel=0.02)
+    assert meter.fps(now_s=10.0 + 60 / 30 + 5.0) == 0.0  # nothing for 5 s: not 30 fps any more
+
+
+def test_stale_frames_are_skipped_so_a_backlog_drains() -> None:
+    gate = pg.StaleFrameGate(max_age_s=0.1)
+    wall = 100.0
+    for i in range(10):  # on time
+        assert gate.admit(i / 30, wall + i / 30 + 0.005)
+    assert gate.age_s < 0.02
+    # the server stalls for 0.5 s; the frames that piled up arrive all at once, late
+    late = [gate.admit((10 + k) / 30, wall + 10 / 30 + 0.5 + k * 0.001) for k in range(16)]
+    assert late[:8] == [False] * 8
+    assert gate.dropped >= 8
+    assert any(late)  # by the time it catches up to the camera's present, frames are admitted again
+    assert late[-1] and gate.admit(26 / 30, wall + 26 / 30 + 0.01)
+
+
+def test_gate_rebases_when_late_for_too_long_and_on_a_new_stream() -> None:
+    gate = pg.StaleFrameGate(max_age_s=0.1, rebase_after_s=1.0)
+    assert gate.admit(0.0, 50.0)
+    admitted = [gate.admit(i / 30, 50.0 + i / 30 + 0.3) for i in range(1, 60)]  # a constant extra 0.3 s delay
+    assert not admitted[0] and admitted[-1]  # after a second of drops it takes the new delay as normal
+    assert gate.admit(0.0, 200.0)  # the camera restarted (its clock went back): fresh baseline
+    assert gate.admit(None, 0.0)  # frames without a time are always processed
+
+
+def test_session_clock_never_goes_back_across_camera_restarts() -> None:
+    clock = pg.SessionClock(gap_s=0.5)
+    ts = [clock.time_for(i / 30, 10.0 + i / 30) for i in range(30)]
+    assert ts[0] == 0.0 and ts[-1] == pytest.approx(29 / 30)
+    restarted = clock.time_for(0.0, 60.0)  # STOP, then START: the new stream's clock starts at 0 again
+    assert restarted == pytest.approx(29 / 30 + 0.5)
+    assert clock.time_for(1 / 30, 60.0 + 1 / 30) == pytest.approx(restarted + 1 / 30)
+    assert clock.streams == 2
+    later = clock.time_for(None, 120.0)  # no frame time: wall time, still after everything before
+    assert later > restarted
+
+
+def test_playback_clock_plays_pauses_and_holds() -> None:
+    clock = pg.PlaybackClock()
+    assert clock.position(5.0) == 0.0
+    clock.play(5.0)
+    assert clock.position(6.5) == pytest.approx(1.5)
+    clock.pause(7.0)
+    assert clock.position(20.0) == pytest.approx(2.0)
+    clock.play(20.0)
+    clock.hold_at(2.1, 21.0)  # processing fell behind: continue from what was shown
+    assert clock.position(21.5) == pytest.approx(2.6)
