@@ -1,0 +1,674 @@
+"""Synthetic landmark tracks with ground truth: for tests, benchmarks and the bundled sample videos.
+
+No free footage shows a hand circling over the piriformis or stroking the erectors of a prone body, so
+the checkers are tested on tracks made here, where the right answer is known by construction.
+
+A track is a body (a full 33-landmark MediaPipe pose, seen from behind standing or sitting, or lying face
+down seen from above or obliquely from the side, at any angle and scale) and a list of hand segments
+(circles, strokes, idle, trembling, absent) that move the index fingertip of a full 21-landmark hand over
+the body. Everything is laid out in body centimetres (x toward the person's LEFT, y up the spine, from the
+mid-hip) and mapped into the image, so a hand on a foreshortened body is foreshortened with it.
+
+    frames, truth = make_track([Circles(3, "cw", side="left"), Circles(3, "ccw", side="left")],
+                               Body("prone", angle_deg=135), noise_px=1.0, seed=1)
+    truth.count(direction="cw")  # -> 3
+
+Directions are what the image shows: "cw" goes right -> down -> left -> up on screen (image y points
+down). Strokes go "up" (toward the head) or "down". Sides are the person's own left/right.
+Pure numpy (no cv2, no mediapipe).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from vision_helper.body.model import BodyRegionModel, load_model
+from vision_helper.track import HandObservation, TrackFrame
+
+View = Literal["standing", "sitting", "prone", "prone_side"]
+VIEWS: tuple[str, ...] = ("standing", "sitting", "prone", "prone_side")
+SideName = Literal["left", "right"]
+
+HAND_LENGTH_CM = 18.0  # wrist to the tip of the middle finger, adult
+UPPER_ARM_CM = 30.0
+FOREARM_CM = 26.0
+
+# -- the body, in cm: x toward the person's left, y up the spine, origin at the mid-hip ------------------
+# Typical adult proportions for a 50 cm hip-to-shoulder torso (the body-region model's torso_length_cm).
+_HEAD = {0: (0.0, 68.0), 1: (1.5, 71.0), 2: (3.2, 71.3), 3: (4.5, 71.2), 4: (-1.5, 71.0), 5: (-3.2, 71.3),
+         6: (-4.5, 71.2), 7: (7.5, 70.0), 8: (-7.5, 70.0), 9: (2.5, 64.0), 10: (-2.5, 64.0)}
+_ARMS_DOWN = {11: (18.0, 50.0), 12: (-18.0, 50.0), 13: (20.0, 20.0), 14: (-20.0, 20.0), 15: (21.0, -6.0),
+              16: (-21.0, -6.0), 17: (21.5, -14.0), 18: (-21.5, -14.0), 19: (20.5, -15.0), 20: (-20.5, -15.0),
+              21: (19.5, -11.0), 22: (-19.5, -11.0)}
+_LEGS_STRAIGHT = {25: (10.0, -45.0), 26: (-10.0, -45.0), 27: (9.5, -88.0), 28: (-9.5, -88.0),
+                  29: (9.5, -93.0), 30: (-9.5, -93.0), 31: (10.0, -92.0), 32: (-10.0, -92.0)}
+# Seated, seen from behind: the thighs point away from the camera, so knees and feet hide behind the hips.
+_LEGS_SEATED = {25: (11.0, -5.0), 26: (-11.0, -5.0), 27: (11.0, -45.0), 28: (-11.0, -45.0),
+                29: (11.0, -48.0), 30: (-11.0, -48.0), 31: (11.5, -47.0), 32: (-11.5, -47.0)}
+# Depth (cm, + away from the camera) of a back seen from behind: the face is on the far side of the head.
+_DEPTH_CM = {0: 12.0, 1: 10.0, 2: 10.0, 3: 9.0, 4: 10.0, 5: 10.0, 6: 9.0, 7: 2.0, 8: 2.0, 9: 10.0, 10: 10.0}
+
+# Hand landmarks (MediaPipe Hands order) of a pointing hand, in hand lengths: (along, across) from the
+# wrist, along = toward the fingertips, across = toward the thumb. Index extended, other fingers curled.
+_HAND_TEMPLATE = np.array([
+    (0.00, 0.00),
+    (0.12, 0.12), (0.25, 0.21), (0.35, 0.27), (0.44, 0.31),  # thumb
+    (0.50, 0.10), (0.70, 0.10), (0.82, 0.10), (0.93, 0.10),  # index (extended)
+    (0.50, 0.00), (0.63, 0.00), (0.61, -0.02), (0.55, -0.02),  # middle (curled)
+    (0.47, -0.08), (0.58, -0.09), (0.56, -0.09), (0.50, -0.09),  # ring
+    (0.42, -0.16), (0.50, -0.17), (0.48, -0.17), (0.44, -0.16),  # pinky
+])
+INDEX_TIP = 8
+
+
+@dataclass(frozen=True)
+class Body:
+    """The client's body and the camera.
+
+    view: "standing" / "sitting" (back to the camera, upright in the image unless angle_deg says
+    otherwise), "prone" (lying face down, camera above) or "prone_side" (lying face down, camera at the
+    side above hip height: the across-body direction is foreshortened by `squash`).
+    angle_deg: where the head points in the image, 0 = up, 90 = the image's right (prone: any angle).
+    torso_px: mid-hip to mid-shoulder in px (sets the scale). mid_hip_px: default a view-specific place.
+    """
+
+    view: View = "standing"
+    angle_deg: float | None = None  # None: 0 for standing/sitting, 90 for prone views
+    torso_px: float = 150.0
+    mid_hip_px: tuple[float, float] | None = None
+    width: int = 640
+    height: int = 480
+    squash: float | None = None  # across-body foreshortening; None: 1.0, or 0.4 for prone_side
+
+    def __post_init__(self) -> None:
+        if self.view not in VIEWS:
+            raise ValueError(f"unknown view {self.view!r}; choose one of {', '.join(VIEWS)}")
+        if self.torso_px <= 0 or self.width < 1 or self.height < 1:
+            raise ValueError("torso_px, width and height must be positive")
+
+    @property
+    def angle(self) -> float:
+        if self.angle_deg is not None:
+            return float(self.angle_deg)
+        return 90.0 if self.view in ("prone", "prone_side") else 0.0
+
+    @property
+    def across_squash(self) -> float:
+        if self.squash is not None:
+            return float(self.squash)
+        return 0.4 if self.view == "prone_side" else 1.0
+
+    def axes_px(self) -> tuple[np.ndarray, np.ndarray]:
+        """(toward the person's left, toward the head) as image vectors in px per cm, back view."""
+        a = math.radians(self.angle)
+        px_per_cm = self.torso_px / load_model().torso_length_cm
+        left = np.array([-math.cos(a), -math.sin(a)]) * px_per_cm * self.across_squash
+        up = np.array([math.sin(a), -math.cos(a)]) * px_per_cm
+        return left, up
+
+    def origin_px(self) -> np.ndarray:
+        if self.mid_hip_px is not None:
+            return np.asarray(self.mid_hip_px, dtype=float)
+        centre = np.array([self.width / 2, self.height / 2])
+        _, up = self.axes_px()
+        if self.view in ("prone", "prone_side"):
+            return centre + 15.0 * up  # centre the whole lying body (head 80 cm up, feet 93 cm down)
+        if self.view == "sitting":
+            return centre - 25.0 * up
+        return centre - 20.0 * up
+
+    def to_px(self, xy_cm: np.ndarray, offset_px: np.ndarray | None = None) -> np.ndarray:
+        """(..., 2) body cm -> image px."""
+        left, up = self.axes_px()
+        xy = np.asarray(xy_cm, dtype=float)
+        out = self.origin_px() + xy[..., 0:1] * left + xy[..., 1:2] * up
+        return out if offset_px is None else out + offset_px
+
+
+# -- hand segments ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Circles:
+    """`count` revolutions of the fingertip over one side's piriformis.
+
+    direction is as seen in the image. offset_cm moves the centre from the piriformis target (lateral
+    toward the hip, up toward the head), to put it off target. drift_cm_s moves the centre as it goes.
+    """
+
+    count: float = 3.0
+    direction: Literal["cw", "ccw"] = "cw"
+    side: SideName = "left"
+    period_s: float = 3.0
+    radius_cm: float = 2.0
+    offset_cm: tuple[float, float] = (0.0, 0.0)
+    drift_cm_s: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def duration_s(self) -> float:
+        return self.count * self.period_s
+
+
+@dataclass(frozen=True)
+class Strokes:
+    """`count` glides along one side's erector, `direction` "up" (toward the head) or "down".
+
+    Between glides the hand goes back: returns="quick" (a fast slide back, return_speed_cm_s, not a
+    stroke), "lifted" (the hand leaves the camera's view while it goes back) or "same" (back at the glide
+    speed: a deliberate glide in the other direction, so it IS a stroke). lateral_cm moves the line
+    sideways from the erector's centre line (positive away from the spine); start_up_cm is where the line
+    begins above the mid-hip.
+    """
+
+    count: int = 3
+    direction: Literal["up", "down"] = "up"
+    side: SideName = "left"
+    length_cm: float = 14.0
+    speed_cm_s: float = 6.0
+    returns: Literal["quick", "lifted", "same"] = "quick"
+    return_speed_cm_s: float | None = None  # default: 5x the glide speed
+    pause_s: float = 0.3
+    lateral_cm: float = 0.0
+    start_up_cm: float = 4.0
+
+    @property
+    def return_speed(self) -> float:
+        if self.returns == "same":
+            return self.speed_cm_s
+        return self.return_speed_cm_s if self.return_speed_cm_s is not None else 5.0 * self.speed_cm_s
+
+    @property
+    def duration_s(self) -> float:
+        glide = self.length_cm / self.speed_cm_s
+        back = max(self.length_cm / self.return_speed, 0.5 if self.returns == "lifted" else 0.0)
+        return self.count * (glide + self.pause_s) + (self.count - 1) * (back + self.pause_s)
+
+
+@dataclass(frozen=True)
+class Idle:
+    """The fingertip rests on one side's target region (technique: which region)."""
+
+    duration_s: float = 2.0
+    side: SideName = "left"
+    target: Literal["piriformis", "erector"] = "piriformis"
+    offset_cm: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Tremble:
+    """The fingertip shakes in place (no circling, no gliding): amplitude_cm at about freq_hz."""
+
+    duration_s: float = 2.0
+    side: SideName = "left"
+    target: Literal["piriformis", "erector"] = "piriformis"
+    amplitude_cm: float = 0.4
+    freq_hz: float = 7.0
+
+
+@dataclass(frozen=True)
+class Absent:
+    """No hand in view."""
+
+    duration_s: float = 1.0
+
+
+Segment = Circles | Strokes | Idle | Tremble | Absent
+
+
+@dataclass(frozen=True)
+class ExpectedEvent:
+    """One circle or stroke the checkers should report (t in the track's seconds)."""
+
+    type: Literal["circle", "stroke"]
+    direction: str  # "cw" | "ccw" | "up" | "down"
+    side: SideName
+    on_target: bool
+    too_fast: bool
+    t_start: float
+    t_end: float
+    period_s: float | None = None
+    radius_cm: float | None = None
+    length_cm: float | None = None
+    speed_cm_s: float | None = None
+
+
+@dataclass
+class Truth:
+    """What the track holds: the expected events and, per segment, when it runs."""
+
+    events: list[ExpectedEvent] = field(default_factory=list)
+    spans: list[tuple[Segment, float, float]] = field(default_factory=list)  # (segment, t_start, t_end)
+    body: Body = field(default_factory=Body)
+
+    def count(self, **match: object) -> int:
+        """Events whose attributes equal all of `match`, e.g. count(direction="cw", side="left")."""
+        return sum(1 for e in self.events if all(getattr(e, k) == v for k, v in match.items()))
+
+
+# -- geometry helpers ------------------------------------------------------------------------------------
+def _inside(u: float, v: float, poly: np.ndarray) -> bool:
+    inside = False
+    n = len(poly)
+    x1, y1 = poly[n - 1]
+    for x2, y2 in poly:
+        if (y2 > v) != (y1 > v) and u < (x1 - x2) * (v - y2) / (y1 - y2) + x2:
+            inside = not inside
+        x1, y1 = x2, y2
+    return inside
+
+
+def _lat(side: str) -> float:
+    """Sign that turns 'lateral' (away from the spine on that side) into x toward the person's left."""
+    return 1.0 if side == "left" else -1.0
+
+
+def target_cm(target: str, side: str, model: BodyRegionModel | None = None) -> np.ndarray:
+    """The middle of a region's guiding line, in body cm (x toward the person's left, y up)."""
+    model = model or load_model()
+    template = model.piriformis if target == "piriformis" else model.erector
+    u, v = template.line_uv.mean(axis=0)
+    return np.array([_lat(side) * u * model.half_hip_width_cm, v * model.torso_length_cm])
+
+
+def in_region_cm(xy_cm: np.ndarray, target: str, side: str, model: BodyRegionModel | None = None) -> bool:
+    """Whether a body point (cm) lies inside that side's region of the body-region model."""
+    model = model or load_model()
+    template = model.piriformis if target == "piriformis" else model.erector
+    u = _lat(side) * float(xy_cm[0]) / model.half_hip_width_cm
+    v = float(xy_cm[1]) / model.torso_length_cm
+    return _inside(u, v, template.polygon_uv)
+
+
+def _ease(tau: np.ndarray) -> np.ndarray:
+    """Glide profile on 0..1: never stops, 0.4x to 1.6x the mean speed (accelerate, cruise, settle)."""
+    return tau - 0.6 * np.sin(2 * np.pi * tau) / (2 * np.pi)
+
+
+# -- hand paths ------------------------------------------------------------------------------------------
+@dataclass
+class _Piece:
+    """A stretch of the fingertip path: tip(t) in body cm, or no hand."""
+
+    t0: float
+    t1: float
+    kind: str  # "path" | "absent"
+    fn: object = None  # callable(t: ndarray) -> (N, 2) cm
+    side: str = "left"
+    target: str = "piriformis"
+
+    def tip(self, t: np.ndarray) -> np.ndarray:
+        return self.fn(t)  # type: ignore[operator]
+
+
+def _circle_pieces(seg: Circles, t0: float, body: Body, model: BodyRegionModel, truth: Truth) -> list[_Piece]:
+    lat = _lat(seg.side)
+    centre0 = target_cm("piriformis", seg.side, model) + np.array([lat * seg.offset_cm[0], seg.offset_cm[1]])
+    drift = np.array([lat * seg.drift_cm_s[0], seg.drift_cm_s[1]])
+    # Body (x left, y up) -> image is orientation preserving for a back view (det > 0): counter-clockwise
+    # in body coordinates (x toward y) is right -> down in the image, i.e. clockwise on screen.
+    left, up = body.axes_px()
+    det = left[0] * up[1] - left[1] * up[0]
+    sign = (1.0 if seg.direction == "cw" else -1.0) * (1.0 if det > 0 else -1.0)
+    omega = 2 * np.pi / seg.period_s
+    phase0 = -np.pi / 2  # start at the bottom of the circle (toward the feet)
+
+    def fn(t: np.ndarray, c0: np.ndarray = centre0) -> np.ndarray:
+        tau = np.asarray(t, dtype=float) - t0
+        phi = phase0 + sign * omega * tau
+        return (c0 + tau[:, None] * drift
+                + seg.radius_cm * np.column_stack([np.cos(phi), np.sin(phi)]))
+
+    for k in range(int(math.floor(seg.count + 1e-9))):
+        ts, te = t0 + k * seg.period_s, t0 + (k + 1) * seg.period_s
+        centre = centre0 + drift * (ts + te - 2 * t0) / 2
+        truth.events.append(ExpectedEvent(
+            "circle", seg.direction, seg.side, in_region_cm(centre, "piriformis", seg.side, model),
+            seg.period_s < float(model.technique["piriformis"]["min_period_s"]), ts, te,
+            period_s=seg.period_s, radius_cm=seg.radius_cm))
+    return [_Piece(t0, t0 + seg.duration_s, "path", fn, seg.side, "piriformis")]
+
+
+def _stroke_pieces(seg: Strokes, t0: float, model: BodyRegionModel, truth: Truth) -> list[_Piece]:
+    lat = _lat(seg.side)
+    x = lat * (target_cm("erector", "left", model)[0] + seg.lateral_cm)
+    low = np.array([x, seg.start_up_cm])
+    high = np.array([x, seg.start_up_cm + seg.length_cm])
+    a, b = (low, high) if seg.direction == "up" else (high, low)
+    back_dir = "down" if seg.direction == "up" else "up"
+    glide_s = seg.length_cm / seg.speed_cm_s
+    back_s = seg.length_cm / seg.return_speed
+    max_speed = float(model.technique["erector"]["max_speed_cm_s"])
+    pieces: list[_Piece] = []
+    t = t0
+
+    def still(p: np.ndarray) -> object:
+        return lambda tt: np.repeat(p[None, :], len(tt), axis=0)
+
+    def move(p: np.ndarray, q: np.ndarray, ts: float, dur: float) -> object:
+        return lambda tt: p + _ease(np.clip((np.asarray(tt) - ts) / dur, 0.0, 1.0))[:, None] * (q - p)
+
+    def truth_of(p: np.ndarray, q: np.ndarray, ts: float, dur: float, direction: str) -> None:
+        samples = p + np.linspace(0.0, 1.0, 41)[:, None] * (q - p)
+        inside = np.mean([in_region_cm(s, "erector", seg.side, model) for s in samples])
+        speed = seg.length_cm / dur
+        truth.events.append(ExpectedEvent("stroke", direction, seg.side, bool(inside >= 0.5), speed > max_speed,
+                                          ts, ts + dur, length_cm=seg.length_cm, speed_cm_s=speed))
+
+    for k in range(seg.count):
+        pieces.append(_Piece(t, t + glide_s, "path", move(a, b, t, glide_s), seg.side, "erector"))
+        truth_of(a, b, t, glide_s, seg.direction)
+        t += glide_s
+        pieces.append(_Piece(t, t + seg.pause_s, "path", still(b), seg.side, "erector"))
+        t += seg.pause_s
+        if k == seg.count - 1:
+            break
+        if seg.returns == "lifted":
+            lift_s = max(back_s, 0.5)
+            pieces.append(_Piece(t, t + lift_s, "absent"))
+            t += lift_s
+        else:
+            pieces.append(_Piece(t, t + back_s, "path", move(b, a, t, back_s), seg.side, "erector"))
+            if seg.returns == "same":
+                truth_of(b, a, t, back_s, back_dir)
+            t += back_s
+        pieces.append(_Piece(t, t + seg.pause_s, "path", still(a), seg.side, "erector"))
+        t += seg.pause_s
+    return pieces
+
+
+def _segment_pieces(seg: Segment, t0: float, body: Body, model: BodyRegionModel, truth: Truth,
+                    rng: np.random.Generator) -> list[_Piece]:
+    if isinstance(seg, Circles):
+        return _circle_pieces(seg, t0, body, model, truth)
+    if isinstance(seg, Strokes):
+        return _stroke_pieces(seg, t0, model, truth)
+    if isinstance(seg, Absent):
+        return [_Piece(t0, t0 + seg.duration_s, "absent")]
+    if isinstance(seg, Idle):
+        p = target_cm(seg.target, seg.side, model) + np.array([_lat(seg.side) * seg.offset_cm[0], seg.offset_cm[1]])
+        return [_Piece(t0, t0 + seg.duration_s, "path", lambda t: np.repeat(p[None, :], len(t), axis=0),
+                       seg.side, seg.target)]
+    if isinstance(seg, Tremble):
+        p = target_cm(seg.target, seg.side, model)
+        ph = rng.uniform(0, 2 * np.pi, 4)
+        f, amp = seg.freq_hz, seg.amplitude_cm
+
+        def shake(t: np.ndarray) -> np.ndarray:
+            w = 2 * np.pi * f * np.asarray(t)
+            dx = 0.6 * np.sin(w + ph[0]) + 0.4 * np.sin(1.37 * w + ph[1])
+            dy = 0.6 * np.sin(1.13 * w + ph[2]) + 0.4 * np.sin(0.71 * w + ph[3])
+            return p + amp * np.column_stack([dx, dy])
+
+        return [_Piece(t0, t0 + seg.duration_s, "path", shake, seg.side, seg.target)]
+    raise TypeError(f"unknown segment {seg!r}")
+
+
+def _start_end(pieces: list[_Piece]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Where the fingertip is when the pieces begin and end (None where the hand is away)."""
+    first, last = pieces[0], pieces[-1]
+    start = first.tip(np.array([first.t0]))[0] if first.kind == "path" else None
+    end = last.tip(np.array([last.t1]))[0] if last.kind == "path" else None
+    return start, end
+
+
+def _timeline(segments: Sequence[Segment], body: Body, model: BodyRegionModel, t0: float, transition_s: float,
+              rng: np.random.Generator) -> tuple[list[_Piece], Truth]:
+    """Lay the segments end to end; a quick straight move joins two paths that do not meet."""
+    truth = Truth(body=body)
+    pieces: list[_Piece] = []
+    t = t0
+    last_end: np.ndarray | None = None
+    for seg in segments:
+        seed = int(rng.integers(1 << 31))
+        part = Truth()
+        seg_pieces = _segment_pieces(seg, t, body, model, part, np.random.default_rng(seed))
+        start, end = _start_end(seg_pieces)
+        if last_end is not None and start is not None and float(np.hypot(*(start - last_end))) > 0.5:
+            p, q, ts = last_end.copy(), start.copy(), t
+            pieces.append(_Piece(t, t + transition_s, "path",
+                                 lambda tt, p=p, q=q, ts=ts: p + _ease(
+                                     np.clip((np.asarray(tt) - ts) / transition_s, 0, 1))[:, None] * (q - p),
+                                 seg_pieces[0].side, seg_pieces[0].target))
+            t += transition_s
+            part = Truth()
+            seg_pieces = _segment_pieces(seg, t, body, model, part, np.random.default_rng(seed))
+            start, end = _start_end(seg_pieces)
+        truth.events.extend(part.events)
+        truth.spans.append((seg, t, seg_pieces[-1].t1))
+        pieces.extend(seg_pieces)
+        t = seg_pieces[-1].t1
+        last_end = end
+    return pieces, truth
+
+
+# -- landmarks -------------------------------------------------------------------------------------------
+def _elbow(shoulder: np.ndarray, wrist: np.ndarray, outward: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two-bone arm: the elbow bent toward `outward`; the wrist pulled in when out of reach."""
+    d = wrist - shoulder
+    dist = float(np.hypot(*d))
+    reach = UPPER_ARM_CM + FOREARM_CM - 1e-6
+    if dist < 1e-6:
+        return shoulder + outward * UPPER_ARM_CM, wrist
+    unit = d / dist
+    if dist >= reach:
+        return shoulder + unit * UPPER_ARM_CM, shoulder + unit * reach
+    a = (UPPER_ARM_CM ** 2 - FOREARM_CM ** 2 + dist ** 2) / (2 * dist)
+    h = math.sqrt(max(UPPER_ARM_CM ** 2 - a ** 2, 0.0))
+    perp = np.array([-unit[1], unit[0]])
+    if float(perp @ outward) < 0:
+        perp = -perp
+    return shoulder + a * unit + h * perp, wrist
+
+
+def hand_cm(tip_cm: np.ndarray, pointing: np.ndarray, handedness: str) -> np.ndarray:
+    """(21, 2) body-cm landmarks of a pointing hand whose index fingertip is at tip_cm."""
+    d = np.asarray(pointing, dtype=float)
+    d = d / float(np.hypot(*d))
+    across = np.array([-d[1], d[0]]) * (1.0 if handedness == "Right" else -1.0)
+    local = _HAND_TEMPLATE - _HAND_TEMPLATE[INDEX_TIP]
+    return tip_cm + HAND_LENGTH_CM * (local[:, 0:1] * d + local[:, 1:2] * across)
+
+
+def pose_cm(view: str, wrist_cm: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """(33, 2) body-cm landmarks; wrist_cm moves one arm ("left"/"right") so its wrist is there."""
+    pts = np.zeros((33, 2))
+    for table in (_HEAD, _ARMS_DOWN, _LEGS_SEATED if view == "sitting" else _LEGS_STRAIGHT):
+        for i, xy in table.items():
+            pts[i] = xy
+    model = load_model()
+    pts[23] = (model.half_hip_width_cm, 0.0)
+    pts[24] = (-model.half_hip_width_cm, 0.0)
+    pts[11] = (18.0, model.torso_length_cm)
+    pts[12] = (-18.0, model.torso_length_cm)
+    for side, wrist in (wrist_cm or {}).items():
+        s = 0 if side == "left" else 1
+        shoulder = pts[11 + s]
+        outward = np.array([_lat(side), 0.0])
+        elbow, reached = _elbow(shoulder, np.asarray(wrist, dtype=float), outward)
+        pts[13 + s], pts[15 + s] = elbow, reached
+        fore = reached - elbow
+        fore = fore / max(float(np.hypot(*fore)), 1e-9)
+        pts[17 + s] = reached + 8.0 * fore + 1.5 * np.array([-fore[1], fore[0]])
+        pts[19 + s] = reached + 9.0 * fore
+        pts[21 + s] = reached + 5.0 * fore - 2.0 * np.array([-fore[1], fore[0]])
+    return pts
+
+
+def _visibility(view: str) -> np.ndarray:
+    vis = np.full(33, 0.98)
+    vis[0:11] = 0.15 if view in ("prone", "prone_side") else 0.45  # face: on the far side of the head
+    if view == "sitting":
+        vis[25:33] = 0.12  # legs hidden in front of the hips and the chair
+    if view == "prone_side":
+        vis[[12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32]] = 0.7  # the far side is partly hidden
+    return vis
+
+
+def _pose_array(pts_px: np.ndarray, vis: np.ndarray, body: Body) -> np.ndarray:
+    pose = np.zeros((33, 4))
+    pose[:, 0] = pts_px[:, 0] / body.width
+    pose[:, 1] = pts_px[:, 1] / body.height
+    z = np.zeros(33)
+    for i, d in _DEPTH_CM.items():
+        z[i] = d
+    pose[:, 2] = z * (body.torso_px / load_model().torso_length_cm) / body.width
+    outside = (pose[:, 0] < 0) | (pose[:, 0] > 1) | (pose[:, 1] < 0) | (pose[:, 1] > 1)
+    pose[:, 3] = np.where(outside, np.minimum(vis, 0.2), vis)
+    return pose
+
+
+def _practitioner_pose(body: Body, wrist_px: np.ndarray | None) -> np.ndarray:
+    """A person standing behind the table FACING the camera, upright in the image, reaching to wrist_px."""
+    scale = body.torso_px / load_model().torso_length_cm
+    client = body.origin_px()
+    mid_hip = np.array([client[0] + 10.0 * scale, client[1] - 12.0 * scale])  # hips behind the client
+    pts = pose_cm("standing")
+    # Facing the camera: the person's left is on the image's right; up is image up.
+    pts_px = mid_hip + np.column_stack([pts[:, 0] * scale, -pts[:, 1] * scale])
+    if wrist_px is not None:  # the right arm reaches to the hand (in image px, this person's frame)
+        wrist_cm = np.array([(wrist_px[0] - mid_hip[0]) / scale, -(wrist_px[1] - mid_hip[1]) / scale])
+        moved = pose_cm("standing", {"right": wrist_cm})
+        for i in (14, 16, 18, 20, 22):
+            pts_px[i] = mid_hip + np.array([moved[i, 0] * scale, -moved[i, 1] * scale])
+    vis = np.full(33, 0.95)
+    vis[25:33] = 0.1  # legs hidden behind the table
+    vis[23:25] = 0.4
+    return _pose_array(pts_px, vis, body)
+
+
+# -- the track -------------------------------------------------------------------------------------------
+def make_track(
+    segments: Sequence[Segment],
+    body: Body | None = None,
+    *,
+    fps: float = 30.0,
+    noise_px: float = 0.0,
+    drop_pose: float = 0.0,
+    drop_hand: float = 0.0,
+    drop_frames: float = 0.0,
+    t_jitter: float = 0.0,
+    seed: int = 0,
+    t0: float = 0.0,
+    transition_s: float = 0.6,
+    hand: Literal["same", "left", "right"] = "same",
+    second_hand_cm: tuple[float, float] | None = None,
+    practitioner: bool = False,
+    sway_cm: float = 0.0,
+    no_pose: bool = False,
+    model: BodyRegionModel | None = None,
+) -> tuple[list[TrackFrame], Truth]:
+    """Frames (time-ordered, NaN-free) and the ground truth for a body and a sequence of hand segments.
+
+    noise_px: Gaussian jitter (px) on every landmark. drop_pose / drop_hand: chance that a frame has no
+    pose / no hand. drop_frames: chance that a frame is missing altogether. t_jitter: uneven frame times,
+    as a fraction of the frame interval. hand: which of the person's hands massages ("same" = the side being
+    worked on). second_hand_cm: a second, still hand with its fingertip at this body point (cm, x toward
+    the person's left) listed FIRST in each frame. practitioner: the hand belongs to a second person
+    standing behind the client and facing the camera (in `others`); the client's arms stay down.
+    sway_cm: a slow sideways sway of the whole body (and the hand on it). no_pose: the body is never seen.
+    """
+    body = body or Body()
+    model = model or load_model()
+    if fps <= 0:
+        raise ValueError("fps must be positive")
+    rng = np.random.default_rng(seed)
+    pieces, truth = _timeline(segments, body, model, t0, transition_s, rng)
+    t_end = pieces[-1].t1 if pieces else t0
+    dt = 1.0 / fps
+    n = int(math.floor((t_end - t0) / dt + 1e-9)) + 1
+    times = t0 + np.arange(n) * dt
+    if t_jitter > 0:
+        times = times + rng.uniform(-0.5, 0.5, n) * t_jitter * dt
+        times[0] = t0
+        times = np.maximum.accumulate(times + np.arange(n) * 1e-7)
+    keep = rng.random(n) >= drop_frames
+    keep[0] = True
+    times = times[keep]
+    n = len(times)
+
+    # Fingertip per frame (cm), which piece it belongs to.
+    tips = np.full((n, 2), np.nan)
+    piece_of = np.full(n, -1)
+    starts = np.array([p.t0 for p in pieces])
+    idx = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, max(len(pieces) - 1, 0))
+    for k, piece in enumerate(pieces):
+        sel = np.nonzero(idx == k)[0]
+        if len(sel) and piece.kind == "path":
+            tips[sel] = piece.tip(times[sel])
+            piece_of[sel] = k
+    sway = sway_cm * np.sin(2 * np.pi * 0.2 * (times - t0))
+
+    left_px, up_px = body.axes_px()
+    vis = _visibility(body.view)
+    rest = pose_cm(body.view)
+    other_hand = second_hand_cm is not None
+    frames: list[TrackFrame] = []
+    scale = np.array([body.width, body.height], dtype=float)
+    hand_scale_z = (body.torso_px / model.torso_length_cm) / body.width
+    for i in range(n):
+        offset = sway[i] * left_px
+        tip = tips[i]
+        has_hand = piece_of[i] >= 0 and not (drop_hand > 0 and rng.random() < drop_hand)
+        hands: list[HandObservation] = []
+        wrists: dict[str, np.ndarray] = {}
+        hand_pts_px: np.ndarray | None = None
+        if piece_of[i] >= 0:
+            side = pieces[piece_of[i]].side
+            worker = side if hand == "same" else hand
+            lat = _lat(side)
+            handedness = "Left" if worker == "left" else "Right"
+            pts = hand_cm(tip, np.array([-lat * 0.55, -0.85]), handedness)
+            if not practitioner:
+                wrists[worker] = pts[0]
+            hand_pts_px = body.to_px(pts, offset)
+            if has_hand:
+                hands.append(_hand_obs(hand_pts_px, handedness, body, hand_scale_z, noise_px, rng))
+        if other_hand:
+            assert second_hand_cm is not None
+            tip2 = np.asarray(second_hand_cm, dtype=float)
+            side2 = "left" if tip2[0] >= 0 else "right"
+            worker2 = side2 if side2 not in wrists else ("right" if side2 == "left" else "left")
+            pts2 = hand_cm(tip2, np.array([-_lat(side2) * 0.55, -0.85]), "Left" if worker2 == "left" else "Right")
+            if not practitioner:
+                wrists[worker2] = pts2[0]
+            if not (drop_hand > 0 and rng.random() < drop_hand):
+                hands.insert(0, _hand_obs(body.to_px(pts2, offset), "Left" if worker2 == "left" else "Right",
+                                          body, hand_scale_z, noise_px, rng))
+        pose: np.ndarray | None = None
+        if not no_pose and not (drop_pose > 0 and rng.random() < drop_pose):
+            pts_cm = pose_cm(body.view, wrists) if wrists else rest
+            pts_px = body.to_px(pts_cm, offset)
+            pose = _pose_array(pts_px, vis, body)
+            if noise_px > 0:
+                pose[:, 0:2] += rng.normal(0.0, noise_px, (33, 2)) / scale
+        others: list[np.ndarray] = []
+        if practitioner:
+            others.append(_practitioner_pose(body, None if hand_pts_px is None else hand_pts_px[0]))
+        frames.append(TrackFrame(float(times[i]), body.width, body.height, pose, hands,
+                                 "pose" if pose is not None else "none", None, others))
+    return frames, truth
+
+
+def _hand_obs(pts_px: np.ndarray, handedness: str, body: Body, z_scale: float, noise_px: float,
+              rng: np.random.Generator) -> HandObservation:
+    lm = np.zeros((21, 3))
+    lm[:, 0] = pts_px[:, 0] / body.width
+    lm[:, 1] = pts_px[:, 1] / body.height
+    lm[:, 2] = -np.linspace(0.0, 2.0, 21) * z_scale  # fingertips a little nearer the camera
+    if noise_px > 0:
+        lm[:, 0:2] += rng.normal(0.0, noise_px, (21, 2)) / np.array([body.width, body.height])
+    return HandObservation(handedness, 0.95, lm)
+
+
+def write_track(frames: Sequence[TrackFrame], path: str | Path) -> Path:
+    """Write frames as a JSON Lines track (the format analyze-track reads); returns the path."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("w", encoding="utf-8") as handle:
+        for frame in frames:
+            handle.write(frame.to_json() + "\n")
+    return p
