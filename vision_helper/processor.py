@@ -58,8 +58,17 @@ def as_bgr(frame: np.ndarray) -> np.ndarray:
     if frame.dtype != np.uint8:
         if frame.dtype == np.uint16:
             frame = (frame >> 8).astype(np.uint8)
-        else:
+        elif frame.dtype == np.bool_:
+            frame = frame.astype(np.uint8) * 255
+        elif np.issubdtype(frame.dtype, np.floating):
+            frame = np.nan_to_num(frame.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
+            if frame.max() <= 1.0:  # 0..1 images, as many libraries give them, are not black
+                frame = frame * 255.0
             frame = np.clip(frame, 0, 255).astype(np.uint8)
+        elif np.issubdtype(frame.dtype, np.integer):
+            frame = np.clip(frame, 0, 255).astype(np.uint8)
+        else:
+            raise UserError(f"frame has pixels of type {frame.dtype}; expected numbers, e.g. 8-bit BGR")
     return np.ascontiguousarray(frame)
 
 
