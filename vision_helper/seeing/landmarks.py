@@ -4,7 +4,9 @@ Only the models shipped inside the mediapipe 0.10.21 wheel are used (pose "full"
 hands), so nothing is downloaded at run time; complexity 0 and 2 would try to download and are refused
 with a message instead. TFLite and absl print a burst of INFO/W lines on stderr when a graph is built and
 on its first frame; no environment variable silences them, so stderr's file descriptor is pointed at
-/dev/null for exactly those moments.
+/dev/null for exactly those moments. MediaPipe opens a graph's calculators (and TFLite its XNNPACK
+delegate) on its own threads *after* the constructor returns, so each model is warmed up on a blank
+frame before the redirect ends: otherwise "INFO: Created TensorFlow Lite XNNPACK delegate" leaks now and then.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ def _mp_solutions() -> Any:
     return solutions
 
 
+_BLANK_RGB = np.zeros((64, 64, 3), np.uint8)  # finds nothing, so tracking state stays empty
+_BLANK_RGB.flags.writeable = False
+
+
 def _rgb(frame_bgr: np.ndarray) -> np.ndarray:
     rgb = np.ascontiguousarray(frame_bgr[:, :, ::-1])
     rgb.flags.writeable = False  # lets MediaPipe use the buffer without a copy
@@ -87,6 +93,7 @@ class PoseModel:
                 smooth_landmarks=not static_image_mode, enable_segmentation=enable_segmentation,
                 smooth_segmentation=False, min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence)
+            self._pose.process(_BLANK_RGB)  # waits until every calculator has opened, still quiet
         self._segmentation = enable_segmentation
         self._first = True
 
@@ -124,6 +131,7 @@ class HandsModel:
                 static_image_mode=static_image_mode, max_num_hands=max_num_hands,
                 model_complexity=model_complexity, min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence)
+            self._hands.process(_BLANK_RGB)  # waits until every calculator has opened, still quiet
         self._first = True
 
     def run(self, frame_bgr: np.ndarray) -> list[HandObservation]:
