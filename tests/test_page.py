@@ -382,3 +382,175 @@ def test_playback_clock_plays_pauses_and_holds() -> None:
     clock.play(20.0)
     clock.hold_at(2.1, 21.0)  # processing fell behind: continue from what was shown
     assert clock.position(21.5) == pytest.approx(2.6)
+
+
+# -- the sessions behind the page (real FrameProcessor, landmarks replayed from a synthetic track) ---------
+
+W, H = 320, 240
+
+
+@pytest.fixture(scope="module")
+def circles_track(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    from vision_helper.synth import Body, Circles, make_track, write_track
+
+    frames, _ = make_track([Circles(2, "cw", side="left"), Circles(2, "ccw", side="left")], Body("standing"),
+                           seed=3, noise_px=0.5)
+    path = tmp_path_factory.mktemp("track") / "circles.track.jsonl"
+    write_track(frames, path)
+    return path, frames
+
+
+def _replayed(track: Path) -> dict:
+    from vision_helper.seeing.replay import RecordedClient, RecordedLandmarks
+
+    return {"detector": RecordedLandmarks(track), "client_selector": RecordedClient()}
+
+
+def _blank(value: int = 90) -> np.ndarray:
+    return np.full((H, W, 3), value, np.uint8)
+
+
+def test_the_page_counts_exactly_what_the_cli_counts_and_records_a_track_it_can_read(
+        circles_track: tuple[Path, list], tmp_path: Path) -> None:
+    from vision_helper.analysis import analyze_frames
+    from vision_helper.track import read_track
+
+    track, frames = circles_track
+    record = tmp_path / "rec.track.jsonl"
+    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), record_to=record, **_replayed(track))
+    changed = 0
+    for f in frames:
+        frame = _blank()
+        out = session.process(frame, f.t)
+        changed += int(not np.array_equal(out, frame))
+    summary = session.summary()
+    session.close()
+    assert changed == len(frames)  # every frame comes back with the overlay drawn on it
+    cli = analyze_frames(read_track(track)[0], "piriformis")
+    assert summary["summary"]["count"] == cli["summary"]["count"] > 0
+    assert session.snapshot().counts["cw"] == cli["summary"]["cw"]
+    assert session.snapshot().counts["ccw"] == cli["summary"]["ccw"]
+    recorded, _ = read_track(record)
+    assert len(recorded) == len(frames)
+    assert analyze_frames(recorded, "piriformis")["summary"]["count"] == cli["summary"]["count"]
+    assert session.log.path_px.shape == (len(frames), 2) and session.log.regions is not None
+    assert session.log.still_bgr is not None
+
+
+def test_a_bad_frame_is_reported_in_one_line_and_nothing_counted_so_far_is_lost(circles_track: tuple[Path, list]
+                                                                               ) -> None:
+    track, frames = circles_track
+    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    for f in frames[:200]:
+        session.process(_blank(), f.t)
+    before = session.snapshot()
+    tiny = np.zeros((1, 1, 3), np.uint8)
+    assert session.process(tiny, frames[200].t) is tiny  # returned as it came, not raised
+    snap = session.snapshot()
+    assert snap.error is not None and "\n" not in snap.error and "1x1" in snap.error
+    assert snap.frames == before.frames and snap.counts == before.counts
+    for f in frames[201:]:
+        session.process(_blank(), f.t)
+    assert session.snapshot().error is None and session.snapshot().frames == len(frames) - 1
+    session.close()
+
+
+def test_live_stale_frames_are_redrawn_not_processed(circles_track: tuple[Path, list]) -> None:
+    track, frames = circles_track
+    session = pg.LiveSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    wall = 1000.0
+    for f in frames[:30]:
+        session.on_frame(_blank(), f.t, wall + f.t)
+    assert session.frames == 30
+    # a stall: the next 10 frames arrive 0.6 s late, all at once
+    for k, f in enumerate(frames[30:40]):
+        out = session.on_frame(_blank(), f.t, wall + frames[30].t + 0.6 + 0.001 * k)
+        assert not np.array_equal(out, _blank())  # still drawn with the last overlay
+    snap = session.snapshot(now_s=wall + 2.0)
+    assert snap.frames == 30 and snap.dropped == 10
+    session.close()
+
+
+def test_stopping_flushes_the_recording_and_starting_again_continues_the_session(
+        circles_track: tuple[Path, list], tmp_path: Path) -> None:
+    track, frames = circles_track
+    holder = pg.LiveHolder()
+    made: list[Path] = []
+
+    def make() -> pg.LiveSession:
+        made.append(tmp_path / f"s{len(made)}.track.jsonl")
+        return pg.LiveSession(holder.settings, record_to=made[-1], **_replayed(track))
+
+    holder.configure(make, pg.SessionSettings("piriformis"))
+    assert holder.session is None and not made  # no camera yet: no session, no empty file
+    wall = 50.0
+    for f in frames[:10]:
+        holder.on_frame(_blank(), f.t, wall + f.t)
+    holder.on_ended()  # STOP: within the second, so only the stop's flush can have written these
+    assert len(made[0].read_text().splitlines()) == 10
+    first = holder.session
+    # START again: a new stream, its clock from 0; the same session goes on, time never goes back
+    for f in frames[10:20]:
+        holder.on_frame(_blank(), f.t - frames[10].t, wall + 100.0 + f.t)
+    assert holder.session is first and first.frames == 20 and first.clock.streams == 2
+    holder.new_session()
+    assert first.closed and len(made[0].read_text().splitlines()) == 20
+    holder.on_frame(_blank(), 0.0, wall + 200.0)
+    assert holder.session is not first and holder.session.frames == 1 and len(made) == 2
+    holder.session.close()
+
+
+def test_settings_change_while_frames_flow(circles_track: tuple[Path, list]) -> None:
+    track, frames = circles_track
+    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    session.process(_blank(), frames[0].t)
+    anchors = Anchors(sacrum=(0.5, 0.6), left_hip=(0.4, 0.55), right_hip=(0.6, 0.55))
+    session.apply(pg.SessionSettings("erector", side="left", practitioner_mode=True, anchors=anchors))
+    assert session.processor.technique == "erector" and session.processor.side == "left"
+    assert session.annotator.style.practitioner_mode
+    session.process(_blank(), frames[1].t)
+    assert session.snapshot().technique == "erector" and "up" in session.snapshot().counts
+    session.close()
+
+
+def _video_for(frames: list, path: Path, fps: float = 30.0) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (W, H))
+    n = int(frames[-1].t * fps) + 1
+    for i in range(n):
+        writer.write(_blank(60 + i % 50))
+    writer.release()
+    return path
+
+
+def test_replay_of_a_sample_processes_every_frame_and_summarises(circles_track: tuple[Path, list],
+                                                                 tmp_path: Path) -> None:
+    from vision_helper.analysis import analyze_frames
+    from vision_helper.track import read_track
+
+    track, frames = circles_track
+    video = _video_for(frames, tmp_path / "circles.mp4")
+    session = pg.ReplaySession(pg.SessionSettings("piriformis"), video, title="circles", track=track)
+    assert session.first_frame() is not None and session.frames == 1
+    session.play(now_s=0.0)
+    shown = session.step(now_s=0.5, budget_s=5.0)  # half a second of video due
+    assert shown is not None and 0.45 <= session.last_result.t <= 0.6
+    session.pause(now_s=0.5)
+    assert session.step(now_s=10.0) is shown  # paused: nothing more is processed
+    while not session.finished:
+        session.step(max_frames=200)
+    assert session.progress() == 1.0
+    summary = session.summary()
+    assert summary["summary"]["count"] == analyze_frames(read_track(track)[0], "piriformis")["summary"]["count"]
+    session.close()
+
+
+def test_replay_of_an_upload_removes_the_copy_once_read(tmp_path: Path) -> None:
+    data = _write_video(tmp_path / "clip.mp4", frames=5).read_bytes()
+    upload = pg.UploadedVideo(io.BytesIO(data), "clip.mp4", len(data))
+    session = pg.ReplaySession(pg.SessionSettings("piriformis"), upload.path, title="clip", upload=upload,
+                               record_to=tmp_path / "up.track.jsonl")
+    while not session.finished:
+        session.step(max_frames=10)
+    assert session.frames == 5 and not upload.exists
+    assert len((tmp_path / "up.track.jsonl").read_text().splitlines()) == 5
+    session.close()

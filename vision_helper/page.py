@@ -188,14 +188,14 @@ def _sample_from_entry(entry: Mapping[str, Any], directory: Path) -> Sample | No
     return Sample(name, str(title), video, track, technique, side, str(description))
 
 
-def load_samples(directory: Path = SAMPLES_DIR) -> tuple[list[Sample], str | None]:
+def load_samples(directory: Path | None = None) -> tuple[list[Sample], str | None]:
     """The bundled samples and, when there are none or the manifest is unreadable, a message saying so.
 
     samples.json may be a list of entries or {"samples": [...]}; each entry names a video in the folder
     (and optionally its landmark track, technique and side). Without a manifest, the folder's videos are
     listed as they are.
     """
-    directory = Path(directory)
+    directory = Path(SAMPLES_DIR if directory is None else directory)
     if not directory.is_dir():
         return [], f"No bundled sample videos ({directory.name}/ is missing); upload a video or use the webcam."
     manifest = directory / MANIFEST_NAME
@@ -984,6 +984,9 @@ class LiveHolder:
                     self.error = None
                 except UserError as exc:
                     self.error = str(exc)
+                    return None
+                except Exception as exc:  # noqa: BLE001 - shown on the page; the stream goes on unprocessed
+                    self.error = f"the session could not start ({type(exc).__name__}: {exc})"
                     return None
             return self.session
 

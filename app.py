@@ -1,0 +1,519 @@
+"""The Streamlit page: live webcam or replayed video → FrameProcessor → overlay, counters and coaching.
+
+A thin face: widgets and layout only. Session state and every decision that can be tested without a
+browser live in vision_helper/page.py; the judging is FrameProcessor's, the drawing overlay.py's.
+Run with `bash scripts/run_app.sh` (opens on a bundled sample) or `streamlit run app.py -- --sample NAME`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from vision_helper import page as pg
+from vision_helper.errors import UserError
+
+SOURCES = ("Sample video", "Upload a video", "Live webcam")
+TECHNIQUE_LABELS = {"piriformis": "Piriformis: very slow finger circles", "erector": "Spinal erectors: upward strokes"}
+SIDE_LABELS = {"both": "Both sides", "left": "Left side", "right": "Right side"}
+HOW_TO = {
+    "piriformis": "One finger on the piriformis (the buttock, between the sacrum and the top of the thigh bone), "
+                  "light pressure, **very slow circles in both directions**.",
+    "erector": "Lying face down: a hand at the base of each erector beside the lower spine, **soft strokes "
+               "upward**, several times, then the other side.",
+}
+REPLAY_TICK_S = 0.1  # the replay view redraws at up to 10 frames a second; every frame is still processed
+LIVE_TICK_S = 0.5  # the live counters refresh twice a second (the video itself streams at camera rate)
+DISPLAY_MAX_W = 960
+
+
+# -- state ------------------------------------------------------------------------------------------------
+
+def _state() -> Any:
+    ss = st.session_state
+    ss.setdefault("holder", pg.LiveHolder())
+    ss.setdefault("replay", None)
+    ss.setdefault("replay_key", None)
+    ss.setdefault("clicker", pg.AnchorClicker())
+    ss.setdefault("anchors", None)
+    ss.setdefault("client_hint", None)
+    ss.setdefault("anchor_still", None)
+    ss.setdefault("hint_event", None)
+    return ss
+
+
+def _requested_sample() -> str | None:
+    """--sample NAME after `--` on the command line, or ?sample=NAME in the address."""
+    name = pg.parse_app_args(sys.argv[1:]).sample
+    try:
+        name = st.query_params.get("sample") or name
+    except Exception:  # noqa: BLE001 - no query parameters in this context
+        pass
+    return name
+
+
+def _first_run_defaults(ss: Any, samples: list[pg.Sample]) -> None:
+    """Open straight on the requested sample (or the first one), so a newcomer sees it work."""
+    if ss.get("initialised"):
+        return
+    ss["initialised"] = True
+    requested = _requested_sample()
+    chosen = None
+    if requested:
+        try:
+            chosen = pg.find_sample(samples, requested)
+            ss["autoplay"] = True
+        except UserError as exc:
+            ss["start_notice"] = str(exc)
+    if chosen is None and samples:
+        chosen = samples[0]
+    if chosen is not None:
+        ss["source"] = SOURCES[0]
+        ss["sample_name"] = chosen.name
+        if chosen.technique:
+            ss["technique"] = chosen.technique
+    else:
+        ss["source"] = SOURCES[2]
+
+
+# -- sidebar ----------------------------------------------------------------------------------------------
+
+def _sidebar(ss: Any) -> tuple[pg.SessionSettings, str, bool]:
+    with st.sidebar:
+        st.header("Technique")
+        technique = st.radio("Technique", list(TECHNIQUE_LABELS), key="technique",
+                             format_func=TECHNIQUE_LABELS.__getitem__, label_visibility="collapsed")
+        side = st.selectbox("Side", list(SIDE_LABELS), key="side", format_func=SIDE_LABELS.__getitem__,
+                            help="Count the hand as on target only over this side of the person.")
+        practitioner = st.toggle("Practitioner mode", key="practitioner",
+                                 help="For working on a client: larger, labelled regions; the regions stay on "
+                                      "the client and the hand nearest them is followed.")
+        speak = st.toggle("Speak the cues", key="speak", help="Your browser reads each new cue aloud.")
+        st.header("Video")
+        source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
+        st.divider()
+        st.caption(pg.DISCLAIMER)
+    settings = pg.SessionSettings(technique=technique, side=None if side == "both" else side,
+                                  practitioner_mode=practitioner,
+                                  anchors=ss["anchors"], client_hint=ss["client_hint"])
+    return settings, source, speak
+
+
+# -- shared pieces ----------------------------------------------------------------------------------------
+
+def _rgb(frame_bgr: np.ndarray) -> np.ndarray:
+    img = frame_bgr[:, :, ::-1]
+    if img.shape[1] > DISPLAY_MAX_W:
+        step = int(np.ceil(img.shape[1] / DISPLAY_MAX_W))
+        img = img[::step, ::step]
+    return np.ascontiguousarray(img)
+
+
+def _coaching_panel(snap: pg.Snapshot, session: pg.ProcessingSession, speak: bool, live: bool) -> None:
+    """Counters, speed gauge, on-target indicator, the latest cue, rates and guidance."""
+    items = pg.counter_items(snap.technique, snap.counts)
+    cols = st.columns(len(items))
+    for col, (label, value) in zip(cols, items, strict=True):
+        col.metric(label, value)
+    speed_text, speed_colour, _ = pg.speed_display(snap.speed)
+    target_text, target_colour = pg.target_display(snap.on_target, snap.hand_found, snap.body_status,
+                                                   snap.target_side)
+    st.markdown(
+        f'<div data-testid="vh-status" style="display:flex;gap:.6rem;flex-wrap:wrap">'
+        f'<span style="background:{speed_colour};color:white;padding:.25rem .6rem;border-radius:.3rem">'
+        f'Speed: {speed_text}</span>'
+        f'<span style="background:{target_colour};color:white;padding:.25rem .6rem;border-radius:.3rem">'
+        f'{target_text}</span>'
+        f'<span style="padding:.25rem .6rem">Body: {snap.body_status}</span></div>',
+        unsafe_allow_html=True)
+    latest = session.cues.latest()
+    if latest is not None:
+        st.markdown(pg.cue_badge_html(latest.text), unsafe_allow_html=True)
+    if speak:
+        new = session.cues.take_unspoken()
+        if new:
+            import streamlit.components.v1 as components
+
+            components.html(pg.speech_html(new), height=0)
+    advice = pg.placement_advice(snap.body_status, snap.technique, snap.seconds_body_lost)
+    if advice and snap.frames:
+        st.info(advice)
+    if snap.error:
+        st.warning(snap.error)
+    rate = f"{snap.fps:.1f} frames/s processed"
+    if live:
+        rate += f" · camera {snap.camera_fps:.1f} frames/s · {snap.dropped} stale frames skipped"
+    if snap.latency_ms is not None:
+        rate += f" · {snap.latency_ms:.0f} ms a frame"
+    st.caption(f'<span data-testid="vh-fps">{rate} · {snap.frames} frames</span>', unsafe_allow_html=True)
+
+
+def _summary(session: pg.ProcessingSession, key: str) -> None:
+    """After stopping: counts, time on target, speed over time, the hand's path, exports."""
+    import altair as alt
+
+    from vision_helper.overlay import draw_session_path
+
+    summary = session.summary()
+    s = summary["summary"]
+    technique = summary["technique"]
+    st.subheader("Session summary")
+    if technique == "piriformis":
+        figures = [("Circles", s.get("revolutions", s["count"])), ("Clockwise", s.get("cw", 0)),
+                   ("Counter-clockwise", s.get("ccw", 0))]
+    else:
+        figures = [("Strokes", s.get("strokes", s["count"])), ("Upward", s.get("up", 0)),
+                   ("Downward", s.get("down", 0))]
+    figures += [("On target", s["on_target"]), ("Too fast", s["too_fast"]),
+                ("Time on target", f"{s['time_on_target_s']:.0f} s"), ("Duration", f"{summary['duration_s']:.0f} s")]
+    cols = st.columns(len(figures))
+    for col, (label, value) in zip(cols, figures, strict=True):
+        col.metric(label, value)
+    by_side = s.get("by_side", {})
+    st.caption("By side: " + "; ".join(f"{side}: " + ", ".join(f"{k} {v}" for k, v in d.items())
+                                       for side, d in by_side.items()))
+
+    left, right = st.columns(2)
+    with left:
+        what, rows = pg.speed_series(technique, summary["events"])
+        st.markdown(f"**Speed over time** ({what})")
+        if rows:
+            limits = pg.speed_limits(technique, session.processor.model.technique)
+            data = alt.Data(values=rows)
+            band = alt.Chart(alt.Data(values=[limits])).mark_rect(opacity=0.15, color="green").encode(
+                y="good_low:Q", y2="good_high:Q")
+            line = alt.Chart(data).mark_line(point=True).encode(
+                x=alt.X("t_s:Q", title="time (s)"), y=alt.Y("value:Q", title=what),
+                color=alt.Color("direction:N", title="direction"),
+                tooltip=["t_s:Q", "value:Q", "direction:N", "too_fast:N"])
+            limit = alt.Chart(alt.Data(values=[limits])).mark_rule(color="red", strokeDash=[4, 4]).encode(
+                y="too_fast:Q")
+            st.altair_chart(band + limit + line, use_container_width=True)
+            st.caption("Green band: a good pace. Red dashed line: too fast.")
+        else:
+            st.caption("No finished circles or strokes yet.")
+    with right:
+        st.markdown("**The hand's path over the regions** (blue = start, red = end)")
+        log = session.log
+        if log.size is not None:
+            picture = draw_session_path(log.size, log.regions, log.path_px, technique, background=log.still_bgr)
+            st.image(_rgb(picture))
+        else:
+            st.caption("No frames were seen.")
+
+    meta = session.meta()
+    c1, c2, c3 = st.columns(3)
+    c1.download_button("Download summary (JSON)", pg.summary_json(summary, meta), file_name="session.json",
+                       mime="application/json", key=f"{key}_json")
+    c2.download_button("Download events (CSV)", pg.events_csv(summary["events"]), file_name="events.csv",
+                       mime="text/csv", key=f"{key}_csv")
+    rec = session.recording_path
+    if rec is not None and rec.exists():
+        session.flush()
+        if rec.stat().st_size <= 50 * 1024 * 1024:
+            c3.download_button("Download landmark track (JSONL)", rec.read_bytes(), file_name=rec.name,
+                               mime="application/jsonl", key=f"{key}_track")
+        st.caption(f"The landmark track is saved as `{rec}`. Re-analyse it any time with "
+                   f"`python -m vision_helper analyze-track {rec} --technique {technique}`.")
+
+
+# -- anchors ----------------------------------------------------------------------------------------------
+
+def _anchor_tools(ss: Any, session: pg.ProcessingSession | None, live: bool) -> None:
+    """Click the sacrum and both hips on a still frame, or click the client to choose them."""
+    from streamlit_image_coordinates import streamlit_image_coordinates
+
+    with st.expander("Place anchors by hand (when the regions are wrong or missing)",
+                     expanded=ss["anchors"] is not None):
+        if session is not None and getattr(session, "uses_recorded_landmarks", False):
+            st.caption("This sample replays landmarks recorded with it; anchors apply to the webcam and to uploads.")
+        if session is None or session.last_raw_bgr is None:
+            st.caption("Start the camera or a video first; then take a still here.")
+            return
+        if st.button("Take a still from the video" if ss["anchor_still"] is None else "Take a new still",
+                     key="take_still"):
+            ss["anchor_still"] = _rgb(session.last_raw_bgr)
+            ss["clicker"].clear()
+        still = ss["anchor_still"]
+        if still is None:
+            return
+        mode = st.radio("What does a click set?", ("Anchors: sacrum, left hip, right hip", "The client (whose body)"),
+                        key="anchor_mode", horizontal=True)
+        clicker: pg.AnchorClicker = ss["clicker"]
+        if mode.startswith("Anchors"):
+            st.markdown(f"**{clicker.prompt}**")
+        else:
+            st.markdown("**Click on the client's body** (the person lying or sitting, not the one working).")
+        shown = pg.mark_points(still, clicker.points, ss["client_hint"])
+        value = streamlit_image_coordinates(shown, key="anchor_click", width=min(DISPLAY_MAX_W, shown.shape[1]))
+        if mode.startswith("Anchors"):
+            if clicker.click(value):
+                anchors = clicker.anchors()
+                if anchors is not None:
+                    ss["anchors"] = anchors
+                st.rerun()
+        elif value and value != ss["hint_event"]:
+            ss["hint_event"] = value
+            ss["client_hint"] = pg.click_to_normalized(value)
+            st.rerun()
+        b1, b2, b3 = st.columns(3)
+        if b1.button("Undo last point", key="anchor_undo"):
+            clicker.undo()
+            ss["anchors"] = clicker.anchors()
+            st.rerun()
+        if b2.button("Clear anchors", key="anchor_clear"):
+            clicker.clear()
+            ss["anchors"] = None
+            st.rerun()
+        if b3.button("Clear client choice", key="hint_clear"):
+            ss["client_hint"] = None
+            st.rerun()
+        if ss["anchors"] is not None:
+            st.success("Anchors placed: the regions now follow them.")
+
+
+# -- live -------------------------------------------------------------------------------------------------
+
+def start_webrtc(holder: pg.LiveHolder, rtc_configuration: dict[str, Any]) -> Any:
+    """The one call into streamlit-webrtc (AppTest cannot run it; tests patch webrtc_streamer).
+
+    async_processing=True: the library hands the callback only the newest frame that arrived while the
+    previous one was processed, so frames never queue behind a slow one; the page's StaleFrameGate also
+    skips frames that arrive already late.
+    """
+    import av
+    from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+    def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
+        try:
+            img = frame.to_ndarray(format="bgr24")
+            out = holder.on_frame(img, frame.time, time.monotonic())
+            return av.VideoFrame.from_ndarray(out, format="bgr24")
+        except Exception:  # noqa: BLE001 - the stream must go on; the session keeps its own message
+            return frame
+
+    return webrtc_streamer(
+        key="live",
+        video_html_attrs={"style": {"width": "100%"}, "autoPlay": True, "controls": False, "muted": True},
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration=rtc_configuration,
+        media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480},
+                                            "frameRate": {"ideal": 30}}, "audio": False},
+        video_frame_callback=on_frame,
+        on_video_ended=holder.on_ended,
+        async_processing=True,
+    )
+
+
+def _rtc_configuration() -> dict[str, Any]:
+    secrets: dict[str, Any] = {}
+    try:
+        if st.secrets.load_if_toml_exists():
+            secrets = {k: st.secrets[k] for k in st.secrets}
+    except Exception:  # noqa: BLE001 - an unreadable secrets.toml must not stop the page
+        st.warning("`.streamlit/secrets.toml` could not be read; using no ICE servers.")
+    try:
+        return pg.rtc_configuration(os.environ, secrets)
+    except UserError as exc:
+        st.warning(f"{exc}. Using no ICE servers (works on this machine and on a local network).")
+        return {"iceServers": []}
+
+
+def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
+    holder: pg.LiveHolder = ss["holder"]
+    directory = pg.recordings_dir()
+
+    def make() -> pg.LiveSession:
+        return pg.LiveSession(holder.settings or settings, record_to=pg.new_recording_path(directory, "live"))
+
+    holder.configure(make, settings)
+    session = holder.session
+    if session is not None and session.frames and not session.closed:
+        st.caption("When you press START again this session continues; choose **New session** to start counting "
+                   "afresh (the recording so far is kept either way).")
+    video_col, panel_col = st.columns([3, 2])
+    with video_col:
+        try:
+            ctx = start_webrtc(holder, _rtc_configuration())
+        except Exception as exc:  # noqa: BLE001 - e.g. the component cannot start in this environment
+            st.error(f"The live camera could not start here ({type(exc).__name__}: {exc}). "
+                     "Use a sample video or an upload instead.")
+            return
+        with st.expander("Camera problems?"):
+            st.markdown("- **Blocked**: allow the camera in the browser's address bar, then press START again.\n"
+                        "- **No camera**: use a sample video or upload a recording instead.\n"
+                        "- **Another app uses it**: close it, then press START again.\n"
+                        "- **From another computer**: the browser needs `https://` or `localhost`, and a TURN "
+                        "server may be needed (see README).")
+    playing = bool(getattr(getattr(ctx, "state", None), "playing", False))
+
+    @st.fragment(run_every=LIVE_TICK_S if playing else None)
+    def live_panel() -> None:
+        if holder.error:
+            st.error(holder.error)
+        session = holder.session
+        if session is None:
+            st.info("Waiting for the first frame from the camera..." if playing else
+                    "Press **START** to open the camera. Stand with your back to it, hips and shoulders in view.")
+            return
+        snap = session.snapshot()
+        if playing and snap.seconds_since_frame is not None and snap.seconds_since_frame > pg.CAMERA_LOST_S:
+            st.error(f"No frames from the camera for {snap.seconds_since_frame:.0f} s: is it unplugged, covered or "
+                     "used by another app? Your counts and the recording so far are kept.")
+        _coaching_panel(snap, session, speak, live=True)
+
+    with panel_col:
+        live_panel()
+    session = holder.session
+    _anchor_tools(ss, session, live=True)
+    if session is not None and session.frames and not playing:
+        st.info("The camera is stopped. Your counts and the recording are kept: press START to continue.")
+        if st.button("New session", key="live_new"):
+            holder.new_session()
+            st.rerun()
+        _summary(session, key="live")
+
+
+# -- replay ---------------------------------------------------------------------------------------------
+
+def _open_replay(ss: Any, key: tuple[str, str], settings: pg.SessionSettings,
+                 make: Callable[[], pg.ReplaySession]) -> pg.ReplaySession | None:
+    """The replay session for this choice, opened afresh when the choice changes."""
+    if ss["replay_key"] == key and ss["replay"] is not None:
+        return ss["replay"]
+    old = ss["replay"]
+    if old is not None:
+        old.close()
+    ss["replay"], ss["replay_key"] = None, key
+    ss["anchor_still"] = None
+    try:
+        ss["replay"] = make()
+    except UserError as exc:
+        st.error(str(exc))
+        return None
+    return ss["replay"]
+
+
+def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg.Sample], upload: bool) -> None:
+    if upload:
+        st.markdown(f"Upload a video (mp4, mov, webm, avi; up to {pg.MAX_UPLOAD_MB} MB) or a photo. The file is "
+                    "checked by its content, processed from a temporary copy, and that copy is removed after.")
+        file = st.file_uploader("Video file", key="upload", label_visibility="collapsed")
+        if file is None:
+            return
+        key = ("upload", f"{file.file_id}")
+
+        def make() -> pg.ReplaySession:
+            file.seek(0)
+            uploaded = pg.UploadedVideo(file, file.name, file.size)
+            try:
+                return pg.ReplaySession(settings, uploaded.path, title=file.name, upload=uploaded,
+                                        record_to=pg.new_recording_path(pg.recordings_dir(), "upload"))
+            except UserError as exc:
+                raise UserError(uploaded.user_message(exc)) from None
+    else:
+        if not samples:
+            st.info(ss.get("samples_message") or "No bundled sample videos.")
+            return
+        names = [s.name for s in samples]
+        if ss.get("sample_name") not in names:
+            ss["sample_name"] = names[0]
+
+        def on_sample_change() -> None:
+            chosen = pg.find_sample(samples, st.session_state["sample_name"])
+            if chosen.technique:
+                st.session_state["technique"] = chosen.technique
+            st.session_state["autoplay"] = True
+
+        st.selectbox("Sample video", names, key="sample_name", on_change=on_sample_change,
+                     format_func=lambda n: pg.find_sample(samples, n).title)
+        sample = pg.find_sample(samples, ss["sample_name"])
+        if sample.description:
+            st.caption(sample.description)
+        key = ("sample", sample.name)
+
+        def make() -> pg.ReplaySession:
+            return pg.ReplaySession(settings, sample.video, title=sample.title, track=sample.track)
+
+    session = _open_replay(ss, key, settings, make)
+    if session is None:
+        return
+    session.apply(settings)
+    if session.warning:
+        st.caption(f"Note: {session.warning}")
+
+    c1, c2, c3, c4 = st.columns(4)
+    if c1.button("▶ Play", key="replay_play", disabled=session.finished):
+        session.play()
+    if c2.button("⏸ Pause", key="replay_pause", disabled=session.finished):
+        session.pause()
+    if c3.button("⟲ Play again", key="replay_restart"):
+        ss["replay_key"] = None
+        ss["autoplay"] = True
+        st.rerun()
+    if c4.button("■ Stop and summarise", key="replay_stop", disabled=session.finished):
+        session.finish()
+    if ss.pop("autoplay", False) and not session.finished:
+        session.play()
+
+    @st.fragment(run_every=REPLAY_TICK_S if session.clock.playing and not session.finished else None)
+    def replay_view() -> None:
+        was_finished = session.finished
+        frame = session.step() if session.clock.playing else session.first_frame()
+        video_col, panel_col = st.columns([3, 2])
+        with video_col:
+            if frame is not None:
+                st.image(_rgb(frame), caption=session.title, output_format="JPEG")
+            progress = session.progress()
+            if progress is not None:
+                st.progress(progress, text="finished" if session.finished else
+                            ("playing" if session.clock.playing else "paused"))
+        with panel_col:
+            _coaching_panel(session.snapshot(), session, speak, live=False)
+        if session.finished and not was_finished:
+            st.rerun()  # the whole page: show the summary
+
+    replay_view()
+    _anchor_tools(ss, session, live=False)
+    if session.finished:
+        if session.error:
+            st.warning(session.error)
+        _summary(session, key="replay")
+
+
+# -- the page ---------------------------------------------------------------------------------------------
+
+def main() -> None:
+    st.set_page_config(page_title="vision_helper: self-massage coach", page_icon="🫱", layout="wide")
+    ss = _state()
+    samples, samples_message = pg.load_samples()
+    ss["samples_message"] = samples_message
+    _first_run_defaults(ss, samples)
+    settings, source, speak = _sidebar(ss)
+
+    st.title("Self-massage coach")
+    st.markdown(f"**{TECHNIQUE_LABELS[settings.technique]}.** {HOW_TO[settings.technique]}")
+    st.caption(pg.DISCLAIMER)
+    if ss.get("start_notice"):
+        st.warning(ss.pop("start_notice"))
+
+    if source == "Live webcam":
+        _live(ss, settings, speak)
+    else:
+        if samples_message and source == "Sample video" and samples:
+            st.caption(samples_message)
+        _replay(ss, settings, speak, samples, upload=source == "Upload a video")
+
+
+try:
+    main()
+except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+    if os.environ.get("VISION_HELPER_DEBUG"):
+        raise
+    st.error(f"Something went wrong: {type(exc).__name__}: {exc}. Reload the page; recordings so far are kept.")
