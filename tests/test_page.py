@@ -428,8 +428,8 @@ def test_the_page_counts_exactly_what_the_cli_counts_and_records_a_track_it_can_
     assert changed == len(frames)  # every frame comes back with the overlay drawn on it
     cli = analyze_frames(read_track(track)[0], "piriformis")
     assert summary["summary"]["count"] == cli["summary"]["count"] > 0
-    assert session.snapshot().counts["cw"] == cli["summary"]["cw"]
-    assert session.snapshot().counts["ccw"] == cli["summary"]["ccw"]
+    assert (summary["summary"]["cw"], summary["summary"]["ccw"]) == (cli["summary"]["cw"], cli["summary"]["ccw"])
+    assert session.snapshot().counts["cw"] <= cli["summary"]["cw"]  # live counters: only circles finished so far
     recorded, _ = read_track(record)
     assert len(recorded) == len(frames)
     assert analyze_frames(recorded, "piriformis")["summary"]["count"] == cli["summary"]["count"]
@@ -554,3 +554,153 @@ def test_replay_of_an_upload_removes_the_copy_once_read(tmp_path: Path) -> None:
     assert session.frames == 5 and not upload.exists
     assert len((tmp_path / "up.track.jsonl").read_text().splitlines()) == 5
     session.close()
+
+
+# -- app.py under Streamlit's AppTest (the webrtc component itself is replaced: AppTest cannot run it) ------
+
+APP = str(REPO / "app.py")
+
+
+@pytest.fixture
+def app_env(circles_track: tuple[Path, list], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """A bundled-samples folder with one circles sample, recordings in tmp, and a stand-in webrtc_streamer."""
+    import sys
+    from types import SimpleNamespace
+
+    import streamlit_webrtc
+
+    track, frames = circles_track
+    samples = tmp_path / "sample_videos"
+    samples.mkdir()
+    _video_for(frames, samples / "circles.mp4")
+    (samples / "circles.track.jsonl").write_bytes(track.read_bytes())
+    (samples / "samples.json").write_text(json.dumps([{"name": "circles", "video": "circles.mp4",
+                                                       "technique": "piriformis", "title": "Slow circles"}]))
+    monkeypatch.setattr(pg, "SAMPLES_DIR", samples)
+    monkeypatch.setenv("VISION_HELPER_RECORDINGS", str(tmp_path / "recordings"))
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    env: dict = {"calls": [], "ctx": SimpleNamespace(state=SimpleNamespace(playing=False)), "dir": tmp_path}
+
+    def fake_webrtc_streamer(**kwargs: object) -> object:
+        env["calls"].append(kwargs)
+        return env["ctx"]
+
+    monkeypatch.setattr(streamlit_webrtc, "webrtc_streamer", fake_webrtc_streamer)
+    return env
+
+
+def _texts(elements: object) -> str:
+    return " | ".join(str(e.value) for e in elements)
+
+
+def _app() -> object:
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def test_app_opens_on_the_requested_sample_plays_it_and_summarises(app_env: dict,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import time as _time
+
+    monkeypatch.setattr(sys, "argv", ["app.py", "--sample", "circles"])
+    at = _app().run()
+    assert not at.exception
+    assert at.radio(key="source").value == "Sample video" and at.selectbox(key="sample_name").value == "circles"
+    assert len(at.image) == 1  # the first processed frame is on the page straight away
+    session = at.session_state["replay"]
+    assert session.clock.playing  # --sample opens playing
+    _time.sleep(0.4)
+    at.run()
+    assert session.frames > 5 and "General wellness information, not medical advice" in _texts(at.caption)
+    at.button(key="replay_stop").click().run()
+    assert not at.exception and session.finished
+    assert "Session summary" in _texts(at.subheader)
+    labels = {m.label: m.value for m in at.metric}
+    assert "Circles" in labels and "Time on target" in labels
+
+
+def test_an_unknown_sample_name_says_so_and_the_page_still_opens(app_env: dict,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "argv", ["app.py", "--sample", "nope"])
+    at = _app().run()
+    assert not at.exception
+    assert "no bundled sample named 'nope'; choose one of: circles" in _texts(at.warning)
+    assert at.selectbox(key="sample_name").value == "circles" and not at.session_state["replay"].clock.playing
+
+
+def test_without_bundled_samples_the_page_says_so(app_env: dict, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pg, "SAMPLES_DIR", tmp_path / "empty")
+    at = _app().run()
+    assert not at.exception
+    at.radio(key="source").set_value("Sample video").run()
+    assert "No bundled sample videos" in _texts(at.info)
+
+
+def test_a_text_file_uploaded_as_mp4_gets_one_line_and_no_traceback(app_env: dict) -> None:
+    at = _app().run()
+    at.radio(key="source").set_value("Upload a video").run()
+    at.file_uploader(key="upload").upload("notes.mp4", b"shopping list\n" * 50, "video/mp4").run()
+    assert not at.exception
+    errors = _texts(at.error)
+    assert errors.startswith("notes.mp4") and "\n" not in errors and "vision_helper_upload_" not in errors
+
+
+def test_a_video_upload_is_replayed(app_env: dict) -> None:
+    data = _write_video(app_env["dir"] / "clip.mp4", frames=4).read_bytes()
+    at = _app().run()
+    at.radio(key="source").set_value("Upload a video").run()
+    at.file_uploader(key="upload").upload("my clip.mov", data, "video/quicktime").run()
+    assert not at.exception and not at.error
+    assert len(at.image) == 1 and at.session_state["replay"].title == "my clip.mov"
+
+
+def test_live_page_streams_through_the_processor_and_keeps_the_session_when_stopped(app_env: dict) -> None:
+    import time as _time
+    from fractions import Fraction
+
+    import av
+    from streamlit_webrtc import WebRtcMode
+
+    at = _app().run()
+    at.radio(key="source").set_value("Live webcam").run()
+    assert not at.exception
+    call = app_env["calls"][-1]
+    assert call["rtc_configuration"] == {"iceServers": []} and call["mode"] == WebRtcMode.SENDRECV
+    assert call["async_processing"] is True and call["media_stream_constraints"]["audio"] is False
+    assert "Press **START**" in _texts(at.info)
+
+    app_env["ctx"].state.playing = True
+    at.run()
+    raw = np.full((H, W, 3), 120, np.uint8)
+    started = _time.monotonic()
+    for _ in range(3):  # fresh frames, stamped like a camera's (the first one also loads the models)
+        frame = av.VideoFrame.from_ndarray(raw, format="bgr24")
+        frame.pts, frame.time_base = int((_time.monotonic() - started) * 1000), Fraction(1, 1000)
+        out = call["video_frame_callback"](frame).to_ndarray(format="bgr24")
+    assert out.shape == raw.shape and not np.array_equal(out, raw)  # the overlay came back on the frame
+    holder = at.session_state["holder"]
+    assert holder.session.frames == 3 and holder.session.recording_path.exists()
+
+    app_env["ctx"].state.playing = False  # STOP
+    at.run()
+    assert not at.exception
+    assert "counts and the recording are kept" in _texts(at.info)
+    assert "Session summary" in _texts(at.subheader)
+    recording = holder.session.recording_path
+    at.button(key="live_new").click().run()
+    assert holder.session is None and len(recording.read_text().splitlines()) == 3
+
+
+def test_a_bad_ice_setting_is_one_line_and_the_camera_still_works_locally(app_env: dict,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(pg.ICE_ENV, "[{oops")
+    at = _app().run()
+    at.radio(key="source").set_value("Live webcam").run()
+    assert not at.exception
+    assert f"{pg.ICE_ENV} is not valid JSON" in _texts(at.warning)
+    assert app_env["calls"][-1]["rtc_configuration"] == {"iceServers": []}
