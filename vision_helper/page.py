@@ -38,7 +38,9 @@ from vision_helper.motion.events import TECHNIQUES
 from vision_helper.result import FrameResult
 
 REPO_DIR = Path(__file__).resolve().parents[1]
-SAMPLES_DIR = REPO_DIR / "sample_videos"
+# The bundled samples; VISION_HELPER_SAMPLES_DIR lets whoever runs the server point at another folder (never
+# the web user: the page only offers what this folder's manifest lists).
+SAMPLES_DIR = Path(os.environ.get("VISION_HELPER_SAMPLES_DIR") or REPO_DIR / "sample_videos")
 MANIFEST_NAME = "samples.json"
 SIDECAR_SUFFIX = ".track.jsonl"
 

@@ -1,0 +1,319 @@
+"""End to end in a real browser: the app on a free localhost port, Debian's headless Chromium driven by
+Playwright (executable_path, never `playwright install`), a fake camera fed from a .y4m file made here from
+a bundled sample video. Checks that processed frames come back with the overlay, that the counters move for
+a clip that shows circles, and that replaying a sample works. Screenshots go to test-artifacts/; with
+VISION_HELPER_UPDATE_SCREENSHOT=1 the live one is also copied to docs/screenshot_live.png for the README.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path(os.environ.get("VISION_HELPER_CHROMIUM", "/usr/bin/chromium"))
+SAMPLE = "piriformis_circles"
+Y4M_SIZE = (640, 480)
+Y4M_FPS = 15
+CAMERA_SECONDS = 12.0  # Chromium loops the file; long enough for a few slow circles
+
+
+def _unavailable(reason: str) -> None:
+    """In CI a missing browser is a failure (scripts/setup.sh test installs it); elsewhere a skip."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}; run `bash scripts/setup.sh test` (installs Debian's chromium)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def playwright_api() -> Any:
+    if not CHROMIUM.exists():
+        _unavailable(f"headless Chromium not found at {CHROMIUM}")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright Python package is not installed (pip install -e '.[test]')")
+    return sync_playwright
+
+
+def _sample_video() -> Path:
+    from vision_helper import page as pg
+
+    samples, message = pg.load_samples()
+    try:
+        return pg.find_sample(samples, SAMPLE).video
+    except Exception:  # noqa: BLE001
+        pytest.fail(f"the bundled sample {SAMPLE!r} is missing ({message or 'not in samples.json'}); "
+                    "render it with `python -m vision_helper.samples`", pytrace=False)
+
+
+def write_y4m(path: Path, frames_bgr: list[np.ndarray], fps: int) -> Path:
+    """Raw 4:2:0 frames as Chromium's fake camera reads them (no encoder needed)."""
+    h, w = frames_bgr[0].shape[:2]
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames_bgr:
+            out.write(b"FRAME\n")
+            out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
+def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Letterbox into size (w, h), keeping the aspect ratio, so the body is not stretched."""
+    w, h = size
+    scale = min(w / frame.shape[1], h / frame.shape[0])
+    resized = cv2.resize(frame, (round(frame.shape[1] * scale), round(frame.shape[0] * scale)),
+                         interpolation=cv2.INTER_AREA)
+    out = np.zeros((h, w, 3), np.uint8)
+    y0, x0 = (h - resized.shape[0]) // 2, (w - resized.shape[1]) // 2
+    out[y0:y0 + resized.shape[0], x0:x0 + resized.shape[1]] = resized
+    return out
+
+
+@pytest.fixture(scope="module")
+def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[np.ndarray]]:
+    """The circles sample as a y4m (resampled to Y4M_FPS), and its frames for comparing against."""
+    from vision_helper.seeing.video import open_frames
+
+    frames: list[np.ndarray] = []
+    next_t = 0.0
+    with open_frames(_sample_video()) as src:
+        for t, frame in src:
+            if t + 1e-6 < next_t:
+                continue
+            frames.append(_fit(frame, Y4M_SIZE))
+            next_t += 1.0 / Y4M_FPS
+            if len(frames) >= CAMERA_SECONDS * Y4M_FPS:
+                break
+    path = tmp_path_factory.mktemp("camera") / "camera.y4m"
+    return write_y4m(path, frames, Y4M_FPS), frames
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`streamlit run app.py -- --sample piriformis_circles` on a free port, in its own process group."""
+    _sample_video()
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "streamlit.log").open("wb")
+    env = {**os.environ, "VISION_HELPER_RECORDINGS": str(tmp_path_factory.mktemp("recordings")),
+           "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+           "--browser.gatherUsageStats", "false", "--", "--sample", SAMPLE]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}; see {ARTIFACTS / 'streamlit.log'}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("streamlit did not answer /_stcore/health within 90 s")
+            time.sleep(0.5)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_api: Any, camera_clip: tuple[Path, list[np.ndarray]]) -> Iterator[Any]:
+    y4m, _ = camera_clip
+    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={y4m}",
+            # lets ICE use 127.0.0.1 where the machine has no other interface
+            "--allow-loopback-in-peer-connection",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--autoplay-policy=no-user-gesture-required"]
+    with playwright_api() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+# -- reading the page -------------------------------------------------------------------------------------
+
+def _metrics(page: Any) -> dict[str, str]:
+    out = {}
+    for metric in page.locator('[data-testid="stMetric"]').all():
+        try:
+            label = metric.locator('[data-testid="stMetricLabel"]').inner_text(timeout=1000).strip()
+            value = metric.locator('[data-testid="stMetricValue"]').inner_text(timeout=1000).strip()
+        except Exception:  # noqa: BLE001 - a fragment redrew it meanwhile
+            continue
+        out[label] = value
+    return out
+
+
+def _processed_frames(page: Any) -> int:
+    try:
+        text = page.locator('[data-testid="vh-fps"]').first.inner_text(timeout=1000)
+    except Exception:  # noqa: BLE001
+        return 0
+    m = re.search(r"(\d+) frames$", text.strip())
+    return int(m.group(1)) if m else 0
+
+
+def _wait_for(what: str, check: Any, timeout_s: float, page: Any, interval_s: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value is not None and (value.size > 0 if isinstance(value, np.ndarray) else bool(value)):
+            return value
+        time.sleep(interval_s)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"timeout_{re.sub(r'[^a-z]+', '_', what)}.png"), full_page=True)
+    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}; see test-artifacts/")
+
+
+def _webrtc_frame(page: Any) -> Any:
+    return next(f for f in page.frames if "streamlit_webrtc" in f.url)
+
+
+GRAB_VIDEO = """() => {
+  const v = document.querySelector('video');
+  if (!v || !v.videoWidth) return null;
+  const c = document.createElement('canvas');
+  c.width = v.videoWidth; c.height = v.videoHeight;
+  c.getContext('2d').drawImage(v, 0, 0);
+  return c.toDataURL('image/png');
+}"""
+
+
+def _grab_returned_frame(page: Any) -> np.ndarray | None:
+    data = _webrtc_frame(page).evaluate(GRAB_VIDEO)
+    if not data:
+        return None
+    png = base64.b64decode(data.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+
+
+def overlay_fraction(returned_bgr: np.ndarray, raw_frames: list[np.ndarray]) -> float:
+    """Share of pixels that differ clearly from the best-matching raw camera frame (0 for an untouched feed).
+
+    Compression noise moves pixels by a few levels; the overlay's lines, fills and panel by far more.
+    """
+    small = (160, 120)
+    got = cv2.resize(returned_bgr, small, interpolation=cv2.INTER_AREA).astype(np.int16)
+    best = 1.0
+    for raw in raw_frames:
+        ref = cv2.resize(raw, small, interpolation=cv2.INTER_AREA).astype(np.int16)
+        best = min(best, float((np.abs(got - ref).max(axis=2) > 40).mean()))
+    return best
+
+
+def _save(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=False)
+    return path
+
+
+# -- the tests ---------------------------------------------------------------------------------------------
+
+def test_overlay_helper_tells_an_untouched_feed_from_an_annotated_one(camera_clip: tuple[Path, list]) -> None:
+    """The measure the live test relies on: ~0 for a raw frame (even re-encoded), clearly more with overlay."""
+    _, frames = camera_clip
+    raw = frames[len(frames) // 2]
+    ok, jpeg = cv2.imencode(".jpg", raw, [cv2.IMWRITE_JPEG_QUALITY, 70])
+    assert overlay_fraction(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), frames) < 0.005
+    annotated = raw.copy()
+    cv2.rectangle(annotated, (10, 10), (200, 120), (0, 140, 255), -1)
+    assert overlay_fraction(annotated, frames) > 0.05
+
+
+def test_live_camera_frames_come_back_with_the_overlay_and_the_counters_move(
+        app_url: str, page: Any, camera_clip: tuple[Path, list]) -> None:
+    _, raw_frames = camera_clip
+    page.goto(app_url)
+    page.get_by_text("Live webcam", exact=True).click()
+    webrtc = page.frame_locator('iframe[title*="streamlit_webrtc"]')
+    webrtc.get_by_role("button", name="START").click(timeout=60_000)
+
+    _wait_for("processed frames", lambda: _processed_frames(page) >= 20, 90, page)
+    returned = _wait_for("the returned video", lambda: _grab_returned_frame(page), 30, page)
+    assert returned.shape[:2] == (Y4M_SIZE[1], Y4M_SIZE[0])
+    share = overlay_fraction(returned, raw_frames)
+    assert share > 0.01, f"the returned frames look like the raw camera feed ({share:.2%} of pixels changed)"
+
+    def circles_counted() -> int:
+        m = _metrics(page)
+        return int(m.get("Clockwise", "0") or 0) + int(m.get("Counter-clockwise", "0") or 0)
+
+    _wait_for("circles to be counted", circles_counted, 120, page)
+    # the live FPS is on the page
+    fps_text = page.locator('[data-testid="vh-fps"]').first.inner_text()
+    assert re.search(r"\d+\.\d frames/s processed", fps_text) and "camera" in fps_text
+    shot = _save(page, "screenshot_live.png")
+    if os.environ.get("VISION_HELPER_UPDATE_SCREENSHOT") == "1":
+        (REPO / "docs").mkdir(exist_ok=True)
+        shutil.copyfile(shot, REPO / "docs" / "screenshot_live.png")
+
+    webrtc.get_by_role("button", name="STOP").click()
+    page.get_by_text("Session summary").wait_for(timeout=30_000)
+    assert page.get_by_text("counts and the recording are kept").count() >= 1
+    _save(page, "live_stopped.png")
+
+
+def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, page: Any) -> None:
+    page.goto(app_url)  # the server was started with --sample piriformis_circles: it opens playing
+    page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+    first = _processed_frames(page)
+    _wait_for("replay to advance", lambda: _processed_frames(page) > first + 10, 60, page)
+
+    def counted() -> int:
+        m = _metrics(page)
+        return int(m.get("Clockwise", "0") or 0) + int(m.get("Counter-clockwise", "0") or 0)
+
+    _wait_for("circles to be counted in the replay", counted, 120, page)
+    _save(page, "replay.png")
