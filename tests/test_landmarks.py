@@ -18,8 +18,9 @@ import pytest
 
 from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
 from vision_helper.errors import UserError
-from vision_helper.seeing.landmarks import HandsModel, LandmarkDetector, PoseModel
+from vision_helper.seeing.landmarks import HandsModel, LandmarkDetector, PoseModel, torso_in_hand
 from vision_helper.seeing.video import open_frames
+from vision_helper.track import HandObservation
 
 pytestmark = pytest.mark.video
 
@@ -102,10 +103,43 @@ def test_hands_found_on_the_sign_language_clip(footage: Callable[[str], Path]) -
 
 def test_detector_gives_pose_and_hands_per_frame(detector: LandmarkDetector, footage: Callable[[str], Path]
                                                   ) -> None:
-    frames = [detector.detect(frame, t) for t, frame in frames_of(footage("tfjs_asl_hand_25fps.mp4"), 10)]
-    assert [f.width for f in frames] == [620] * 10 and [f.height for f in frames] == [1080] * 10
-    assert sum(1 for f in frames if f.pose is not None) >= 5
-    assert sum(1 for f in frames if f.hands) >= 9
+    """The squats clip: a real body in every frame, hands clasped at the chest in some."""
+    clip = frames_of(footage("tfjs_pose_squats_front.mp4"), 65)[::4]
+    frames = [detector.detect(frame, t) for t, frame in clip]
+    assert {(f.width, f.height) for f in frames} == {(720, 1280)}
+    assert [f.t for f in frames] == [t for t, _ in clip]
+    assert all(f.pose is not None for f in frames)  # a hand at the chest does not make the body a phantom
+    assert sum(1 for f in frames if f.hands) >= 5
+
+
+def test_a_body_seen_inside_a_hand_is_dropped(footage: Callable[[str], Path]) -> None:
+    """The sign-language clip shows a hand and forearm only; the pose model alone "finds" a small person in
+    the fist, the detector drops it because its whole torso lies inside the hand."""
+    clip = frames_of(footage("tfjs_asl_hand_25fps.mp4"), 20)
+    pose_only = PoseModel()
+    det = LandmarkDetector()
+    try:
+        phantoms = sum(1 for _, frame in clip if pose_only.run(frame) is not None)
+        frames = [det.detect(frame, t) for t, frame in clip]
+    finally:
+        pose_only.close()
+        det.close()
+    assert phantoms >= 10
+    assert all(f.pose is None for f in frames) and det.phantoms_dropped >= 10
+    assert sum(1 for f in frames if f.hands) >= 18  # the hand itself is still seen
+
+
+def test_torso_in_hand_only_for_a_torso_within_the_hand_box() -> None:
+    hand_xy = np.column_stack([np.linspace(0.40, 0.60, 21), np.linspace(0.40, 0.70, 21)])
+    hand = HandObservation("Right", 1.0, np.column_stack([hand_xy, np.zeros(21)]))
+    pose = np.zeros((33, 4))
+    pose[[LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP], :2] = [(0.45, 0.45), (0.55, 0.45), (0.46, 0.62),
+                                                                      (0.54, 0.62)]
+    assert torso_in_hand(pose, [hand])
+    body = pose.copy()
+    body[[LEFT_HIP, RIGHT_HIP], 1] = 0.95  # hips well below the hand: a real torso the hand rests on
+    assert not torso_in_hand(body, [hand])
+    assert not torso_in_hand(pose, [])
 
 
 def test_hands_beside_pose_in_a_thread_give_the_same_landmarks(footage: Callable[[str], Path]) -> None:

@@ -161,9 +161,33 @@ class HandsModel:
         self._hands.close()
 
 
+TORSO_LANDMARKS = (11, 12, 23, 24)  # shoulders and hips
+HAND_BOX_PAD = 0.25  # a hand's landmark box, grown by this fraction of its size on every side
+
+
+def torso_in_hand(pose: np.ndarray, hands: list[HandObservation], pad: float = HAND_BOX_PAD) -> bool:
+    """True when the pose's whole torso (both shoulders, both hips) lies within one hand's box.
+
+    With a hand filling the view and no body in it, the pose model "finds" a small person in the fist
+    (every one of the 297 poses it gave on the 325 frames of the sign-language clip, a hand and forearm
+    only). A real torso is 2-3 hand lengths tall, so it never fits in a hand's box unless the hand hides
+    it: 0 of 191 real poses in the shared clips were caught by this test.
+    """
+    torso = np.asarray(pose)[list(TORSO_LANDMARKS), :2]
+    for hand in hands:
+        xy = hand.landmarks[:, :2]
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        grow = pad * (hi - lo)
+        if np.all((torso >= lo - grow) & (torso <= hi + grow)):
+            return True
+    return False
+
+
 class LandmarkDetector:
     """Pose (tracking mode, complexity 1) and hands on each frame: what the track records before the
-    client is chosen. `detect` returns every body the pose model gives (one) as the frame's pose.
+    client is chosen. `detect` returns every body the pose model gives (one) as the frame's pose, except
+    a "body" whose torso fits inside a hand seen in the same frame (see torso_in_hand), which is dropped
+    and counted in `phantoms_dropped`.
 
     The two models are independent and MediaPipe releases the GIL while a graph runs, so by default hands
     run in one worker thread while pose runs in the caller's: a frame costs about the slower model's time
@@ -177,6 +201,7 @@ class LandmarkDetector:
         # One worker, so the hands graph always runs on the same thread and frames never overtake each other.
         self._pool = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="hands")
                       if parallel and self.hands_model is not None else None)
+        self.phantoms_dropped = 0
 
     def detect(self, frame_bgr: np.ndarray, t: float) -> TrackFrame:
         h, w = frame_bgr.shape[:2]
@@ -189,7 +214,11 @@ class LandmarkDetector:
         else:
             reading = self.pose_model.run(frame_bgr)
             hands = self.hands_model.run(frame_bgr) if self.hands_model is not None else []
-        return TrackFrame(t, w, h, None if reading is None else reading.landmarks, hands)
+        pose = None if reading is None else reading.landmarks
+        if pose is not None and hands and torso_in_hand(pose, hands):
+            pose = None
+            self.phantoms_dropped += 1
+        return TrackFrame(t, w, h, pose, hands)
 
     def close(self) -> None:
         if self._pool is not None:
