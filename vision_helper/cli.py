@@ -135,6 +135,29 @@ def cmd_analyze_track(args: argparse.Namespace) -> dict[str, Any]:
     return analyze_frames(frames, args.technique, side=args.side, stats=stats)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _check_outputs(video: Path, outputs: list[tuple[Path | None, str]]) -> None:
+    """Refuse outputs that would overwrite the input video or each other, before anything is written."""
+    from vision_helper.seeing.video import check_output_path
+
+    given = [(out, what) for out, what in outputs if out is not None]
+    for out, what in given:
+        if _same_file(out, video):
+            raise UserError(f"{out}: is the input video itself; give another file name for the {what}")
+        if what == "annotated video":
+            check_output_path(out, what)
+        else:
+            _check_output(out, what)
+    if len(given) == 2 and _same_file(given[0][0], given[1][0]):
+        raise UserError(f"{given[0][0]}: given for both the {given[0][1]} and the {given[1][1]}; use two file names")
+
+
 def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
                annotate_out: Path | None) -> dict[str, Any]:
     from vision_helper.processor import FrameProcessor
@@ -142,26 +165,27 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
 
     if args.max_frames is not None and args.max_frames < 1:
         raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
-    for out, what in ((track_out, "track"), (annotate_out, "annotated video")):
-        if out is not None:
-            _check_output(out, what)
-    if track_out is not None and track_out.exists():
-        track_out.unlink()  # a fresh track; TrackWriter appends
+    _check_outputs(args.video, [(track_out, "track"), (annotate_out, "annotated video")])
     anchors = _anchors(args.anchors)
     with open_frames(args.video) as source:
+        if track_out is not None and track_out.exists():
+            track_out.unlink()  # a fresh track (TrackWriter appends); only once the video is known to open
         detector, selector = _recorded_landmarks(args)
         processor = FrameProcessor(technique, side=getattr(args, "side", None), anchors=anchors,
                                    client_hint=args.client_hint, record_to=track_out,
                                    practitioner_mode=getattr(args, "practitioner", False),
                                    detector=detector, client_selector=selector)
         writer = None
+        warnings: list[str] = []
         try:
             if annotate_out is not None:
-                from vision_helper.overlay import OverlayStyle, annotate
+                from vision_helper.overlay import Annotator, OverlayStyle
                 from vision_helper.seeing.video import AnnotatedVideoWriter
 
-                style = OverlayStyle(practitioner_mode=getattr(args, "practitioner", False))
+                draw = Annotator(OverlayStyle(practitioner_mode=getattr(args, "practitioner", False)))
                 writer = AnnotatedVideoWriter(annotate_out, source.fps or 30.0, (source.width, source.height))
+                if writer.note:
+                    warnings.append(writer.note)
             total = source.frame_count if args.max_frames is None else min(source.frame_count or args.max_frames,
                                                                            args.max_frames)
             n = 0
@@ -169,7 +193,7 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
                 for t, frame in source:
                     result = processor.process(frame, t)
                     if writer is not None:
-                        writer.write(annotate(frame, result, style))
+                        writer.write(draw(frame, result))
                     n += 1
                     if bar is not None:
                         bar.update(1)
@@ -178,10 +202,12 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
             if n == 0:
                 raise UserError(f"{args.video}: no frame could be decoded; is it a complete video file?")
             out = processor.summary()
-            warning = getattr(source, "warning", None)
-            if warning:
+            if source.warning:
+                warnings.insert(0, source.warning)
+            for warning in warnings:
                 print(f"{PROG}: warning: {warning}", file=sys.stderr)
-                out["warnings"] = [warning]
+            if warnings:
+                out["warnings"] = warnings
             return out
         finally:
             processor.close()
