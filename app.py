@@ -115,12 +115,13 @@ def _rgb(frame_bgr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img)
 
 
-def _coaching_panel(snap: pg.Snapshot, session: pg.ProcessingSession, speak: bool, live: bool) -> None:
+def _coaching_panel(snap: pg.Snapshot, session: pg.ProcessingSession, speak: bool, live: bool,
+                    running: bool = True) -> None:
     """Counters, speed gauge, on-target indicator, the latest cue, rates and guidance."""
     items = pg.counter_items(snap.technique, snap.counts)
-    cols = st.columns(len(items))
-    for col, (label, value) in zip(cols, items, strict=True):
-        col.metric(label, value)
+    for row in range(0, len(items), 3):
+        for col, (label, value) in zip(st.columns(3), items[row:row + 3], strict=False):
+            col.metric(label, value)
     speed_text, speed_colour, _ = pg.speed_display(snap.speed)
     target_text, target_colour = pg.target_display(snap.on_target, snap.hand_found, snap.body_status,
                                                    snap.target_side)
@@ -130,11 +131,12 @@ def _coaching_panel(snap: pg.Snapshot, session: pg.ProcessingSession, speak: boo
         f'Speed: {speed_text}</span>'
         f'<span style="background:{target_colour};color:white;padding:.25rem .6rem;border-radius:.3rem">'
         f'{target_text}</span>'
-        f'<span style="padding:.25rem .6rem">Body: {snap.body_status}</span></div>',
+        f'<span style="border:1px solid #bbb;padding:.25rem .6rem;border-radius:.3rem">'
+        f'Body: {snap.body_status}</span></div>',
         unsafe_allow_html=True)
-    latest = session.cues.latest()
-    if latest is not None:
-        st.markdown(pg.cue_badge_html(latest.text), unsafe_allow_html=True)
+    cue = pg.current_cue(session.cues, snap.media_t_s)
+    if cue is not None:
+        st.markdown(pg.cue_badge_html(cue.text), unsafe_allow_html=True)
     if speak:
         new = session.cues.take_unspoken()
         if new:
@@ -146,12 +148,8 @@ def _coaching_panel(snap: pg.Snapshot, session: pg.ProcessingSession, speak: boo
         st.info(advice)
     if snap.error:
         st.warning(snap.error)
-    rate = f"{snap.fps:.1f} frames/s processed"
-    if live:
-        rate += f" · camera {snap.camera_fps:.1f} frames/s · {snap.dropped} stale frames skipped"
-    if snap.latency_ms is not None:
-        rate += f" · {snap.latency_ms:.0f} ms a frame"
-    st.caption(f'<span data-testid="vh-fps">{rate} · {snap.frames} frames</span>', unsafe_allow_html=True)
+    st.caption(f'<span data-testid="vh-fps">{pg.rate_text(snap, live=live, running=running)}</span>',
+               unsafe_allow_html=True)
 
 
 def _summary(session: pg.ProcessingSession, key: str) -> None:
@@ -366,7 +364,7 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
         if playing and snap.seconds_since_frame is not None and snap.seconds_since_frame > pg.CAMERA_LOST_S:
             st.error(f"No frames from the camera for {snap.seconds_since_frame:.0f} s: is it unplugged, covered or "
                      "used by another app? Your counts and the recording so far are kept.")
-        _coaching_panel(snap, session, speak, live=True)
+        _coaching_panel(snap, session, speak, live=True, running=playing)
 
     with panel_col:
         live_panel()
@@ -449,15 +447,15 @@ def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg
         st.caption(f"Note: {session.warning}")
 
     c1, c2, c3, c4 = st.columns(4)
-    if c1.button("▶ Play", key="replay_play", disabled=session.finished):
+    if c1.button("Play", key="replay_play", icon=":material/play_arrow:", disabled=session.finished):
         session.play()
-    if c2.button("⏸ Pause", key="replay_pause", disabled=session.finished):
+    if c2.button("Pause", key="replay_pause", icon=":material/pause:", disabled=session.finished):
         session.pause()
-    if c3.button("⟲ Play again", key="replay_restart"):
+    if c3.button("Play again", key="replay_restart", icon=":material/replay:"):
         ss["replay_key"] = None
         ss["autoplay"] = True
         st.rerun()
-    if c4.button("■ Stop and summarise", key="replay_stop", disabled=session.finished):
+    if c4.button("Stop and summarise", key="replay_stop", icon=":material/stop:", disabled=session.finished):
         session.finish()
     if ss.pop("autoplay", False) and not session.finished:
         session.play()
@@ -475,7 +473,8 @@ def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg
                 st.progress(progress, text="finished" if session.finished else
                             ("playing" if session.clock.playing else "paused"))
         with panel_col:
-            _coaching_panel(session.snapshot(), session, speak, live=False)
+            _coaching_panel(session.snapshot(), session, speak, live=False,
+                            running=session.clock.playing and not session.finished)
         if session.finished and not was_finished:
             st.rerun()  # the whole page: show the summary
 

@@ -327,6 +327,22 @@ def test_speech_snippet_says_each_cue_once_and_cannot_be_broken_out_of() -> None
     assert payload == [{"id": 7, "text": "Slower, very slow circles </script><b>x</b>"}]
 
 
+def test_a_cue_stays_on_the_page_a_few_seconds_then_makes_way() -> None:
+    q = pg.CueQueue()
+    assert pg.current_cue(q, 3.0) is None
+    q.push(["Move down toward the feet"], 10.0)
+    assert pg.current_cue(q, 12.0).text == "Move down toward the feet"
+    assert pg.current_cue(q, 10.0 + pg.CUE_SHOW_S + 0.1) is None
+
+
+def test_the_fps_line_says_what_is_measured() -> None:
+    snap = pg.Snapshot(frames=42, fps=24.96, camera_fps=30.0, dropped=3, latency_ms=38.2)
+    assert pg.rate_text(snap, live=True, running=True) == (
+        "25.0 frames/s processed · 30.0 frames/s received · 3 stale frames skipped · 38 ms a frame · 42 frames")
+    assert pg.rate_text(snap, live=False, running=True) == "25.0 frames/s processed · 38 ms a frame · 42 frames"
+    assert pg.rate_text(snap, live=True, running=False) == "stopped · 42 frames processed"
+
+
 # -- live-rate helpers ----------------------------------------------------------------------------------
 
 def test_fps_meter_measures_the_recent_rate() -> None:

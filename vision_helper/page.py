@@ -583,6 +583,29 @@ def speech_html(cues: Sequence[QueuedCue], lang: str = "en-GB") -> str:
     )
 
 
+CUE_SHOW_S = 5.0  # a cue stays on the page this long (media time), then makes way: old advice misleads
+
+
+def current_cue(cues: CueQueue, media_t_s: float, show_s: float = CUE_SHOW_S) -> QueuedCue | None:
+    """The cue to show now: the latest, while it is recent."""
+    latest = cues.latest()
+    if latest is None or not (0.0 <= media_t_s - latest.t <= show_s):
+        return None
+    return latest
+
+
+def rate_text(snap: Snapshot, *, live: bool, running: bool) -> str:
+    """The live FPS line: processing rate, frames reaching the app, stale frames skipped, time per frame."""
+    if not running:
+        return f"stopped · {snap.frames} frames processed"
+    text = f"{snap.fps:.1f} frames/s processed"
+    if live:
+        text += f" · {snap.camera_fps:.1f} frames/s received · {snap.dropped} stale frames skipped"
+    if snap.latency_ms is not None:
+        text += f" · {snap.latency_ms:.0f} ms a frame"
+    return f"{text} · {snap.frames} frames"
+
+
 def cue_badge_html(text: str) -> str:
     return (f'<div data-testid="vh-cue" style="font-size:1.25rem;padding:.4rem .7rem;border-radius:.4rem;'
             f'background:#fff4d6;color:#5a4300">{html.escape(text)}</div>')
