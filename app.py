@@ -192,7 +192,7 @@ def _summary(session: pg.ProcessingSession, key: str) -> None:
                 tooltip=["t_s:Q", "value:Q", "direction:N", "too_fast:N"])
             limit = alt.Chart(alt.Data(values=[limits])).mark_rule(color="red", strokeDash=[4, 4]).encode(
                 y="too_fast:Q")
-            st.altair_chart(band + limit + line, use_container_width=True)
+            st.altair_chart(band + limit + line, width="stretch")
             st.caption("Green band: a good pace. Red dashed line: too fast.")
         else:
             st.caption("No finished circles or strokes yet.")
@@ -201,7 +201,8 @@ def _summary(session: pg.ProcessingSession, key: str) -> None:
         log = session.log
         if log.size is not None:
             picture = draw_session_path(log.size, log.regions, log.path_px, technique, background=log.still_bgr)
-            st.image(_rgb(picture))
+            x0, y0, x1, y1 = pg.path_view_box(log.size, log.regions, technique, log.path_px)
+            st.image(_rgb(np.ascontiguousarray(picture[y0:y1, x0:x1])), width="stretch")
         else:
             st.caption("No frames were seen.")
 

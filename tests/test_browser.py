@@ -317,3 +317,13 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
 
     _wait_for("circles to be counted in the replay", counted, 120, page)
     _save(page, "replay.png")
+    # played to the end: the summary with the speed chart, the hand's path and the exports
+    page.get_by_text("Session summary").wait_for(timeout=120_000)
+    page.get_by_role("button", name="Download summary (JSON)").wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Download events (CSV)").count() == 1
+    page.locator('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]').first.wait_for(
+        timeout=30_000)
+    assert page.locator('[data-testid="stImage"] img').count() >= 2  # the last frame and the path picture
+    page.get_by_role("button", name="Download summary (JSON)").scroll_into_view_if_needed()
+    time.sleep(1.0)
+    _save(page, "replay_summary.png")

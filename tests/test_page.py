@@ -720,3 +720,15 @@ def test_a_bad_ice_setting_is_one_line_and_the_camera_still_works_locally(app_en
     assert not at.exception
     assert f"{pg.ICE_ENV} is not valid JSON" in _texts(at.warning)
     assert app_env["calls"][-1]["rtc_configuration"] == {"iceServers": []}
+
+
+def test_the_path_picture_is_cropped_to_where_the_work_happened() -> None:
+    path = np.array([[300.0, 300.0], [310.0, 305.0], [np.nan, np.nan], [305.0, 310.0]])
+    x0, y0, x1, y1 = pg.path_view_box((640, 480), None, "piriformis", path)
+    assert x0 <= 300 and x1 >= 310 and y0 <= 300 and y1 >= 310  # the whole path is in view
+    assert (x1 - x0) < 640 and (x1 - x0) / (y1 - y0) == pytest.approx(640 / 480, rel=0.02)
+    assert 0 <= x0 and 0 <= y0 and x1 <= 640 and y1 <= 480
+    assert pg.path_view_box((640, 480), None, "piriformis", np.zeros((0, 2))) == (0, 0, 640, 480)
+    # a path at the edge stays inside the frame
+    x0, y0, x1, y1 = pg.path_view_box((640, 480), None, "piriformis", np.array([[5.0, 470.0], [8.0, 475.0]]))
+    assert x0 == 0 and y1 == 480

@@ -419,6 +419,39 @@ def speed_limits(technique: str, technique_rules: Mapping[str, Mapping[str, Any]
     return {"good_low": float(lo), "good_high": float(hi), "too_fast": float(rules.get("max_speed_cm_s", 25.0))}
 
 
+def path_view_box(size: tuple[int, int], regions: BodyRegions | None, technique: str, path_px: np.ndarray,
+                  pad: float = 0.6, min_fraction: float = 0.35) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the session-path picture worth showing: the regions and the path, padded.
+
+    A circle of a few centimetres is a few pixels on a whole-body frame; cropping to where the work
+    happened lets the path be read. Never smaller than min_fraction of the frame, never outside it.
+    """
+    w, h = int(size[0]), int(size[1])
+    pts = [np.asarray(path_px, dtype=float).reshape(-1, 2)]
+    if regions is not None:
+        try:
+            pts += [np.asarray(r.polygon_px, dtype=float) for r in regions.for_technique(technique).values()]
+        except (ValueError, KeyError, AttributeError):
+            pass
+    allp = np.concatenate(pts) if pts else np.zeros((0, 2))
+    allp = allp[np.isfinite(allp).all(axis=1)]
+    allp = allp[(allp[:, 0] > -w) & (allp[:, 0] < 2 * w) & (allp[:, 1] > -h) & (allp[:, 1] < 2 * h)]
+    if len(allp) == 0:
+        return (0, 0, w, h)
+    (x0, y0), (x1, y1) = allp.min(axis=0), allp.max(axis=0)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    half_w = max((x1 - x0) * (1 + pad) / 2, min_fraction * w / 2)
+    half_h = max((y1 - y0) * (1 + pad) / 2, min_fraction * h / 2)
+    # keep the frame's aspect ratio, so the picture is not squeezed
+    if half_w / half_h > w / h:
+        half_h = half_w * h / w
+    else:
+        half_w = half_h * w / h
+    half_w, half_h = min(half_w, w / 2), min(half_h, h / 2)
+    cx, cy = min(max(cx, half_w), w - half_w), min(max(cy, half_h), h - half_h)
+    return (int(round(cx - half_w)), int(round(cy - half_h)), int(round(cx + half_w)), int(round(cy + half_h)))
+
+
 # -- manual anchors -------------------------------------------------------------------------------------
 
 ANCHOR_ORDER = ("sacrum", "left_hip", "right_hip")
