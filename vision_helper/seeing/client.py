@@ -1,0 +1,925 @@
+"""Whose body is the client's: the person with their back to the camera (or lying prone), never the
+practitioner who faces the camera with their hands on the client.
+
+The whole-frame pose model returns one body, and in a massage scene that is usually the practitioner (a
+face toward the camera is what its detector looks for). So, while the client is not locked, a search
+runs: the practitioner (and anyone else already found) is blanked out, and crops of what is left (around
+the hands' contact point, where the client was last seen, the anchors, a hint, then sliding crops) go
+through a static pose model, a few crops a frame at most, round robin. A body seen from behind wins.
+Once found, the client is followed by a tracking-mode pose model on a crop re-centred on them each frame.
+
+Manual anchors (sacrum, hips, optionally shoulders) cover clients the pose model cannot see (lying face
+down often defeats it): they follow the client's back by sparse optical flow with a robust similarity fit
+(RANSAC), so a hand passing over does not drag them; the pose takes over whenever it finds the client
+near them. cv2 is used here for image tracking only; nothing is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from vision_helper.body.anchors import Anchors
+from vision_helper.body.model import BodyRegionModel, load_model
+from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
+from vision_helper.track import HandObservation, TrackFrame
+
+# MediaPipe pose indices used here (see body/skeleton.py for the shared ones).
+NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
+L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 11, 12, 13, 14, 15, 16
+L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 23, 24, 25, 26, 27, 28
+TORSO = (L_SH, R_SH, L_HIP, R_HIP)
+
+MIN_SIZE = 0.45  # a client's torso is at least this share of the biggest body's (bystanders far behind are not)
+STRONG_SIZE = 0.75  # ... and one this big, seen from behind, is taken without looking further
+RELOCATE_AFTER_S = 5.0  # a client lost for less than this is looked for near where they were
+FACING = 0.3  # facing_score above this: clearly facing the camera (a practitioner, or a user not turned yet)
+MIN_TORSO_VISIBILITY = 0.5  # a search result must show its torso this well to be taken for anyone
+GREY = 128  # what blanked-out bodies are painted with before a crop is searched
+
+# (bone, radius in torso lengths) for blanking a body out of a crop: trunk, head, arms up to the wrists
+# (hands are left alone: they lie on the client), legs.
+_CAPSULES: tuple[tuple[int, int, float], ...] = (
+    (L_SH, R_SH, 0.22), (L_HIP, R_HIP, 0.22), (L_SH, L_HIP, 0.22), (R_SH, R_HIP, 0.22),
+    (L_SH, L_EL, 0.14), (R_SH, R_EL, 0.14), (L_EL, L_WR, 0.11), (R_EL, R_WR, 0.11),
+    (L_HIP, L_KNEE, 0.18), (R_HIP, R_KNEE, 0.18), (L_KNEE, L_ANK, 0.13), (R_KNEE, R_ANK, 0.13),
+    (LEFT_EAR, RIGHT_EAR, 0.25),
+)
+
+Box = tuple[int, int, int, int]  # x0, y0, x1, y1 in px, x1/y1 exclusive
+
+
+class PoseRunner(Protocol):
+    """What the tracker needs of a pose model (vision_helper.seeing.landmarks.PoseModel fits)."""
+
+    def run(self, frame_bgr: np.ndarray) -> object | None: ...
+
+    def close(self) -> None: ...
+
+
+# -- geometry of one body (pure numpy) ---------------------------------------------------------------
+
+def _px(pose: np.ndarray, width: int, height: int) -> np.ndarray:
+    return pose[:, :2] * np.array([width, height], dtype=float)
+
+
+def torso_centre_px(pose: np.ndarray, width: int, height: int) -> np.ndarray:
+    return _px(pose, width, height)[list(TORSO)].mean(axis=0)
+
+
+def torso_length_px(pose: np.ndarray, width: int, height: int) -> float:
+    """Mid-hip to mid-shoulder, or 2.4 hip widths when that is longer (a torso seen end-on)."""
+    px = _px(pose, width, height)
+    spine = float(np.hypot(*((px[L_SH] + px[R_SH]) / 2 - (px[L_HIP] + px[R_HIP]) / 2)))
+    hips = float(np.hypot(*(px[L_HIP] - px[R_HIP])))
+    return max(spine, 2.4 * hips, 1.0)
+
+
+def body_box_px(pose: np.ndarray, width: int, height: int, min_visibility: float = 0.3) -> Box:
+    """Box of the landmarks seen (or of the torso when few are), padded by a tenth of the torso."""
+    px = _px(pose, width, height)
+    seen = pose[:, 3] >= min_visibility
+    if seen.sum() < 4:
+        seen = np.zeros(len(pose), dtype=bool)
+        seen[list(TORSO)] = True
+    pad = 0.1 * torso_length_px(pose, width, height)
+    lo, hi = px[seen].min(axis=0) - pad, px[seen].max(axis=0) + pad
+    return int(math.floor(lo[0])), int(math.floor(lo[1])), int(math.ceil(hi[0])), int(math.ceil(hi[1]))
+
+
+def _cross_unit(a: np.ndarray, b: np.ndarray) -> float:
+    norm = float(np.hypot(*a) * np.hypot(*b))
+    return 0.0 if norm < 1e-9 else float(a[0] * b[1] - a[1] * b[0]) / norm
+
+
+def facing_score(pose: np.ndarray, width: int, height: int) -> float:
+    """+1 facing the camera, -1 back toward it, near 0 unknown (side views, lying).
+
+    Hip order alone is not enough: the pose model often reads a back view as a frontal one. Its depth
+    estimate says more (measured on the shared clips, in torso lengths: from behind the nose lies
+    0.6-1.0 BEHIND the shoulders and the ears 0.6-0.9 in front of the nose; facing, the nose is 0.45-1.8
+    in front and the ears 0.5-1.3 behind it). The face landmarks' visibility does not help: the model
+    reports them at 0.96-1.0 on a back view too. So: two depth votes, two left/right order votes.
+    """
+    px = _px(pose, width, height)
+    mid_sh, mid_hip = (px[L_SH] + px[R_SH]) / 2, (px[L_HIP] + px[R_HIP]) / 2
+    spine = mid_sh - mid_hip
+    torso_w = float(np.hypot(*spine)) / max(width, 1)  # z is in units of the image width
+    votes: list[tuple[float, float]] = []
+    if torso_w > 1e-6:
+        if pose[NOSE, 3] >= 0.2 and min(pose[L_SH, 3], pose[R_SH, 3]) >= 0.2:
+            nose_ahead = (pose[[L_SH, R_SH], 2].mean() - pose[NOSE, 2]) / torso_w
+            votes.append((0.3, float(np.clip(nose_ahead / 0.4, -1, 1))))
+        if pose[NOSE, 3] >= 0.2:
+            ears_behind = (pose[[LEFT_EAR, RIGHT_EAR], 2].mean() - pose[NOSE, 2]) / torso_w
+            votes.append((0.3, float(np.clip(ears_behind / 0.4, -1, 1))))
+    # Seen from the front, the person's left hip is on the image's right when the head is up:
+    # cross(spine, left - right) > 0 (the convention of body.regions).
+    if min(pose[L_HIP, 3], pose[R_HIP, 3]) >= 0.3:
+        votes.append((0.2, float(np.clip(_cross_unit(spine, px[L_HIP] - px[R_HIP]) / 0.5, -1, 1))))
+    if min(pose[L_SH, 3], pose[R_SH, 3]) >= 0.3:
+        votes.append((0.2, float(np.clip(_cross_unit(spine, px[L_SH] - px[R_SH]) / 0.5, -1, 1))))
+    total = sum(w for w, _ in votes)
+    return 0.0 if total == 0 else sum(w * v for w, v in votes) / total
+
+
+def lying_score(pose: np.ndarray, width: int, height: int) -> float:
+    """0 upright .. 1 lying: how far the spine is from the image's vertical (45 deg → 0, 75 deg → 1)."""
+    px = _px(pose, width, height)
+    spine = (px[L_SH] + px[R_SH]) / 2 - (px[L_HIP] + px[R_HIP]) / 2
+    if float(np.hypot(*spine)) < 1e-6:
+        return 0.0
+    angle = math.degrees(math.atan2(abs(spine[0]), abs(spine[1])))
+    return float(np.clip((angle - 45.0) / 30.0, 0.0, 1.0))
+
+
+def torso_visibility(pose: np.ndarray) -> float:
+    return float(pose[list(TORSO), 3].mean())
+
+
+# -- bodies ---------------------------------------------------------------------------------------
+
+@dataclass
+class Body:
+    """One body in one frame, landmarks normalized to the whole frame."""
+
+    pose: np.ndarray  # (33, 4)
+    width: int
+    height: int
+    source: str = "detector"  # "detector" | "roi" | "search" | "hint"
+    mask: np.ndarray | None = None  # bool segmentation in mask_box, when the model gave one
+    mask_box: Box | None = None
+    crop_box: Box | None = None  # the crop it was found in (None: the whole frame)
+    centre_px: np.ndarray = field(init=False)
+    torso_px: float = field(init=False)
+    box_px: Box = field(init=False)
+    facing: float = field(init=False)
+    lying: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.centre_px = torso_centre_px(self.pose, self.width, self.height)
+        self.torso_px = torso_length_px(self.pose, self.width, self.height)
+        self.box_px = body_box_px(self.pose, self.width, self.height)
+        self.facing = facing_score(self.pose, self.width, self.height)
+        self.lying = lying_score(self.pose, self.width, self.height)
+
+    @property
+    def back_view(self) -> bool:
+        """Seen from behind, or lying: what a client looks like."""
+        return self.client_likeness > 0.15
+
+    @property
+    def client_likeness(self) -> float:
+        """About +1 for a back view, -1 facing the camera. Lying counts for the client whichever way the
+        model reads the face: its depth cues mean little for a body seen along its side."""
+        return -self.facing * (1.0 - 0.7 * self.lying) + 0.6 * self.lying
+
+    def contains(self, point_px: np.ndarray, pad_torso: float = 0.0) -> bool:
+        x0, y0, x1, y1 = self.box_px
+        pad = pad_torso * self.torso_px
+        return x0 - pad <= point_px[0] <= x1 + pad and y0 - pad <= point_px[1] <= y1 + pad
+
+
+def same_body(a: Body, b: Body, tolerance: float = 0.5) -> bool:
+    """Torso centres within `tolerance` torso lengths and torso sizes within a factor 1.7."""
+    size = max(a.torso_px, b.torso_px)
+    ratio = a.torso_px / b.torso_px
+    return float(np.hypot(*(a.centre_px - b.centre_px))) <= tolerance * size and 1 / 1.7 <= ratio <= 1.7
+
+
+# -- crops ----------------------------------------------------------------------------------------
+
+def square_crop(centre_px: np.ndarray | tuple[float, float], side_px: float, width: int, height: int) -> Box:
+    """A square of `side_px` around a point, slid (not shrunk) to stay inside the frame where it fits."""
+    side = int(round(min(max(side_px, 32.0), max(width, height))))
+    cx, cy = float(centre_px[0]), float(centre_px[1])
+    x0 = int(round(cx - side / 2))
+    y0 = int(round(cy - side / 2))
+    x0 = min(max(x0, 0), max(width - side, 0))
+    y0 = min(max(y0, 0), max(height - side, 0))
+    return x0, y0, min(x0 + side, width), min(y0 + side, height)
+
+
+def crop_to_frame(landmarks: np.ndarray, box: Box, width: int, height: int) -> np.ndarray:
+    """Landmarks normalized to a crop → normalized to the whole frame (z scales like x, by width)."""
+    x0, y0, x1, y1 = box
+    out = np.array(landmarks, dtype=np.float64, copy=True)
+    cw, ch = x1 - x0, y1 - y0
+    out[:, 0] = (landmarks[:, 0] * cw + x0) / width
+    out[:, 1] = (landmarks[:, 1] * ch + y0) / height
+    out[:, 2] = landmarks[:, 2] * cw / width
+    return out
+
+
+def sliding_crops(width: int, height: int, side_px: float, overlap: float = 0.4) -> list[Box]:
+    """Squares of `side_px` covering the frame, overlapping by `overlap`, centre ones first."""
+    side = int(round(min(max(side_px, 32.0), max(width, height))))
+    step = max(int(side * (1 - overlap)), 16)
+
+    def starts(extent: int) -> list[int]:
+        if extent <= side:
+            return [0]
+        n = int(math.ceil((extent - side) / step)) + 1
+        return sorted({int(round(i * (extent - side) / (n - 1))) for i in range(n)})
+
+    boxes = [(x, y, min(x + side, width), min(y + side, height)) for y in starts(height) for x in starts(width)]
+    cx, cy = width / 2, height / 2
+    return sorted(boxes, key=lambda b: (b[0] + b[2] - 2 * cx) ** 2 + (b[1] + b[3] - 2 * cy) ** 2)
+
+
+def capsule_mask(pose: np.ndarray, width: int, height: int, box: Box, step_px: int = 4) -> np.ndarray:
+    """Bool (box h, box w): where the body with these landmarks lies, as capsules along its bones.
+
+    Computed on a grid of `step_px` and enlarged, so blanking a body costs well under a millisecond.
+    """
+    x0, y0, x1, y1 = box
+    gw, gh = max((x1 - x0 + step_px - 1) // step_px, 1), max((y1 - y0 + step_px - 1) // step_px, 1)
+    grid_x = x0 + (np.arange(gw) + 0.5) * step_px
+    grid_y = y0 + (np.arange(gh) + 0.5) * step_px
+    gx, gy = np.meshgrid(grid_x, grid_y)
+    px = _px(pose, width, height)
+    torso = torso_length_px(pose, width, height)
+    small = np.zeros((gh, gw), dtype=bool)
+    for a, b, radius in _CAPSULES:
+        if min(pose[a, 3], pose[b, 3]) < 0.2:
+            continue
+        pa, d = px[a], px[b] - px[a]
+        r = radius * torso
+        lo = np.minimum(px[a], px[b]) - r
+        hi = np.maximum(px[a], px[b]) + r
+        if hi[0] < x0 or lo[0] > x1 or hi[1] < y0 or lo[1] > y1:
+            continue
+        length2 = max(float(d @ d), 1e-9)
+        t = np.clip(((gx - pa[0]) * d[0] + (gy - pa[1]) * d[1]) / length2, 0.0, 1.0)
+        small |= (gx - pa[0] - t * d[0]) ** 2 + (gy - pa[1] - t * d[1]) ** 2 <= r * r
+    spine_mid = (px[L_SH] + px[R_SH] + px[L_HIP] + px[R_HIP]) / 4  # fill the trunk's middle
+    small |= (gx - spine_mid[0]) ** 2 + (gy - spine_mid[1]) ** 2 <= (0.35 * torso) ** 2
+    if pose[NOSE, 3] >= 0.2:
+        small |= (gx - px[NOSE][0]) ** 2 + (gy - px[NOSE][1]) ** 2 <= (0.3 * torso) ** 2
+    full = np.repeat(np.repeat(small, step_px, axis=0), step_px, axis=1)
+    return full[: y1 - y0, : x1 - x0]
+
+
+def body_mask_in(body: Body, box: Box) -> np.ndarray:
+    """Where `body` lies inside `box`: its segmentation when the model gave one, else its capsules."""
+    x0, y0, x1, y1 = box
+    mask = capsule_mask(body.pose, body.width, body.height, box)
+    if body.mask is not None and body.mask_box is not None:
+        mx0, my0, mx1, my1 = body.mask_box
+        ix0, iy0, ix1, iy1 = max(x0, mx0), max(y0, my0), min(x1, mx1), min(y1, my1)
+        if ix1 > ix0 and iy1 > iy0:
+            mask[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] |= body.mask[iy0 - my0:iy1 - my0, ix0 - mx0:ix1 - mx0]
+    return mask
+
+
+def blank_out(frame_bgr: np.ndarray, box: Box, hide: list[Body], keep: Body | None = None
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """The crop `box` of the frame with the bodies in `hide` painted grey (except where `keep` lies),
+    and the mask of what was painted (None when nothing was)."""
+    x0, y0, x1, y1 = box
+    crop = frame_bgr[y0:y1, x0:x1]
+    if not hide:
+        return crop, None
+    mask = np.zeros(crop.shape[:2], dtype=bool)
+    for body in hide:
+        bx0, by0, bx1, by1 = body.box_px
+        pad = int(0.4 * body.torso_px)
+        if bx1 + pad < x0 or bx0 - pad > x1 or by1 + pad < y0 or by0 - pad > y1:
+            continue
+        mask |= body_mask_in(body, box)
+    if keep is not None:
+        mask &= ~capsule_mask(keep.pose, keep.width, keep.height, box)
+    if not mask.any():
+        return crop, None
+    out = crop.copy()
+    out[mask] = GREY
+    return out, mask
+
+
+def torso_on_mask(pose: np.ndarray, width: int, height: int, box: Box, mask: np.ndarray) -> bool:
+    """Do most of the torso's points (shoulders, hips, centre) lie on the painted-out area? Then the model
+    has read a body into what was hidden (the practitioner's outline), not found someone new."""
+    px = _px(pose, width, height)
+    points = np.vstack([px[list(TORSO)], px[list(TORSO)].mean(axis=0, keepdims=True)])
+    x0, y0 = box[0], box[1]
+    inside = 0
+    for x, y in points:
+        cx, cy = int(x) - x0, int(y) - y0
+        if 0 <= cy < mask.shape[0] and 0 <= cx < mask.shape[1] and mask[cy, cx]:
+            inside += 1
+    return inside >= 3
+
+
+def _quantize(side_px: float, limit_px: float) -> float:
+    """Round a crop side to a quarter octave, at most `limit_px`, so crop lists are stable."""
+    q = 2.0 ** (round(4 * math.log2(max(side_px, 32.0))) / 4)
+    return min(q, limit_px)
+
+
+# -- anchors followed by optical flow -------------------------------------------------------------
+
+ANCHOR_TRACKING = "tracking"
+ANCHOR_LOST = "lost: place again"
+
+
+def _anchor_points(anchors: Anchors) -> np.ndarray:
+    pts = [anchors.sacrum, anchors.left_hip, anchors.right_hip]
+    if anchors.has_shoulders():
+        pts += [anchors.left_shoulder, anchors.right_shoulder]  # type: ignore[list-item]
+    return np.array(pts, dtype=np.float64)
+
+
+def _anchors_from_points(points: np.ndarray, shoulders: bool) -> Anchors:
+    p = [(float(x), float(y)) for x, y in points]
+    return Anchors(p[0], p[1], p[2], p[3] if shoulders else None, p[4] if shoulders else None)
+
+
+def anchors_from_pose(pose: np.ndarray, width: int, height: int,
+                      model: BodyRegionModel | None = None) -> Anchors | None:
+    """The anchors a user would place on this body (sacrum at S2, hips, shoulders when seen)."""
+    model = model or load_model()
+    frame = body_frame_from_pose(pose, width, height, model)
+    if frame is None:
+        return None
+    scale = np.array([width, height], dtype=float)
+    px = _px(pose, width, height)
+    sacrum = frame.mid_hip_px + float(model.landmarks_uv["sacrum_s2"][1]) * frame.spine_px
+    shoulders = bool(min(pose[L_SH, 3], pose[R_SH, 3]) >= 0.5)
+    pts = [sacrum, px[L_HIP], px[R_HIP]] + ([px[L_SH], px[R_SH]] if shoulders else [])
+    return _anchors_from_points(np.array(pts) / scale, shoulders)
+
+
+def similarity_params(matrix: np.ndarray) -> tuple[float, float]:
+    """(scale, rotation in degrees) of a 2x3 similarity matrix."""
+    return float(math.hypot(matrix[0, 0], matrix[1, 0])), math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
+
+
+class AnchorFlow:
+    """Anchors that follow the client's back by sparse optical flow.
+
+    Features are found inside the body area around the anchors (never on a hand the hand model sees),
+    followed frame to frame with pyramidal Lucas-Kanade (kept only when the backward flow returns to
+    where they started), and a similarity transform from where they were when the anchors were placed
+    to where they are now is fitted with RANSAC: features on a hand passing over move differently and
+    are voted out. Fitting to the placement frame rather than chaining frame-to-frame fits keeps drift
+    down. Too few inliers, or an implausible scale, for `lost_after_s` → "lost: place again".
+    """
+
+    def __init__(self, anchors: Anchors, width: int, height: int, *, max_features: int = 160,
+                 min_inliers: int = 8, lost_after_s: float = 0.6) -> None:
+        self.shoulders = anchors.has_shoulders()
+        self.width, self.height = width, height
+        self.ref_px = _anchor_points(anchors) * np.array([width, height], dtype=float)
+        self.max_features = max_features
+        self.min_inliers = min_inliers
+        self.lost_after_s = lost_after_s
+        self.matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+        self.status = ANCHOR_TRACKING
+        self._prev: np.ndarray | None = None
+        self._ref_feats = np.zeros((0, 2), np.float32)  # feature positions in the placement frame
+        self._cur_feats = np.zeros((0, 2), np.float32)
+        self._weak_since: float | None = None
+        self._n_start = 0
+        self.inliers = 0
+
+    # The body area: an ellipse around the hips and sacrum (and the shoulders when given).
+    def _scale_px(self, pts: np.ndarray) -> float:
+        hips = float(np.hypot(*(pts[1] - pts[2])))
+        rise = float(np.hypot(*(pts[0] - (pts[1] + pts[2]) / 2)))
+        return max(hips, 3.0 * rise, 12.0)
+
+    def area_mask(self, pts: np.ndarray) -> np.ndarray:
+        mask = np.zeros((self.height, self.width), np.uint8)
+        size = self._scale_px(pts)
+        if self.shoulders:
+            hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
+            centre = hull.mean(axis=0)
+            grown = centre + (hull - centre) * 1.25
+            cv2.fillConvexPoly(mask, np.round(grown).astype(np.int32), 255)
+        centre = pts[:3].mean(axis=0)
+        cv2.circle(mask, (int(round(centre[0])), int(round(centre[1]))), int(round(1.3 * size)), 255, -1)
+        return mask
+
+    def current_px(self) -> np.ndarray:
+        return self.ref_px @ self.matrix[:, :2].T + self.matrix[:, 2]
+
+    def anchors(self) -> Anchors:
+        return _anchors_from_points(self.current_px() / np.array([self.width, self.height]), self.shoulders)
+
+    def _detect(self, gray: np.ndarray, hand_boxes: list[Box]) -> None:
+        pts = self.current_px()
+        mask = self.area_mask(pts)
+        for x0, y0, x1, y1 in hand_boxes:
+            mask[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = 0
+        for x, y in self._cur_feats:
+            cv2.circle(mask, (int(x), int(y)), 4, 0, -1)
+        want = self.max_features - len(self._cur_feats)
+        if want <= 8:
+            return
+        size = self._scale_px(pts)
+        found = cv2.goodFeaturesToTrack(gray, maxCorners=want, qualityLevel=0.01,
+                                        minDistance=max(3.0, size / 25.0), mask=mask, blockSize=5)
+        if found is None:
+            return
+        new = found.reshape(-1, 2).astype(np.float32)
+        inverse = cv2.invertAffineTransform(self.matrix)
+        ref = (new @ inverse[:, :2].T + inverse[:, 2]).astype(np.float32)
+        self._cur_feats = np.vstack([self._cur_feats, new])
+        self._ref_feats = np.vstack([self._ref_feats, ref])
+        self._n_start = max(self._n_start, len(self._cur_feats))
+
+    def update(self, gray: np.ndarray, t: float, hand_boxes: list[Box]) -> str:
+        if self._prev is None or self._prev.shape != gray.shape:
+            self._prev = gray
+            self._cur_feats = np.zeros((0, 2), np.float32)
+            self._ref_feats = np.zeros((0, 2), np.float32)
+            self._detect(gray, hand_boxes)
+            self.inliers = len(self._cur_feats)
+            return self.status
+        ok = False
+        if len(self._cur_feats) >= self.min_inliers:
+            ok = self._step(gray, hand_boxes)
+        if ok:
+            self._weak_since = None
+            self.status = ANCHOR_TRACKING
+            if len(self._cur_feats) < 0.6 * max(self._n_start, 1):
+                self._detect(gray, hand_boxes)
+        else:
+            self._weak_since = t if self._weak_since is None else self._weak_since
+            if t - self._weak_since >= self.lost_after_s:
+                self.status = ANCHOR_LOST
+            if len(self._cur_feats) < self.min_inliers and self.status == ANCHOR_TRACKING:
+                self._detect(gray, hand_boxes)
+        self._prev = gray
+        return self.status
+
+    def _step(self, gray: np.ndarray, hand_boxes: list[Box]) -> bool:
+        prev_pts = self._cur_feats.reshape(-1, 1, 2)
+        size = self._scale_px(self.current_px())
+        win = int(np.clip(size / 8, 11, 31)) | 1
+        params = dict(winSize=(win, win), maxLevel=3,
+                      criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+        nxt, st, _ = cv2.calcOpticalFlowPyrLK(self._prev, gray, prev_pts, None, **params)
+        back, st_b, _ = cv2.calcOpticalFlowPyrLK(gray, self._prev, nxt, None, **params)
+        fb = np.linalg.norm(back.reshape(-1, 2) - self._cur_feats, axis=1)
+        good = (st.reshape(-1) == 1) & (st_b.reshape(-1) == 1) & (fb < 1.0)
+        cur = nxt.reshape(-1, 2)
+        inside = (cur[:, 0] >= 0) & (cur[:, 1] >= 0) & (cur[:, 0] < self.width) & (cur[:, 1] < self.height)
+        good &= inside
+        for x0, y0, x1, y1 in hand_boxes:  # a feature under a hand the hand model sees is not the back's
+            good &= ~((cur[:, 0] >= x0) & (cur[:, 0] <= x1) & (cur[:, 1] >= y0) & (cur[:, 1] <= y1))
+        self._cur_feats, self._ref_feats = cur[good].astype(np.float32), self._ref_feats[good]
+        if len(self._cur_feats) < self.min_inliers:
+            return False
+        threshold = max(2.0, 0.02 * size)
+        matrix, inl = cv2.estimateAffinePartial2D(self._ref_feats, self._cur_feats, method=cv2.RANSAC,
+                                                  ransacReprojThreshold=threshold, maxIters=500,
+                                                  confidence=0.99, refineIters=10)
+        if matrix is None or inl is None:
+            return False
+        inl = inl.reshape(-1).astype(bool)
+        self.inliers = int(inl.sum())
+        scale, _ = similarity_params(matrix)
+        if self.inliers < self.min_inliers or self.inliers < 0.3 * len(inl) or not 0.5 <= scale <= 2.0:
+            return False
+        self.matrix = matrix
+        # Features far off the fit ride on something else (a hand): drop them so they cannot come back.
+        predicted = self._ref_feats @ matrix[:, :2].T + matrix[:, 2]
+        keep = np.linalg.norm(predicted - self._cur_feats, axis=1) < 3 * threshold
+        self._cur_feats, self._ref_feats = self._cur_feats[keep], self._ref_feats[keep]
+        return True
+
+
+def hand_boxes_px(hands: list[HandObservation], width: int, height: int, pad: float = 0.35) -> list[Box]:
+    boxes: list[Box] = []
+    for hand in hands:
+        px = hand.landmarks[:, :2] * np.array([width, height], dtype=float)
+        lo, hi = px.min(axis=0), px.max(axis=0)
+        margin = pad * float(max(hi - lo))
+        boxes.append((int(lo[0] - margin), int(lo[1] - margin), int(hi[0] + margin), int(hi[1] + margin)))
+    return boxes
+
+
+# -- the tracker ----------------------------------------------------------------------------------
+
+def _landmarks_of(reading: object | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if reading is None:
+        return None, None
+    return getattr(reading, "landmarks", None), getattr(reading, "mask", None)
+
+
+class ClientTracker:
+    """Implements processor.ClientSelector: picks, finds and follows the client in each frame.
+
+    `search_crops_per_frame` bounds the search's cost while unlocked (each crop is one static pose
+    run, about as long as the whole-frame model); the models are created on first need.
+    """
+
+    def __init__(self, practitioner_mode: bool = False, *, search_crops_per_frame: int = 1,
+                 lone_search_every: int = 3,
+                 search_model: PoseRunner | None = None, roi_model: PoseRunner | None = None,
+                 model: BodyRegionModel | None = None, miss_hold_s: float = 0.8) -> None:
+        self.practitioner_mode = practitioner_mode
+        self.search_crops_per_frame = max(0, int(search_crops_per_frame))
+        self.lone_search_every = max(1, int(lone_search_every))
+        self._lone = False  # last frame's client was the lone person facing the camera
+        self._search_model = search_model
+        self._roi_model = roi_model
+        self._model = model or load_model()
+        self.miss_hold_s = miss_hold_s
+        self._anchors: Anchors | None = None
+        self._flow: AnchorFlow | None = None
+        self._hint: tuple[float, float] | None = None
+        self._hint_pending = False
+        self._size: tuple[int, int] | None = None
+        self._reset_people()
+        self.stats = {"frames": 0, "search_runs": 0, "roi_runs": 0}
+
+    def _reset_people(self) -> None:
+        self._client: Body | None = None  # last body taken for the client (a lock while recent)
+        self._client_t: float | None = None
+        self._ever_found = False  # a client seen from behind (or chosen by a hint) was found before
+        self._chosen = False  # the client was chosen by a hint: facing the camera is allowed for them
+        self._cursor = 0
+        self._roi_side: float | None = None
+        self._t: float | None = None
+        self._tentative: list[tuple[float, Body, float]] = []  # (rank, body, t) awaiting a full sweep
+        self._crops_since_tentative = 0
+        self._sweep_len = 1
+        self._rerun: Box | None = None  # a crop to search again with what it found hidden
+
+    # -- ClientSelector ---------------------------------------------------------------------------
+    def set_anchors(self, anchors: Anchors | None) -> None:
+        self._anchors = anchors
+        self._flow = None  # started on the next frame, from the frame it sees
+
+    def set_hint(self, xy: tuple[float, float] | None) -> None:
+        """The body containing (or nearest) this normalized point is the client: the user chooses anew."""
+        self._hint = None if xy is None else (float(xy[0]), float(xy[1]))
+        self._hint_pending = xy is not None
+        if xy is not None:
+            self._reset_people()
+
+    @property
+    def anchor_status(self) -> str | None:
+        if self._anchors is None:
+            return None
+        return ANCHOR_TRACKING if self._flow is None else self._flow.status
+
+    @property
+    def locked(self) -> bool:
+        """Following a client found before and seen lately (the search is off)."""
+        return self._ever_found and self._recent(self._t)
+
+    def _recent(self, t: float | None) -> bool:
+        return (t is not None and self._client is not None and self._client_t is not None
+                and t - self._client_t <= self.miss_hold_s)
+
+    def close(self) -> None:
+        for m in (self._search_model, self._roi_model):
+            if m is not None:
+                m.close()
+        self._search_model = self._roi_model = None
+
+    # -- models -----------------------------------------------------------------------------------
+    def _search_runner(self) -> PoseRunner:
+        if self._search_model is None:
+            from vision_helper.seeing.landmarks import PoseModel
+
+            self._search_model = PoseModel(static_image_mode=True, enable_segmentation=True)
+        return self._search_model
+
+    def _roi_runner(self) -> PoseRunner:
+        if self._roi_model is None:
+            from vision_helper.seeing.landmarks import PoseModel
+
+            self._roi_model = PoseModel(static_image_mode=False)
+        return self._roi_model
+
+    def _run(self, runner: PoseRunner, frame_bgr: np.ndarray, box: Box, hide: list[Body],
+             keep: Body | None, source: str) -> Body | None:
+        crop, painted = blank_out(frame_bgr, box, hide, keep)
+        if crop.shape[0] < 16 or crop.shape[1] < 16:
+            return None
+        landmarks, mask = _landmarks_of(runner.run(np.ascontiguousarray(crop)))
+        if landmarks is None:
+            return None
+        h, w = frame_bgr.shape[:2]
+        pose = crop_to_frame(landmarks, box, w, h)
+        if painted is not None and torso_on_mask(pose, w, h, box, painted):
+            return None
+        bool_mask = None if mask is None else np.asarray(mask) > 0.5
+        if bool_mask is not None and bool_mask.shape != crop.shape[:2]:
+            bool_mask = None
+        return Body(pose, w, h, source, bool_mask, box if bool_mask is not None else None, box)
+
+    # -- per frame --------------------------------------------------------------------------------
+    def update(self, frame_bgr: np.ndarray, seen: TrackFrame) -> TrackFrame:
+        h, w = frame_bgr.shape[:2]
+        if self._size != (w, h):
+            if self._size is not None:
+                self._reset_people()
+                self._flow = None
+            self._size = (w, h)
+        self.stats["frames"] += 1
+        t = float(seen.t)
+        hands = list(seen.hands)
+        det = None
+        if seen.pose is not None and np.isfinite(seen.pose).all():
+            det = Body(np.asarray(seen.pose, dtype=np.float64), w, h, "detector")
+
+        anchors_px = self._update_anchors(frame_bgr, t, hands, w, h)
+        client, others, fallback = self._choose(frame_bgr, t, det, hands, anchors_px)
+        self._t = t
+        self._lone = fallback
+        if client is not None:
+            self._client, self._client_t = client, t
+            if not fallback:
+                self._ever_found = True
+                if self._flow is not None:
+                    self._follow_pose_with_anchors(client, frame_bgr, t, hands)
+        others_out = [o.pose for o in others]
+        if client is not None:
+            return replace(seen, pose=client.pose, client="pose", anchors=None, others=others_out)
+        if self._flow is not None and self._flow.status == ANCHOR_TRACKING:
+            return replace(seen, pose=None, client="anchors", anchors=self._flow.anchors(), others=others_out)
+        return replace(seen, pose=None, client="none", anchors=None, others=others_out)
+
+    def _update_anchors(self, frame_bgr: np.ndarray, t: float, hands: list[HandObservation], w: int,
+                        h: int) -> np.ndarray | None:
+        if self._anchors is None:
+            return None
+        gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+        if self._flow is None:
+            self._flow = AnchorFlow(self._anchors, w, h)
+        self._flow.update(gray, t, hand_boxes_px(hands, w, h))
+        return self._flow.current_px()
+
+    def _follow_pose_with_anchors(self, client: Body, frame_bgr: np.ndarray, t: float,
+                                  hands: list[HandObservation]) -> None:
+        """While the pose holds the client, the anchors restart from it when they were lost or have
+        drifted off it, so they carry on from the right place if the pose drops out again."""
+        assert self._flow is not None
+        anchors = anchors_from_pose(client.pose, client.width, client.height, self._model)
+        if anchors is None:
+            return
+        scale = np.array([client.width, client.height], dtype=float)
+        from_pose = _anchor_points(anchors)[:3] * scale
+        drift = float(np.abs(self._flow.current_px()[:3] - from_pose).max())
+        if self._flow.status == ANCHOR_LOST or drift > 0.25 * client.torso_px:
+            self._flow = AnchorFlow(anchors, client.width, client.height)
+            self._flow.update(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), t,
+                              hand_boxes_px(hands, client.width, client.height))
+
+    # Which of the bodies is the client -------------------------------------------------------------
+    def _near_anchors(self, body: Body, anchors_px: np.ndarray) -> bool:
+        """The pose lock's test: hips near the tracked anchors, the right way round, not facing us."""
+        if body.facing > FACING:
+            return False
+        w, h = body.width, body.height
+        px = _px(body.pose, w, h)
+        anchors = _anchors_from_points(anchors_px / np.array([w, h]), len(anchors_px) == 5)
+        frame = body_frame_from_anchors(anchors, w, h, self._model)
+        size = frame.torso_px if frame is not None else 3 * float(np.hypot(*(anchors_px[1] - anchors_px[2])))
+        mid_pose = (px[L_HIP] + px[R_HIP]) / 2
+        mid_anchor = (anchors_px[1] + anchors_px[2]) / 2
+        if float(np.hypot(*(mid_pose - mid_anchor))) > 0.5 * size:
+            return False
+        if not 0.5 <= body.torso_px / max(size, 1.0) <= 2.0:
+            return False
+        straight = np.hypot(*(px[L_HIP] - anchors_px[1])) + np.hypot(*(px[R_HIP] - anchors_px[2]))
+        crossed = np.hypot(*(px[L_HIP] - anchors_px[2])) + np.hypot(*(px[R_HIP] - anchors_px[1]))
+        return bool(straight <= crossed + 0.1 * size)
+
+    def _hint_px(self) -> np.ndarray | None:
+        if self._hint is None or self._size is None:
+            return None
+        return np.array([self._hint[0] * self._size[0], self._hint[1] * self._size[1]])
+
+    def _fits_hint(self, body: Body) -> bool:
+        hint = self._hint_px()
+        if hint is None:
+            return False
+        return body.contains(hint, 0.25) or float(np.hypot(*(body.centre_px - hint))) <= body.torso_px
+
+    def _acceptable(self, body: Body, anchors_px: np.ndarray | None, non_clients: list[Body]) -> bool:
+        """May this body be taken for the client now? Never someone already taken for someone else."""
+        if self._hint_pending:
+            return self._fits_hint(body)
+        if any(same_body(body, o, 0.4) for o in non_clients):
+            return False
+        if anchors_px is not None:
+            return self._near_anchors(body, anchors_px)
+        if self._chosen and self._client is not None and same_body(body, self._client, 1.0):
+            return True
+        if (self._ever_found and self._client is not None and self._t is not None
+                and self._t - (self._client_t or self._t) < RELOCATE_AFTER_S
+                and float(np.hypot(*(body.centre_px - self._client.centre_px))) > 1.5 * self._client.torso_px):
+            return False  # the client went out of sight here a moment ago: look for them near there
+        return body.back_view
+
+    def _choose(self, frame_bgr: np.ndarray, t: float, det: Body | None, hands: list[HandObservation],
+                anchors_px: np.ndarray | None) -> tuple[Body | None, list[Body], bool]:
+        """(client or None, other bodies, whether the client is only the lone-person fallback)."""
+        non_clients: list[Body] = []
+        recent = self._ever_found and self._recent(t)
+
+        # 1. The whole-frame body: the client again, the client found, or someone else.
+        if det is not None:
+            client = self._client
+            if recent and client is not None and same_body(det, client) and (
+                    det.client_likeness >= -FACING or self._chosen or client.client_likeness < -FACING):
+                return det, [], False
+            if not recent and self._acceptable(det, anchors_px, []):
+                return self._take(det), [], False
+            non_clients.append(det)
+
+        # 2. Locked: follow the client on a crop around them (tracking mode, re-centred every frame).
+        if recent:
+            body = self._follow(frame_bgr, non_clients)
+            if body is not None:
+                return body, non_clients, False
+            if t - (self._client_t or t) <= self.miss_hold_s / 2:
+                return None, non_clients, False  # a short occlusion: the crop tries again next frame
+
+        # 3. Unlocked: search crops of what is left. A clear client (seen from behind, as big as the
+        #    others) is taken at once; weaker candidates (a small bystander far behind) wait until a
+        #    whole sweep of the crops is done, and then the best of them is followed.
+        found = self._search(frame_bgr, non_clients, hands, anchors_px)
+        ref = max([b.torso_px for b in non_clients + found] + [c[1].torso_px for c in self._tentative],
+                  default=0.0)
+        fresh = [b for b in found if self._acceptable(b, anchors_px, non_clients)
+                 and (self._hint_pending or b.torso_px >= MIN_SIZE * ref)]
+        others = non_clients + [b for b in found if b not in fresh]
+        strong = [b for b in fresh if self._strong(b, ref, anchors_px)]
+        if strong:
+            best = max(strong, key=lambda b: self._rank(b, hands, non_clients, ref))
+            self._tentative.clear()
+            self._roi_side = None
+            return self._take(best), others + [b for b in fresh if b is not best], False
+        if self._crops_since_tentative >= 2 * self._sweep_len:
+            self._tentative.clear()
+        if fresh and not self._tentative:
+            self._crops_since_tentative = 0
+        self._tentative += [(self._rank(b, hands, non_clients, ref), b, t) for b in fresh]
+        others += fresh
+        if self._tentative and self._crops_since_tentative >= self._sweep_len:
+            _, best, _ = max(self._tentative, key=lambda c: c[0] + 0.5 * float(
+                np.clip(math.log2(c[1].torso_px / max(ref, 1.0)), -2.0, 0.0)))
+            self._tentative.clear()
+            self._roi_side = None
+            self._take(best)
+            self._client, self._client_t, self._ever_found = best, t, True
+            return None, others, False  # followed from the next frame on, where it is then
+
+        # 4. Nobody else found: a single person facing the camera is still the client (the coach asks
+        #    them to turn round), unless a practitioner is expected, a client was found before, someone
+        #    seen from behind is waiting for the sweep to end, or the user placed anchors or pointed.
+        if (det is not None and not self.practitioner_mode and not self._ever_found and self._anchors is None
+                and not self._hint_pending and not self._tentative):
+            return det, [b for b in others if b is not det], True
+        return None, others, False
+
+    def _take(self, body: Body) -> Body:
+        if self._hint_pending and self._fits_hint(body):
+            self._hint_pending = False
+            self._chosen = True
+            self._ever_found = True
+        return body
+
+    def _strong(self, body: Body, ref: float, anchors_px: np.ndarray | None) -> bool:
+        """Clearly the client: seen from behind or lying, torso well seen, as big as anyone around."""
+        if self._hint_pending or anchors_px is not None:
+            return True  # the user said where: no need to look further
+        return (body.client_likeness >= 0.5 and torso_visibility(body.pose) >= 0.6
+                and body.torso_px >= STRONG_SIZE * ref)
+
+    def _rank(self, body: Body, hands: list[HandObservation], non_clients: list[Body], ref: float) -> float:
+        """Client-likeness, size next to the others, touching the hands, where the client was."""
+        score = body.client_likeness + 0.5 * torso_visibility(body.pose)
+        if ref > 0:
+            score += 1.5 * float(np.clip(math.log2(body.torso_px / (STRONG_SIZE * ref)), -2.0, 0.0))
+        for point in self._contact_points(hands, non_clients):
+            if body.contains(point, 0.2):
+                score += 0.5
+                break
+        if self._client is not None and same_body(body, self._client, 0.8):
+            score += 0.7
+        return score
+
+    def _contact_points(self, hands: list[HandObservation], non_clients: list[Body]) -> list[np.ndarray]:
+        """Where hands touch someone: hands the hand model sees away from their owner's trunk, and the
+        wrists of the bodies already taken for someone else."""
+        if self._size is None:
+            return []
+        w, h = self._size
+        points = [hand.landmarks[:, :2].mean(axis=0) * np.array([w, h]) for hand in hands]
+        for body in non_clients:
+            px = _px(body.pose, w, h)
+            points += [px[i] for i in (L_WR, R_WR) if body.pose[i, 3] >= 0.5]
+        return points
+
+    def _follow(self, frame_bgr: np.ndarray, hide: list[Body]) -> Body | None:
+        """The client on a crop around where they were: the tracking-mode model first (cheap, and it
+        keeps the body's turn), the static one on the same crop when that loses them."""
+        client = self._client
+        assert client is not None
+        h, w = frame_bgr.shape[:2]
+        x0, y0, x1, y1 = client.box_px
+        side = 1.25 * max(x1 - x0, y1 - y0, 2.0 * client.torso_px)
+        if self._roi_side is None:  # start from the framing the client was found in
+            crop = client.crop_box
+            self._roi_side = float(max(crop[2] - crop[0], crop[3] - crop[1])) if crop is not None else side
+        else:
+            self._roi_side = 0.8 * self._roi_side + 0.2 * side
+        box = square_crop(((x0 + x1) / 2, (y0 + y1) / 2), self._roi_side, w, h)
+        for runner in (self._roi_runner(), self._search_runner()):
+            self.stats["roi_runs"] += 1
+            body = self._run(runner, frame_bgr, box, hide, client, "roi")
+            if body is not None and self._same_client(body, client, hide):
+                return body
+        return None
+
+    def _same_client(self, body: Body, client: Body, hide: list[Body]) -> bool:
+        if torso_visibility(body.pose) < 0.3 or not same_body(body, client, 0.6):
+            return False
+        if body.client_likeness < -FACING and not self._chosen and client.client_likeness >= -FACING:
+            return False  # the client had their back to us: this one faces us, so it is someone else
+        return not any(same_body(body, o, 0.4) for o in hide)
+
+    def _search_boxes(self, non_clients: list[Body], hands: list[HandObservation],
+                      anchors_px: np.ndarray | None) -> list[Box]:
+        """Crops to search, most promising first: the hint, where the client was, the anchors, beside and
+        in front of each body already taken for someone else (a client is within arm's reach of the
+        practitioner), the hands' contact points, then the frame in sliding squares.
+
+        Sizes are rounded to steps of a quarter octave so the list stays the same from frame to frame
+        and the round robin really goes round it.
+        """
+        assert self._size is not None
+        w, h = self._size
+        ref = max((o.torso_px for o in non_clients), default=0.0)
+        if self._client is not None:
+            ref = self._client.torso_px
+        side = _quantize(4.0 * ref if ref else 0.9 * min(w, h), min(w, h))
+        boxes: list[Box] = []
+        hint = self._hint_px()
+        if hint is not None and self._hint_pending:
+            boxes += [square_crop(hint, side, w, h), square_crop(hint, 0.9 * min(w, h), w, h)]
+        if self._client is not None:
+            x0, y0, x1, y1 = self._client.box_px
+            boxes.append(square_crop(((x0 + x1) / 2, (y0 + y1) / 2), 1.3 * max(x1 - x0, y1 - y0), w, h))
+        if anchors_px is not None:
+            frame = body_frame_from_anchors(
+                _anchors_from_points(anchors_px / np.array([w, h]), len(anchors_px) == 5), w, h, self._model)
+            size = frame.torso_px if frame is not None else 3 * float(np.hypot(*(anchors_px[1] - anchors_px[2])))
+            mid = (anchors_px[1] + anchors_px[2]) / 2
+            boxes += [square_crop(mid, 3.2 * size, w, h), square_crop(mid, 4.5 * size, w, h)]
+        for body in sorted(non_clients, key=lambda b: -b.torso_px)[:2]:
+            c, torso = body.centre_px, body.torso_px
+            for dx, dy in ((1.3, 0.3), (-1.3, 0.3), (0.0, 1.2), (0.0, 2.2)):
+                boxes.append(square_crop(c + torso * np.array([dx, dy]), _quantize(4.0 * torso, min(w, h)), w, h))
+        for point in self._contact_points(hands, non_clients)[:4]:
+            boxes.append(square_crop(point, side, w, h))
+        boxes.append((0, 0, w, h))
+        boxes += sliding_crops(w, h, 0.9 * min(w, h), overlap=0.5)
+        if side < 0.7 * min(w, h):
+            boxes += sliding_crops(w, h, side, overlap=0.5)
+        unique: list[Box] = []
+        for b in boxes:
+            if all(max(abs(b[i] - u[i]) for i in range(4)) > 0.15 * (b[2] - b[0]) for u in unique):
+                unique.append(b)
+        return unique
+
+    def _search(self, frame_bgr: np.ndarray, non_clients: list[Body], hands: list[HandObservation],
+                anchors_px: np.ndarray | None) -> list[Body]:
+        """Up to `search_crops_per_frame` static pose runs. A crop where someone was found is searched
+        again, that body hidden, before the round robin moves on: one run finds one body."""
+        if self.search_crops_per_frame == 0:
+            return []
+        if self._lone and self.stats["frames"] % self.lone_search_every:
+            return []  # a lone person facing the camera: most likely no one else is there, look less often
+        boxes = self._search_boxes(non_clients, hands, anchors_px)
+        self._sweep_len = len(boxes)
+        found: list[Body] = []
+        hide = list(non_clients) + [c[1] for c in self._tentative]
+        for _ in range(self.search_crops_per_frame):
+            if self._rerun is not None:
+                box, self._rerun = self._rerun, None
+            else:
+                box = boxes[self._cursor % len(boxes)]
+                self._cursor = (self._cursor + 1) % len(boxes)
+                self._crops_since_tentative += 1
+            self.stats["search_runs"] += 1
+            body = self._run(self._search_runner(), frame_bgr, box, hide, None, "search")
+            if body is None or any(same_body(body, o, 0.4) for o in hide + found):
+                continue
+            hide.append(body)  # the next crop looks past this one too
+            if torso_visibility(body.pose) >= MIN_TORSO_VISIBILITY:
+                found.append(body)
+            self._rerun = box
+        return found
