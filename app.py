@@ -362,9 +362,9 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
                     "Press **START** to open the camera. Stand with your back to it, hips and shoulders in view.")
             return
         snap = session.snapshot()
-        if playing and snap.seconds_since_frame is not None and snap.seconds_since_frame > pg.CAMERA_LOST_S:
-            st.error(f"No frames from the camera for {snap.seconds_since_frame:.0f} s: is it unplugged, covered or "
-                     "used by another app? Your counts and the recording so far are kept.")
+        notice = pg.camera_notice(snap, playing)
+        if notice:
+            st.error(notice)
         _coaching_panel(snap, session, speak, live=True, running=playing)
 
     with panel_col:

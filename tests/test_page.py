@@ -343,6 +343,21 @@ def test_the_fps_line_says_what_is_measured() -> None:
     assert pg.rate_text(snap, live=True, running=False) == "stopped · 42 frames processed"
 
 
+def test_a_camera_that_stops_sending_is_noticed_and_nothing_is_lost(circles_track: tuple[Path, list]) -> None:
+    track, frames = circles_track
+    session = pg.LiveSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    for f in frames[:20]:
+        session.on_frame(_blank(), f.t, 500.0 + f.t)
+    fine = session.snapshot(now_s=500.0 + frames[19].t + 0.5)
+    assert pg.camera_notice(fine, playing=True) is None
+    lost = session.snapshot(now_s=500.0 + frames[19].t + 5.0)
+    notice = pg.camera_notice(lost, playing=True)
+    assert notice.startswith("No frames from the camera for 5 s") and "counts and the recording" in notice
+    assert lost.frames == 20 and lost.counts == fine.counts
+    assert pg.camera_notice(lost, playing=False) is None  # stopped on purpose: nothing to worry about
+    session.close()
+
+
 # -- live-rate helpers ----------------------------------------------------------------------------------
 
 def test_fps_meter_measures_the_recent_rate() -> None:

@@ -627,6 +627,14 @@ def current_cue(cues: CueQueue, media_t_s: float, show_s: float = CUE_SHOW_S) ->
     return latest
 
 
+def camera_notice(snap: Snapshot, playing: bool) -> str | None:
+    """What to say when the camera stream is on but no frames come (unplugged, covered, taken by another app)."""
+    if not playing or snap.seconds_since_frame is None or snap.seconds_since_frame <= CAMERA_LOST_S:
+        return None
+    return (f"No frames from the camera for {snap.seconds_since_frame:.0f} s: is it unplugged, covered or used by "
+            "another app? Your counts and the recording so far are kept; press STOP, then START to continue.")
+
+
 def rate_text(snap: Snapshot, *, live: bool, running: bool) -> str:
     """The live FPS line: processing rate, frames reaching the app, stale frames skipped, time per frame."""
     if not running:
@@ -884,6 +892,11 @@ class ProcessingSession:
             if settings.practitioner_mode != old.practitioner_mode:
                 self.annotator.style = OverlayStyle(practitioner_mode=settings.practitioner_mode)
                 self.processor.practitioner_mode = settings.practitioner_mode
+                # the client finder, once made, keeps its own copy of the flag (it picks the client over
+                # the practitioner); FrameProcessor has no setter for it, so it is updated in place
+                selector = getattr(self.processor, "_selector", None)
+                if selector is not None and hasattr(selector, "practitioner_mode"):
+                    selector.practitioner_mode = settings.practitioner_mode
             self.settings = settings
 
     # -- the frame path ------------------------------------------------------------------------------
