@@ -10,10 +10,12 @@ import importlib.util
 import json
 import os
 import pty
+import signal
 import struct
 import subprocess
 import sys
 import termios
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -255,3 +257,31 @@ def test_bad_input_leaves_earlier_outputs_alone(tmp_path: Path) -> None:
     (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 40)
     one_line_error(cli("extract-track", tmp_path / "broken.mp4", "-o", track))
     assert track.read_text() == '{"kept": true}\n'
+
+
+@needs_client_tracker
+def test_ctrl_c_keeps_what_was_written(footage: Callable[[str], Path], tmp_path: Path) -> None:
+    """Interrupted mid-video: exit 130, one line, and the track and the annotated video hold every frame
+    processed so far (the video is finished properly, so it plays)."""
+    track, annotated = tmp_path / "t.jsonl", tmp_path / "a.mp4"
+    proc = subprocess.Popen([sys.executable, "-m", "vision_helper", "analyze-video",
+                             str(footage("tfjs_pose_1_front_arms.mp4")), "--technique", "piriformis",
+                             "--annotate", str(annotated), "--save-track", str(track)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if track.exists() and track.stat().st_size > 0:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert err == "python -m vision_helper: interrupted; what was written so far is kept\n" and out == ""
+    frames, _ = read_track(track)
+    assert 1 <= len(frames) < 120
+    with open_frames(annotated) as video:
+        assert sum(1 for _ in video) in (len(frames) - 1, len(frames))  # Ctrl-C may fall between the two writes
