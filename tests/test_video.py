@@ -6,6 +6,7 @@ All files are made here in tmp_path: small videos encoded with PyAV, images with
 
 from __future__ import annotations
 
+import struct
 import tracemalloc
 from collections.abc import Iterator
 from fractions import Fraction
@@ -237,6 +238,20 @@ def test_images_are_one_frame_at_zero(tmp_path: Path, suffix: str) -> None:
     source, times, frames = read_all(path)
     assert source.kind == "image" and source.frame_count == 1
     assert times == [0.0] and frames[0].shape == (H, W, 3) and bar_x(frames[0]) == 40
+
+
+def test_a_phone_photo_is_turned_as_its_exif_orientation_says(tmp_path: Path) -> None:
+    """Phones store portrait photos landscape with an EXIF Orientation tag; a body must be upright."""
+    image = np.zeros((80, 160, 3), np.uint8)
+    image[:, :40] = 255  # white on the left
+    jpeg = cv2.imencode(".jpg", image)[1].tobytes()
+    ifd = struct.pack("<H", 1) + struct.pack("<HHIHH", 0x0112, 3, 1, 6, 0) + struct.pack("<I", 0)  # rotate 90 cw
+    exif = b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 8) + ifd
+    path = tmp_path / "portrait.jpg"
+    path.write_bytes(jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(exif) + 2) + exif + jpeg[2:])
+    source, _, frames = read_all(path)
+    assert (source.width, source.height) == (80, 160)
+    assert frames[0][5, :, 0].min() > 200 and frames[0][150, :, 0].max() < 50  # the left edge is now the top
 
 
 def test_tiny_image_says_the_minimum_size(tmp_path: Path) -> None:

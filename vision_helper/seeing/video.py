@@ -30,7 +30,7 @@ MAX_SIDE_PX = 1920  # longer frames are downscaled: MediaPipe works at 256 px an
 MIN_SIDE_PX = 32  # the same floor FrameProcessor applies: below it no body can be seen
 MIN_FPS, MAX_FPS = 0.1, 500.0  # a container rate outside this (e.g. 1000 for a browser's webm) is not a frame rate
 DEFAULT_FPS = 30.0  # frame spacing assumed when neither the container's times nor its rate can be trusted
-MAX_TIME_STEP_S = 5.0  # a container time jumping further than this between two frames is broken, not a pause
+MAX_TIME_STEP_S = 5.0  # a container time jumping further (and over 3 frame periods) is broken, not a pause
 SHORT_TOLERANCE = 0.02  # frame counts from a duration estimate may be off by a few frames: not "truncated"
 READ_RETRIES = 3  # a damaged frame or two mid-file is skipped instead of ending the video there
 
@@ -306,7 +306,7 @@ class FrameSource:
         if last is None:
             t = 0.0
         elif (stamp is not None and self._offset_s is not None
-              and 0.0 < stamp + self._offset_s - last <= MAX_TIME_STEP_S):
+              and 0.0 < stamp + self._offset_s - last <= max(MAX_TIME_STEP_S, 3.0 / (self.fps or DEFAULT_FPS))):
             t = stamp + self._offset_s
         else:
             t = last + 1.0 / (self.fps or DEFAULT_FPS)
