@@ -289,6 +289,8 @@ def start_webrtc(holder: pg.LiveHolder, rtc_configuration: dict[str, Any]) -> An
     import av
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+    pg.allow_loopback_ice()
+
     def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
         try:
             img = frame.to_ndarray(format="bgr24")

@@ -56,6 +56,19 @@ def test_a_malformed_ice_setting_is_one_clear_line(value: str, words: str) -> No
     assert "\n" not in str(err.value)
 
 
+def test_loopback_ice_is_opt_in_and_adds_127_0_0_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aioice.ice
+
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["192.0.2.7"])
+    assert not pg.allow_loopback_ice({})
+    assert aioice.ice.get_host_addresses(True, False) == ["192.0.2.7"]
+    assert pg.allow_loopback_ice({pg.LOOPBACK_ENV: "1"})
+    assert aioice.ice.get_host_addresses(True, False) == ["192.0.2.7", "127.0.0.1"]
+    assert pg.allow_loopback_ice({pg.LOOPBACK_ENV: "1"})  # idempotent: not wrapped twice
+    assert aioice.ice.get_host_addresses(True, False) == ["192.0.2.7", "127.0.0.1"]
+    assert aioice.ice.get_host_addresses(False, True) == ["192.0.2.7"]
+
+
 def test_recording_paths_are_fresh_and_tidy(tmp_path: Path) -> None:
     from datetime import datetime
 

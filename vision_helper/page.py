@@ -129,6 +129,37 @@ def rtc_configuration(environ: Mapping[str, str] | None = None,
     return {"iceServers": []}
 
 
+LOOPBACK_ENV = "VISION_HELPER_ICE_LOOPBACK"
+
+
+def allow_loopback_ice(environ: Mapping[str, str] | None = None) -> bool:
+    """Let the server's ICE offer 127.0.0.1 when VISION_HELPER_ICE_LOOPBACK=1 (for loopback-only machines).
+
+    aioice leaves loopback addresses out of its host candidates by design, so on a machine whose only
+    interface is `lo` (a CI container, say) browser and server never find a path. With this set (and
+    Chromium started with --allow-loopback-in-peer-connection) they connect over 127.0.0.1. Off by
+    default: a real deployment has real interfaces. Returns whether the patch is in place.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get(LOOPBACK_ENV, "") not in ("1", "true", "yes"):
+        return False
+    import aioice.ice
+
+    original = aioice.ice.get_host_addresses
+    if getattr(original, "_vision_helper_loopback", False):
+        return True
+
+    def with_loopback(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+        addresses = list(original(use_ipv4, use_ipv6))
+        if use_ipv4 and "127.0.0.1" not in addresses:
+            addresses.append("127.0.0.1")
+        return addresses
+
+    with_loopback._vision_helper_loopback = True  # type: ignore[attr-defined]
+    aioice.ice.get_host_addresses = with_loopback
+    return True
+
+
 def recordings_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Where live landmark tracks are written (VISION_HELPER_RECORDINGS, else ~/.local/share/...)."""
     environ = os.environ if environ is None else environ
