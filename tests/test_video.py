@@ -395,3 +395,17 @@ def test_annotated_writer_refuses_bad_output_paths(tmp_path: Path) -> None:
         with pytest.raises(UserError, match=said):
             AnnotatedVideoWriter(bad, 30.0, (W, H))
     assert not (tmp_path / "out.avi").exists()
+
+
+def test_without_h264_the_writer_falls_back_to_mp4v_and_says_so(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import vision_helper.seeing.video as video
+
+    monkeypatch.setattr(video, "_h264_available", lambda: False)
+    out = tmp_path / "annotated.mp4"
+    with AnnotatedVideoWriter(out, 10.0, (W, H)) as writer:
+        for i in range(12):
+            writer.write(bar_frame(i))
+    assert writer.codec == "mp4v" and writer.note is not None and "browsers" in writer.note
+    _, _, frames = read_all(out)
+    assert [bar_x(f) for f in frames] == [8 * i for i in range(12)]
