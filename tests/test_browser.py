@@ -315,6 +315,19 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
     first = _processed_frames(page)
     _wait_for("replay to advance", lambda: _processed_frames(page) > first + 10, 60, page)
 
+    # manual anchors on a still: pause, take a still, click the sacrum and both hips
+    page.locator(".st-key-replay_pause button").click()
+    page.get_by_text("Place anchors by hand").click()
+    page.get_by_role("button", name="Take a still from the video").click()
+    still = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img")
+    still.wait_for(timeout=30_000)
+    for prompt, (x, y) in (("LEFT hip", (0.5, 0.62)), ("RIGHT hip", (0.42, 0.6)), ("All three", (0.58, 0.6))):
+        box = still.bounding_box()
+        still.click(position={"x": box["width"] * x, "y": box["height"] * y})
+        page.get_by_text(prompt).first.wait_for(timeout=30_000)
+    page.get_by_text("Anchors placed: the regions now follow them.").wait_for(timeout=30_000)
+    page.locator(".st-key-replay_play button").click()
+
     def counted() -> int:
         m = _metrics(page)
         return int(m.get("Clockwise", "0") or 0) + int(m.get("Counter-clockwise", "0") or 0)
