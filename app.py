@@ -309,6 +309,7 @@ def start_webrtc(holder: pg.LiveHolder, rtc_configuration: dict[str, Any]) -> An
         video_frame_callback=on_frame,
         on_video_ended=holder.on_ended,
         async_processing=True,
+        translations=pg.WEBRTC_TRANSLATIONS,
     )
 
 
@@ -360,8 +361,7 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
             st.error(holder.error)
         session = holder.session
         if session is None:
-            st.info("Waiting for the first frame from the camera..." if playing else
-                    "Press **START** to open the camera. Stand with your back to it, hips and shoulders in view.")
+            st.info("Waiting for the first frame from the camera..." if playing else pg.NO_CAMERA_HELP)
             return
         snap = session.snapshot()
         notice = pg.camera_notice(snap, playing)

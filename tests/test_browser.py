@@ -344,3 +344,28 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
     page.get_by_role("button", name="Download summary (JSON)").scroll_into_view_if_needed()
     time.sleep(1.0)
     _save(page, "replay_summary.png")
+
+
+def test_a_denied_camera_gets_guidance_and_the_rest_of_the_page_still_works(playwright_api: Any, app_url: str
+                                                                            ) -> None:
+    """No fake permission UI and every permission prompt denied: the browser refuses the camera."""
+    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
+            "--deny-permission-prompts", "--disable-background-networking", "--no-first-run"]
+    with playwright_api() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        try:
+            page = b.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app_url)
+            page.get_by_text("Live webcam", exact=True).click()
+            webrtc = page.frame_locator('iframe[title*="streamlit_webrtc"]')
+            webrtc.get_by_role("button", name="START").click(timeout=60_000)
+            webrtc.get_by_text("NotAllowedError").wait_for(timeout=30_000)
+            page.locator('[data-testid="stAlert"]').filter(has_text="allow the camera in the browser's address bar"
+                                                           ).first.wait_for(timeout=10_000)
+            _save(page, "camera_denied.png")
+            assert "Traceback" not in page.inner_text("body")
+            # the rest of the page still works: back to a sample
+            page.get_by_text("Sample video", exact=True).click()
+            page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+        finally:
+            b.close()

@@ -716,7 +716,8 @@ def test_live_page_streams_through_the_processor_and_keeps_the_session_when_stop
     call = app_env["calls"][-1]
     assert call["rtc_configuration"] == {"iceServers": []} and call["mode"] == WebRtcMode.SENDRECV
     assert call["async_processing"] is True and call["media_stream_constraints"]["audio"] is False
-    assert "Press **START**" in _texts(at.info)
+    assert "Press **START**" in _texts(at.info) and "Permission denied" in _texts(at.info)
+    assert call["translations"]["device_access_denied"].startswith("Camera access denied")
 
     app_env["ctx"].state.playing = True
     at.run()

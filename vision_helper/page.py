@@ -129,6 +129,18 @@ def rtc_configuration(environ: Mapping[str, str] | None = None,
     return {"iceServers": []}
 
 
+# What the webrtc component itself says when the camera cannot be opened (START/STOP stay as they are).
+WEBRTC_TRANSLATIONS = {
+    "device_ask_permission": "Allow camera access when the browser asks",
+    "device_access_denied": "Camera access denied: allow it in the browser's address bar, then press START",
+    "device_not_available": "No camera found: use a sample video or upload a recording instead",
+    "media_api_not_available": "This browser cannot open a camera on this address (it needs https:// or localhost)",
+}
+NO_CAMERA_HELP = ("Press **START** to open the camera, then stand with your back to it, hips and shoulders in "
+                  "view. If the box above says *Permission denied* or *NotAllowedError*, allow the camera in "
+                  "the browser's address bar and press START again; no camera at all? Use a sample video or "
+                  "an upload.")
+
 LOOPBACK_ENV = "VISION_HELPER_ICE_LOOPBACK"
 
 
