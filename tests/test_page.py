@@ -430,7 +430,7 @@ def test_playback_clock_plays_pauses_and_holds() -> None:
 
 # -- the sessions behind the page (real FrameProcessor, landmarks replayed from a synthetic track) ---------
 
-W, H = 320, 240
+W, H = 640, 480  # the synthetic track's own size: page and CLI judge exactly the same input
 
 
 @pytest.fixture(scope="module")
