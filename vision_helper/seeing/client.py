@@ -420,12 +420,10 @@ class AnchorFlow:
         want = self.max_features - len(self._cur_feats)
         if want <= 8:
             return
-        size = self._scale_px(pts)
-        found = cv2.goodFeaturesToTrack(gray, maxCorners=want, qualityLevel=0.01,
-                                        minDistance=max(3.0, size / 25.0), mask=mask, blockSize=5)
+        found = _spread_features(gray, mask, want, min_distance=max(3.0, self._scale_px(pts) / 25.0))
         if found is None:
             return
-        new = found.reshape(-1, 2).astype(np.float32)
+        new = found
         inverse = cv2.invertAffineTransform(self.matrix)
         ref = (new @ inverse[:, :2].T + inverse[:, 2]).astype(np.float32)
         self._cur_feats = np.vstack([self._cur_feats, new])
@@ -492,6 +490,37 @@ class AnchorFlow:
         keep = np.linalg.norm(predicted - self._cur_feats, axis=1) < 3 * threshold
         self._cur_feats, self._ref_feats = self._cur_feats[keep], self._ref_feats[keep]
         return True
+
+
+def _spread_features(gray: np.ndarray, mask: np.ndarray, count: int, min_distance: float,
+                     cells: int = 6) -> np.ndarray | None:
+    """Corners spread over the masked area: the best few of each cell of a grid, each cell judged on its
+    own. One strong-cornered thing (a hand, with its knuckles and nails, on a plain shirt) then holds
+    only the cells it covers, a minority the robust fit can vote out, instead of all the features."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        return None
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    edges_x = np.linspace(x0, x1, cells + 1).astype(int)
+    edges_y = np.linspace(y0, y1, cells + 1).astype(int)
+    live = [(i, j) for j in range(cells) for i in range(cells)
+            if mask[edges_y[j]:edges_y[j + 1], edges_x[i]:edges_x[i + 1]].any()]
+    if not live:
+        return None
+    per_cell = max(2, int(math.ceil(count / len(live))))
+    out: list[np.ndarray] = []
+    for i, j in live:
+        cx0, cx1, cy0, cy1 = edges_x[i], edges_x[i + 1], edges_y[j], edges_y[j + 1]
+        if cx1 - cx0 < 8 or cy1 - cy0 < 8:
+            continue
+        found = cv2.goodFeaturesToTrack(gray[cy0:cy1, cx0:cx1], maxCorners=per_cell, qualityLevel=0.05,
+                                        minDistance=min_distance, mask=np.ascontiguousarray(mask[cy0:cy1, cx0:cx1]),
+                                        blockSize=5)
+        if found is not None:
+            out.append(found.reshape(-1, 2) + np.array([cx0, cy0], dtype=np.float32))
+    if not out:
+        return None
+    return np.vstack(out).astype(np.float32)[: count + len(live)]
 
 
 def hand_boxes_px(hands: list[HandObservation], width: int, height: int, pad: float = 0.35) -> list[Box]:
