@@ -604,11 +604,13 @@ def test_composite_prone_client_with_anchors(scenes_dir: Path, detector) -> None
 
 @pytest.mark.video
 def test_single_person_from_behind_costs_no_search(scenes_dir: Path, detector) -> None:  # type: ignore[no-untyped-def]
+    """The whole-frame model returns the client itself, clearly from behind: locked at once, no crop run."""
     frames = read_clip(scenes_dir / "mmpose_demo_backview_walk.mp4")
-    tracker = ClientTracker(practitioner_mode=True)
+    tracker = ClientTracker()
     _fresh(detector)
     outs = [tracker.update(f, detector.detect(f, i / 5)) for i, f in enumerate(frames)]
     assert all(o.client == "pose" for o in outs)
+    assert tracker.locked
     assert tracker.stats["search_runs"] == 0 and tracker.stats["roi_runs"] == 0
 
 

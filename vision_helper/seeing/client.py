@@ -169,8 +169,9 @@ class Body:
 
     @property
     def back_view(self) -> bool:
-        """Seen from behind, or lying: what a client looks like."""
-        return self.client_likeness > 0.15
+        """Seen from behind, or lying: what a client looks like (judged only on a torso seen well: with the
+        hips out of the picture the model's depth and left/right guesses are not worth much)."""
+        return self.client_likeness > 0.15 and torso_visibility(self.pose) >= 0.5
 
     @property
     def client_likeness(self) -> float:
@@ -189,6 +190,12 @@ def same_body(a: Body, b: Body, tolerance: float = 0.5) -> bool:
     size = max(a.torso_px, b.torso_px)
     ratio = a.torso_px / b.torso_px
     return float(np.hypot(*(a.centre_px - b.centre_px))) <= tolerance * size and 1 / 1.7 <= ratio <= 1.7
+
+
+def same_place(a: Body, b: Body, tolerance: float = 0.5) -> bool:
+    """Torso centres within `tolerance` torso lengths, whatever the sizes (the size estimate of a body
+    whose hips are out of the picture jumps from frame to frame)."""
+    return float(np.hypot(*(a.centre_px - b.centre_px))) <= tolerance * max(a.torso_px, b.torso_px)
 
 
 # -- crops ----------------------------------------------------------------------------------------
@@ -580,6 +587,9 @@ class ClientTracker:
         self._crops_since_tentative = 0
         self._sweep_len = 1
         self._rerun: Box | None = None  # a crop to search again with what it found hidden
+        self._seen_others = False  # anyone besides the client was ever seen (then roles are strict)
+        self._det_back = 0  # frames in a row the whole-frame model's body was seen from behind
+        self._last_det: Body | None = None
 
     # -- ClientSelector ---------------------------------------------------------------------------
     def set_anchors(self, anchors: Anchors | None) -> None:
@@ -662,7 +672,15 @@ class ClientTracker:
             det = Body(np.asarray(seen.pose, dtype=np.float64), w, h, "detector")
 
         anchors_px = self._update_anchors(frame_bgr, t, hands, w, h)
+        if det is not None and det.back_view:
+            same = self._last_det is not None and same_body(det, self._last_det)
+            self._det_back = self._det_back + 1 if same else 1
+        else:
+            self._det_back = 0
+        self._last_det = det
         client, others, fallback = self._choose(frame_bgr, t, det, hands, anchors_px)
+        if others:
+            self._seen_others = True
         self._t = t
         self._lone = fallback
         if client is not None:
@@ -757,18 +775,29 @@ class ClientTracker:
         non_clients: list[Body] = []
         recent = self._ever_found and self._recent(t)
 
-        # 1. The whole-frame body: the client again, the client found, or someone else.
+        # 1. The whole-frame body: the client again, the client found, or someone else. Alone in view
+        #    (no one else ever seen, no practitioner expected), the client may also turn to face us.
+        turned = False  # the lone client, turned to face us: shown by the lone-person rule below
         if det is not None:
             client = self._client
-            if recent and client is not None and same_body(det, client) and (
-                    det.client_likeness >= -FACING or self._chosen or client.client_likeness < -FACING):
-                return det, [], False
-            if not recent and self._acceptable(det, anchors_px, []):
+            if recent and client is not None and same_body(det, client):
+                if det.client_likeness >= -FACING or self._chosen or client.client_likeness < -FACING:
+                    return det, [], False
+            if recent and client is not None:
+                if same_place(det, client):
+                    turned = self._solo()
+                elif torso_visibility(det.pose) >= 0.5:
+                    self._seen_others = True  # someone else, well seen, away from the client: not alone
+            clear = det.client_likeness >= 0.8 and float(det.pose[list(TORSO), 3].min()) >= 0.8
+            settled = (self._det_back >= 2 or clear or self._hint_pending or anchors_px is not None
+                       or self._chosen)
+            if not recent and settled and self._acceptable(det, anchors_px, []):
                 return self._take(det), [], False
-            non_clients.append(det)
+            if not (det.back_view and not settled):  # one unconfirmed back view: let the search judge it
+                non_clients.append(det)
 
         # 2. Locked: follow the client on a crop around them (tracking mode, re-centred every frame).
-        if recent:
+        if recent and not turned:
             body = self._follow(frame_bgr, non_clients)
             if body is not None:
                 return body, non_clients, False
@@ -808,10 +837,17 @@ class ClientTracker:
         # 4. Nobody else found: a single person facing the camera is still the client (the coach asks
         #    them to turn round), unless a practitioner is expected, a client was found before, someone
         #    seen from behind is waiting for the sweep to end, or the user placed anchors or pointed.
-        if (det is not None and not self.practitioner_mode and not self._ever_found and self._anchors is None
+        if (not self.practitioner_mode and (not self._ever_found or self._solo()) and self._anchors is None
                 and not self._hint_pending and not self._tentative):
-            return det, [b for b in others if b is not det], True
+            if det is not None:
+                return det, [b for b in others if b is not det], True
+            if len(others) == 1:  # the whole-frame model lost the one person; a crop found them
+                return others[0], [], True
         return None, others, False
+
+    def _solo(self) -> bool:
+        """One person alone, doing it themselves: whichever way they face, they are the client."""
+        return not self.practitioner_mode and not self._seen_others and self._anchors is None
 
     def _take(self, body: Body) -> Body:
         if self._hint_pending and self._fits_hint(body):
