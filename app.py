@@ -335,10 +335,8 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
         return pg.LiveSession(holder.settings or settings, record_to=pg.new_recording_path(directory, "live"))
 
     holder.configure(make, settings)
-    session = holder.session
-    if session is not None and session.frames and not session.closed:
-        st.caption("When you press START again this session continues; choose **New session** to start counting "
-                   "afresh (the recording so far is kept either way).")
+    # Nothing may appear or vanish above the webrtc component between reruns: a component whose position
+    # changes is mounted afresh by the browser, which stops the camera stream.
     video_col, panel_col = st.columns([3, 2])
     with video_col:
         try:
@@ -374,7 +372,9 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
     session = holder.session
     _anchor_tools(ss, session, live=True)
     if session is not None and session.frames and not playing:
-        st.info("The camera is stopped. Your counts and the recording are kept: press START to continue.")
+        st.info("The camera is stopped. Your counts and the recording are kept: press START to continue this "
+                "session, or choose **New session** to start counting afresh (the recording so far is kept "
+                "either way).")
         if st.button("New session", key="live_new"):
             holder.new_session()
             st.rerun()
