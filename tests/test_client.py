@@ -439,6 +439,29 @@ def test_a_single_person_facing_the_camera_is_still_the_client() -> None:
     assert tracker.stats["search_runs"] <= 4  # alone: the search looks only every third frame
 
 
+def test_a_lone_client_who_turns_round_stays_the_client_unless_someone_else_was_seen() -> None:
+    def frames(n: int, with_other: bool) -> list[list[tuple[int, np.ndarray]]]:
+        out = []
+        for i in range(n):
+            bodies = [(CLIENT, make_pose(500 + 2 * i, 280, 110, facing=i >= 4))]  # turns round at frame 4
+            if with_other and i < 3:
+                bodies.insert(0, (PRACTITIONER, make_pose(250, 260, 100, facing=True)))
+            out.append(bodies)
+        return out
+
+    model = StandInPose([])
+    alone = frames(10, with_other=False)
+    out = _run_tracker(ClientTracker(search_model=model, roi_model=model), model, alone, [CLIENT] * 10)
+    assert [_on(f, b) for f, b in zip(out, alone, strict=True)] == [CLIENT] * 10
+    model = StandInPose([])
+    seen_other = frames(10, with_other=True)
+    detector_sees = [PRACTITIONER] * 3 + [CLIENT] * 7  # the practitioner, in view first, then gone
+    out = _run_tracker(ClientTracker(search_model=model, roi_model=model), model, seen_other, detector_sees)
+    whose = [_on(f, b) for f, b in zip(out, seen_other, strict=True)]
+    assert PRACTITIONER not in whose and whose[3] == CLIENT
+    assert whose[5:] == [None] * 5  # facing us now, after a practitioner was in view: not taken
+
+
 def test_the_hint_chooses_the_body_even_one_facing_the_camera() -> None:
     model = StandInPose([])
     tracker = ClientTracker(practitioner_mode=True, search_model=model, roi_model=model)

@@ -618,6 +618,13 @@ class ClientTracker:
         return (t is not None and self._client is not None and self._client_t is not None
                 and t - self._client_t <= self.miss_hold_s)
 
+    def warm_up(self, frame_bgr: np.ndarray) -> None:
+        """Build both pose models and run each once, so the first search or follow does not stall a
+        live stream (graph creation takes a good part of a second)."""
+        small = np.ascontiguousarray(frame_bgr[: min(256, frame_bgr.shape[0]), : min(256, frame_bgr.shape[1])])
+        self._search_runner().run(small)
+        self._roi_runner().run(small)
+
     def close(self) -> None:
         for m in (self._search_model, self._roi_model):
             if m is not None:
