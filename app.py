@@ -137,12 +137,10 @@ def _coaching_panel(snap: pg.Snapshot, session: pg.ProcessingSession, speak: boo
     cue = pg.current_cue(session.cues, snap.media_t_s)
     if cue is not None:
         st.markdown(pg.cue_badge_html(cue.text), unsafe_allow_html=True)
-    if speak:
-        new = session.cues.take_unspoken()
-        if new:
+        if speak:
             import streamlit.components.v1 as components
 
-            components.html(pg.speech_html(new), height=0)
+            components.html(pg.speech_html([cue]), height=0)
     advice = pg.placement_advice(snap.body_status, snap.technique, snap.seconds_body_lost)
     if advice and snap.frames:
         st.info(advice)

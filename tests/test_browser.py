@@ -310,8 +310,19 @@ def test_live_camera_frames_come_back_with_the_overlay_and_the_counters_move(
     _save(page, "live_stopped.png")
 
 
+RECORD_SPEECH = """
+window.__spoken = [];
+if (window.speechSynthesis) {
+  const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+  window.speechSynthesis.speak = (u) => { window.__spoken.push(u.text); try { speak(u); } catch (e) {} };
+}
+"""
+
+
 def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, page: Any) -> None:
+    page.add_init_script(RECORD_SPEECH)  # notes what the page asks the browser to say
     page.goto(app_url)  # the server was started with --sample piriformis_circles: it opens playing
+    page.get_by_text("Speak the cues").click()
     page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
     first = _processed_frames(page)
     _wait_for("replay to advance", lambda: _processed_frames(page) > first + 10, 60, page)
@@ -354,6 +365,12 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
     page.locator('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]').first.wait_for(
         timeout=30_000)
     assert page.locator('[data-testid="stImage"] img').count() >= 2  # the last frame and the path picture
+    spoken = page.evaluate("window.__spoken")
+    assert spoken and all(isinstance(text, str) and text for text in spoken), spoken
+    # each cue is said once, not on each of the ~170 refreshes of a 17 s replay (the coach's own cooldowns
+    # allow at most one cue every 1.5 s)
+    assert len(spoken) <= 17 / 1.5 + 1, spoken
+    print(f"\nspoken during the replay: {spoken}")
     page.get_by_role("button", name="Download summary (JSON)").scroll_into_view_if_needed()
     time.sleep(1.0)
     _save(page, "replay_summary.png")

@@ -594,12 +594,11 @@ class QueuedCue:
 
 
 class CueQueue:
-    """Cues for the page and for speech: each one once, numbered, the latest few kept for display."""
+    """Cues for the page and for speech: numbered (so each is said once), the latest few kept for display."""
 
     def __init__(self, keep: int = 8) -> None:
         self._next_id = 1
         self.recent: deque[QueuedCue] = deque(maxlen=keep)
-        self._unspoken: deque[QueuedCue] = deque(maxlen=keep)
         self._lock = threading.Lock()
 
     def push(self, texts: Sequence[str], t: float) -> None:
@@ -607,17 +606,8 @@ class CueQueue:
             for text in texts:
                 if not text:
                     continue
-                cue = QueuedCue(self._next_id, text, t)
+                self.recent.append(QueuedCue(self._next_id, text, t))
                 self._next_id += 1
-                self.recent.append(cue)
-                self._unspoken.append(cue)
-
-    def take_unspoken(self) -> list[QueuedCue]:
-        """The cues not handed out yet; only the newest is worth saying when several piled up."""
-        with self._lock:
-            cues = list(self._unspoken)
-            self._unspoken.clear()
-        return cues[-1:]
 
     def latest(self) -> QueuedCue | None:
         with self._lock:
@@ -635,8 +625,10 @@ def speech_text(text: str) -> str:
 def speech_html(cues: Sequence[QueuedCue], lang: str = "en-GB") -> str:
     """A tiny script for st.components.v1.html that says each new cue once with the Web Speech API.
 
-    The last spoken id is kept in the browser's sessionStorage, so a re-rendered snippet never repeats.
-    Text is passed as JSON (escaped), never spliced into the script as code.
+    The page renders it with the current cue on every refresh; the last spoken id is kept in the
+    browser's sessionStorage, so a snippet shown again never repeats itself. It speaks through the parent
+    page's speechSynthesis, so the sentence is not cut off when the snippet's own frame is replaced. Text
+    is passed as JSON (escaped), never spliced into the script as code.
     """
     items = [{"id": c.id, "text": speech_text(c.text)} for c in cues]
     payload = json.dumps(items).replace("</", "<\\/")
@@ -647,10 +639,12 @@ def speech_html(cues: Sequence[QueuedCue], lang: str = "en-GB") -> str:
         "try {\n"
         "  const key = 'vision_helper_last_spoken';\n"
         "  const last = Number(window.sessionStorage.getItem(key) || 0);\n"
-        "  const synth = window.speechSynthesis;\n"
+        "  let w = window;\n"
+        "  try { if (window.parent && window.parent.speechSynthesis) w = window.parent; } catch (e) {}\n"
+        "  const synth = w.speechSynthesis;\n"
         "  for (const cue of cues) {\n"
         "    if (cue.id <= last || !synth) continue;\n"
-        "    const u = new SpeechSynthesisUtterance(cue.text); u.lang = lang; u.rate = 0.95;\n"
+        "    const u = new w.SpeechSynthesisUtterance(cue.text); u.lang = lang; u.rate = 0.95;\n"
         "    synth.cancel(); synth.speak(u);\n"
         "    window.sessionStorage.setItem(key, String(cue.id));\n"
         "  }\n"
