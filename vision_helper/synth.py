@@ -157,6 +157,9 @@ class Circles:
 class Strokes:
     """`count` glides along one side's erector, `direction` "up" (toward the head) or "down".
 
+    speed_cm_s is a glide's mean speed (length over duration); the truth reports its speed between its
+    rests (10 % to 90 % of its length, MIDDLE_SPEED_FACTOR times the mean), as the checker measures it.
+
     Between glides the hand goes back: returns="quick" (a fast slide back, return_speed_cm_s, not a
     stroke), "lifted" (the hand leaves the camera's view while it goes back) or "same" (back at the glide
     speed: a deliberate glide in the other direction, so it IS a stroke). lateral_cm moves the line
@@ -288,6 +291,17 @@ def _ease(tau: np.ndarray) -> np.ndarray:
     return tau - 0.6 * np.sin(2 * np.pi * tau) / (2 * np.pi)
 
 
+def _middle_speed_factor(edge: float = 0.1) -> float:
+    """Speed over the middle of a glide (from `edge` to 1 - `edge` of its length) / its mean speed: what a
+    checker that leaves out the rests at both ends measures."""
+    grid = np.linspace(0.0, 1.0, 100_001)
+    t_lo, t_hi = np.interp([edge, 1.0 - edge], _ease(grid), grid)
+    return (1.0 - 2 * edge) / float(t_hi - t_lo)
+
+
+MIDDLE_SPEED_FACTOR = _middle_speed_factor()
+
+
 # -- hand paths ------------------------------------------------------------------------------------------
 @dataclass
 class _Piece:
@@ -354,7 +368,7 @@ def _stroke_pieces(seg: Strokes, t0: float, model: BodyRegionModel, truth: Truth
     def truth_of(p: np.ndarray, q: np.ndarray, ts: float, dur: float, direction: str) -> None:
         samples = p + np.linspace(0.0, 1.0, 41)[:, None] * (q - p)
         inside = np.mean([in_region_cm(s, "erector", seg.side, model) for s in samples])
-        speed = seg.length_cm / dur
+        speed = seg.length_cm / dur * MIDDLE_SPEED_FACTOR  # the glide's speed between its rests
         truth.events.append(ExpectedEvent("stroke", direction, seg.side, bool(inside >= 0.5), speed > max_speed,
                                           ts, ts + dur, length_cm=seg.length_cm, speed_cm_s=speed))
 
