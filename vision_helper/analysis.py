@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.body.regions import BodyRegions, regions_from_anchors, regions_from_pose
+from vision_helper.body.skeleton import INDEX_FINGER_TIP
 from vision_helper.feedback import Coach
 from vision_helper.motion.circles import CircleCounter
 from vision_helper.motion.events import TECHNIQUES, CircleEvent, MotionChecker, MotionEvent, StrokeEvent
 from vision_helper.motion.hand import choose_hand, fingertip_px
 from vision_helper.result import FrameResult
-from vision_helper.seeing.smoothing import PointSmoother, PoseSmoother
+from vision_helper.seeing.smoothing import PointSmoother, PoseSmoother, SmoothedPose
 from vision_helper.track import ReadStats, TrackFrame
 
 TRAIL_S = 2.0
@@ -37,6 +38,19 @@ def make_checker(technique: str, model: BodyRegionModel) -> MotionChecker:
 def empty_counts(technique: str) -> dict[str, int]:
     keys = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
     return {k: 0 for k in (*keys, "left", "right", "on_target", "too_fast")}
+
+
+class _Step(NamedTuple):
+    """One frame judged: what update() needs to build the FrameResult."""
+
+    smoothed: SmoothedPose
+    regions: BodyRegions | None
+    status: str
+    hands_px: list[np.ndarray] | None  # only computed when several hands had to be compared
+    chosen: int | None
+    point: np.ndarray | None
+    events: list[MotionEvent]
+    on_target: bool | None
 
 
 class SessionAnalyzer:
@@ -67,23 +81,19 @@ class SessionAnalyzer:
         self.skipped = ReadStats()
 
     # -- per frame -------------------------------------------------------------------------------
-    def _regions(self, frame: TrackFrame) -> tuple[BodyRegions | None, str, np.ndarray | None]:
-        smoothed = self._pose_smoother.update(frame.t, frame.pose, frame.width, frame.height)
-        pose_px = None
-        if smoothed.pose is not None:
-            pose_px = np.column_stack([smoothed.pose[:, 0] * frame.width, smoothed.pose[:, 1] * frame.height,
-                                       smoothed.pose[:, 3]])
+    def _regions(self, frame: TrackFrame, smoothed: SmoothedPose) -> tuple[BodyRegions | None, str]:
         if frame.client == "anchors" and frame.anchors is not None:
             regions = regions_from_anchors(frame.anchors, frame.width, frame.height, self.model)
-            return regions, ("anchors" if regions is not None else "lost"), pose_px
+            return regions, ("anchors" if regions is not None else "lost")
         if smoothed.pose is None:
-            return None, "lost", None
+            return None, "lost"
         regions = regions_from_pose(smoothed.pose, frame.width, frame.height, self.model)
         if regions is None:
-            return None, "lost", pose_px
-        return regions, ("pose" if smoothed.status == "found" else "holding"), pose_px
+            return None, "lost"
+        return regions, ("pose" if smoothed.status == "found" else "holding")
 
-    def update(self, frame: TrackFrame) -> FrameResult:
+    def _advance(self, frame: TrackFrame) -> _Step:
+        """The judging itself (no drawing data): what analyze-track needs, at tens of thousands of frames/s."""
         t = frame.t
         dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), MAX_DT_S)
         self._last_t = t
@@ -92,39 +102,64 @@ class SessionAnalyzer:
             self.t_first = t
         self.t_last = t
 
-        regions, status, pose_px = self._regions(frame)
-        scale = np.array([frame.width, frame.height], dtype=float)
-        hands_px = [h.landmarks[:, :2] * scale for h in frame.hands]
-        chosen = choose_hand(hands_px, regions, self.technique, self._last_point) if hands_px else None
-        raw_point = fingertip_px(hands_px[chosen]) if chosen is not None else None
+        smoothed = self._pose_smoother.update(t, frame.pose, frame.width, frame.height)
+        regions, status = self._regions(frame, smoothed)
+        hands_px: list[np.ndarray] | None = None
+        chosen: int | None = None
+        raw_point: np.ndarray | None = None
+        if len(frame.hands) == 1:
+            chosen = 0
+            x, y = frame.hands[0].landmarks[INDEX_FINGER_TIP, :2].tolist()
+            raw_point = np.array([x * frame.width, y * frame.height])
+        elif frame.hands:
+            scale = np.array([frame.width, frame.height], dtype=float)
+            hands_px = [h.landmarks[:, :2] * scale for h in frame.hands]
+            chosen = choose_hand(hands_px, regions, self.technique, self._last_point)
+            raw_point = fingertip_px(hands_px[chosen]) if chosen is not None else None
         point = self._point_smoother.update(t, raw_point)
         self._last_point = point if point is not None else self._last_point
 
         events = self._checker.update(t, point, regions)
         on_target: bool | None = None
-        target_side: str | None = None
         if regions is not None:
             self.frames_with_body += 1
         if point is not None:
             self.frames_with_hand += 1
             self._trail.append((t, float(point[0]), float(point[1])))
             if regions is not None:
-                region, distance = regions.nearest(self.technique, point)
-                on_target = distance == 0.0 and (self.side is None or region.side == self.side)
-                target_side = region.side
+                # Inside a region of the technique (left and right never overlap), on the chosen side.
+                on_target = any(region.contains(point) for side, region in regions.for_technique(self.technique)
+                                .items() if self.side is None or side == self.side)
                 if on_target:
                     self.time_on_target_s += dt
-        while self._trail and self._trail[0][0] < t - TRAIL_S:
-            self._trail.popleft()
+        trail = self._trail
+        while trail and trail[0][0] < t - TRAIL_S:
+            trail.popleft()
         self._record(events)
+        return _Step(smoothed, regions, status, hands_px, chosen, point, events, on_target)
 
+    def update(self, frame: TrackFrame) -> FrameResult:
+        step = self._advance(frame)
+        regions, point, smoothed = step.regions, step.point, step.smoothed
+        pose_px = None
+        if smoothed.pose is not None:
+            pose_px = np.column_stack([smoothed.pose[:, 0] * frame.width, smoothed.pose[:, 1] * frame.height,
+                                       smoothed.pose[:, 3]])
+        hands_px = step.hands_px
+        if hands_px is None:
+            scale = np.array([frame.width, frame.height], dtype=float)
+            hands_px = [h.landmarks[:, :2] * scale for h in frame.hands]
+        target_side: str | None = None
+        if point is not None and regions is not None:
+            target_side = regions.nearest(self.technique, point)[0].side
         result = FrameResult(
-            t=t, width=frame.width, height=frame.height, technique=self.technique, track_frame=frame,
-            pose_px=pose_px, regions=regions, regions_status=status, hands_px=hands_px, chosen_hand=chosen,
-            hand_point_px=point,
+            t=frame.t, width=frame.width, height=frame.height, technique=self.technique, track_frame=frame,
+            pose_px=pose_px, regions=regions, regions_status=step.status, hands_px=hands_px,
+            chosen_hand=step.chosen, hand_point_px=point,
             trail_px=np.array([(x, y) for _, x, y in self._trail]) if self._trail else np.zeros((0, 2)),
-            events=events, counts=dict(self.counts), speed=self._checker.speed_now(), on_target=on_target,
-            target_side=target_side, facing_camera=None if regions is None else regions.frame.facing_camera,
+            events=step.events, counts=dict(self.counts), speed=self._checker.speed_now(),
+            on_target=step.on_target, target_side=target_side,
+            facing_camera=None if regions is None else regions.frame.facing_camera,
             client=frame.client if (regions is not None or frame.client != "pose") else "none",
             others_px=[np.column_stack([o[:, 0] * frame.width, o[:, 1] * frame.height, o[:, 3]])
                        for o in frame.others],
@@ -206,8 +241,9 @@ def analyze_frames(frames: Iterable[TrackFrame], technique: str, *, side: str | 
                    stats: ReadStats | None = None, model: BodyRegionModel | None = None) -> dict[str, Any]:
     """analyze-track's whole job: stream frames, return the summary JSON object."""
     analyzer = SessionAnalyzer(technique, side=side, model=model, coach=False)
+    advance = analyzer._advance  # no FrameResult: nothing is drawn or coached here
     for frame in frames:
-        analyzer.update(frame)
+        advance(frame)
     analyzer.finish()
     if stats is not None:
         analyzer.skipped = stats

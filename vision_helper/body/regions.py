@@ -52,11 +52,18 @@ class BodyFrame:
     spine_px: np.ndarray
     cm_per_px: float
     facing_camera: bool | None  # False: back toward the camera (what we want); None: side view
-    _inverse: np.ndarray = field(init=False, repr=False, compare=False)
+    # (mid-hip x, y, then the inverse of the [half_hip, spine] basis row by row) as floats: to_uv runs
+    # several times a frame
+    _uv_map: tuple[float, float, float, float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        basis = np.column_stack([self.half_hip_px, self.spine_px])
-        object.__setattr__(self, "_inverse", np.linalg.inv(basis))
+        hx, hy = float(self.half_hip_px[0]), float(self.half_hip_px[1])
+        sx, sy = float(self.spine_px[0]), float(self.spine_px[1])
+        det = hx * sy - sx * hy
+        if not abs(det) > 1e-12 * max(hx * hx + hy * hy, sy * sy + sx * sx, 1e-300):
+            raise ValueError("the hip and spine vectors are parallel: no body frame")
+        object.__setattr__(self, "_uv_map", (float(self.mid_hip_px[0]), float(self.mid_hip_px[1]),
+                                             sy / det, -sx / det, -hy / det, hx / det))
 
     @property
     def mid_shoulder_px(self) -> np.ndarray:
@@ -84,10 +91,10 @@ class BodyFrame:
 
     def to_uv(self, point_px: np.ndarray) -> tuple[float, float]:
         """Image point → (u, v), u positive toward the person's left."""
-        d0 = float(point_px[0]) - float(self.mid_hip_px[0])
-        d1 = float(point_px[1]) - float(self.mid_hip_px[1])
-        inv = self._inverse
-        return (float(inv[0, 0] * d0 + inv[0, 1] * d1), float(inv[1, 0] * d0 + inv[1, 1] * d1))
+        mx, my, i00, i01, i10, i11 = self._uv_map
+        d0 = float(point_px[0]) - mx
+        d1 = float(point_px[1]) - my
+        return (i00 * d0 + i01 * d1, i10 * d0 + i11 * d1)
 
     def side_of(self, point_px: np.ndarray) -> Side:
         return "left" if self.to_uv(point_px)[0] >= 0 else "right"
@@ -117,26 +124,67 @@ def _inside(u: float, v: float, poly: tuple[tuple[float, float], ...]) -> bool:
 
 
 def _distance_to_polygon_px(point_px: np.ndarray, polygon_px: np.ndarray) -> float:
-    a = polygon_px
-    b = np.roll(polygon_px, -1, axis=0)
-    ab = b - a
-    ap = np.asarray(point_px, dtype=float) - a
-    denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
-    s = np.clip((ap * ab).sum(axis=1) / denom, 0.0, 1.0)
-    closest = a + s[:, None] * ab
-    return float(np.sqrt(((closest - point_px) ** 2).sum(axis=1)).min())
+    """Distance from a point to a polygon's outline (pure Python: a handful of edges, every frame)."""
+    px, py = float(point_px[0]), float(point_px[1])
+    pts = polygon_px.tolist()
+    best = math.inf
+    ax, ay = pts[-1]
+    for bx, by in pts:
+        # Edge from the previous vertex (a) to this one (b); same sum as the vectorised form.
+        abx, aby = bx - ax, by - ay
+        denom = max(abx * abx + aby * aby, 1e-12)
+        s = min(max(((px - ax) * abx + (py - ay) * aby) / denom, 0.0), 1.0)
+        dx, dy = ax + s * abx - px, ay + s * aby - py
+        d2 = dx * dx + dy * dy
+        if d2 < best:
+            best = d2
+        ax, ay = bx, by
+    return math.sqrt(best)
 
 
-@dataclass(frozen=True)
+# Each template's outline as a tuple of (u, v) floats, for the point-in-polygon test (kept with the
+# template it was made from, so an id is never reused while cached).
+_UV_TUPLES: dict[int, tuple[RegionTemplate, tuple[tuple[float, float], ...]]] = {}
+
+
+def _uv_tuple(template: RegionTemplate) -> tuple[tuple[float, float], ...]:
+    hit = _UV_TUPLES.get(id(template))
+    if hit is None or hit[0] is not template:
+        hit = (template, tuple((float(u), float(v)) for u, v in template.polygon_uv))
+        _UV_TUPLES[id(template)] = hit
+    return hit[1]
+
+
 class MuscleRegion:
-    """One side's region of one muscle: outline and guiding line in image px."""
+    """One side's region of one muscle: outline and guiding line in image px (computed when first asked:
+    most frames only need to know whether a point is inside)."""
 
     name: ClassVar[str] = "muscle"
-    side: Side
-    polygon_px: np.ndarray
-    line_px: np.ndarray  # (2, 2): for the piriformis sacrum → trochanter; for the erector base → top
-    frame: BodyFrame = field(repr=False)
-    _polygon_uv: tuple[tuple[float, float], ...] = field(repr=False)
+    __slots__ = ("side", "frame", "template", "_polygon_uv", "_polygon_px", "_line_px")
+
+    def __init__(self, side: Side, frame: BodyFrame, template: RegionTemplate) -> None:
+        self.side: Side = side
+        self.frame = frame
+        self.template = template
+        self._polygon_uv = _uv_tuple(template)
+        self._polygon_px: np.ndarray | None = None
+        self._line_px: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(side={self.side!r})"
+
+    @property
+    def polygon_px(self) -> np.ndarray:
+        if self._polygon_px is None:
+            self._polygon_px = self.frame.to_px(self.template.polygon_uv, self.side)
+        return self._polygon_px
+
+    @property
+    def line_px(self) -> np.ndarray:
+        """(2, 2): for the piriformis sacrum → trochanter; for the erector base → top."""
+        if self._line_px is None:
+            self._line_px = self.frame.to_px(self.template.line_uv, self.side)
+        return self._line_px
 
     @property
     def centre_px(self) -> np.ndarray:
@@ -152,30 +200,24 @@ class MuscleRegion:
         """0 inside the region, else the distance to its outline."""
         if self.contains(point_px):
             return 0.0
-        return _distance_to_polygon_px(np.asarray(point_px, dtype=float), self.polygon_px)
+        return _distance_to_polygon_px(point_px, self.polygon_px)
 
     def distance_cm(self, point_px: np.ndarray) -> float:
         return self.distance_px(point_px) * self.frame.cm_per_px
 
 
-@dataclass(frozen=True)
 class PiriformisRegion(MuscleRegion):
     name: ClassVar[str] = "piriformis"
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
 class ErectorRegion(MuscleRegion):
     name: ClassVar[str] = "erector"
+    __slots__ = ()
 
 
 def _place(cls: type[MuscleRegion], frame: BodyFrame, template: RegionTemplate, side: Side) -> MuscleRegion:
-    return cls(
-        side=side,
-        polygon_px=frame.to_px(template.polygon_uv, side),
-        line_px=frame.to_px(template.line_uv, side),
-        frame=frame,
-        _polygon_uv=tuple((float(u), float(v)) for u, v in template.polygon_uv),
-    )
+    return cls(side, frame, template)
 
 
 @dataclass(frozen=True)
@@ -254,28 +296,53 @@ def body_frame_from_points(
     (e.g. away from the knees, or toward the sacrum), else the back-view perpendicular, and its length
     comes from the hip width and body proportions.
     """
-    model = model or load_model()
-    left_hip_px = np.asarray(left_hip_px, dtype=float)
-    right_hip_px = np.asarray(right_hip_px, dtype=float)
-    mid_hip = (left_hip_px + right_hip_px) / 2
-    half_hip = (left_hip_px - right_hip_px) / 2
-    half_len = float(np.hypot(*half_hip))
-    if mid_shoulder_px is not None:
-        spine = np.asarray(mid_shoulder_px, dtype=float) - mid_hip
-        torso = float(np.hypot(*spine))
-        if torso < 1e-6 or half_len > 2.0 * torso:  # shoulders on the hips: not a usable torso
-            mid_shoulder_px = None
-        else:
-            half_hip = _widen_hips(half_hip, spine, model)
-            return BodyFrame(mid_hip, half_hip, spine, model.torso_length_cm / torso, _facing(spine, half_hip))
+    lx, ly = (float(v) for v in np.asarray(left_hip_px, dtype=float)[:2])
+    rx, ry = (float(v) for v in np.asarray(right_hip_px, dtype=float)[:2])
+    shoulder = None if mid_shoulder_px is None else tuple(float(v) for v in np.asarray(mid_shoulder_px)[:2])
+    hint = None if up_hint_px is None else tuple(float(v) for v in np.asarray(up_hint_px)[:2])
+    return _frame_from_xy(lx, ly, rx, ry, shoulder, hint, model or load_model())  # type: ignore[arg-type]
+
+
+def _frame_from_xy(lx: float, ly: float, rx: float, ry: float, shoulder: tuple[float, float] | None,
+                   hint: tuple[float, float] | None, model: BodyRegionModel) -> BodyFrame | None:
+    """body_frame_from_points on plain floats (it runs on every frame of every track)."""
+    mx, my = (lx + rx) / 2, (ly + ry) / 2
+    hx, hy = (lx - rx) / 2, (ly - ry) / 2
+    half_len = math.hypot(hx, hy)
+    if shoulder is not None:
+        sx, sy = shoulder[0] - mx, shoulder[1] - my
+        torso = math.hypot(sx, sy)
+        if not (torso < 1e-6 or half_len > 2.0 * torso):  # else shoulders on the hips: not a usable torso
+            # Side views foreshorten the hips to nothing; keep a minimum width so regions stay drawable.
+            min_len = model.min_half_hip_fraction * torso
+            if half_len < min_len:
+                if half_len > 1e-6 * max(torso, 1.0):
+                    hx, hy = hx / half_len * min_len, hy / half_len * min_len
+                else:  # back-view perpendicular
+                    hx, hy = sy / torso * min_len, -sx / torso * min_len
+            try:
+                return BodyFrame(np.array((mx, my)), np.array((hx, hy)), np.array((sx, sy)),
+                                 model.torso_length_cm / torso, _facing_xy(sx, sy, hx, hy))
+            except ValueError:  # hips in line with the spine: no way to tell left from right
+                return None
     if half_len < 1e-6:
         return None
-    up = _back_view_up(half_hip)
-    if up_hint_px is not None and float(np.dot(up, up_hint_px)) < 0:
-        up = -up
+    ux, uy = -hy / half_len, hx / half_len  # back-view up (see _back_view_up)
+    if hint is not None and ux * hint[0] + uy * hint[1] < 0:
+        ux, uy = -ux, -uy
     torso = half_len * model.torso_length_cm / model.half_hip_width_cm
-    spine = up * torso
-    return BodyFrame(mid_hip, half_hip, spine, model.half_hip_width_cm / half_len, _facing(spine, half_hip))
+    sx, sy = ux * torso, uy * torso
+    return BodyFrame(np.array((mx, my)), np.array((hx, hy)), np.array((sx, sy)),
+                     model.half_hip_width_cm / half_len, _facing_xy(sx, sy, hx, hy))
+
+
+def _facing_xy(sx: float, sy: float, hx: float, hy: float) -> bool | None:
+    """_facing on floats."""
+    c = sx * hy - sy * hx
+    norm = math.hypot(sx, sy) * math.hypot(hx, hy)
+    if norm == 0 or abs(c) / norm < 0.3:
+        return None
+    return c > 0
 
 
 def body_frame_from_pose(
@@ -283,17 +350,24 @@ def body_frame_from_pose(
     min_visibility: float = MIN_VISIBILITY,
 ) -> BodyFrame | None:
     """Body frame from one frame's 33 normalized pose landmarks; None when the hips are not seen."""
-    if pose is None or pose[LEFT_HIP, 3] < min_visibility or pose[RIGHT_HIP, 3] < min_visibility:
+    if pose is None:
         return None
-    scale = np.array([width, height], dtype=float)
-    px = pose[:, :2] * scale
-    mid_shoulder = None
-    if pose[LEFT_SHOULDER, 3] >= min_visibility and pose[RIGHT_SHOULDER, 3] >= min_visibility:
-        mid_shoulder = (px[LEFT_SHOULDER] + px[RIGHT_SHOULDER]) / 2
-    up_hint = None
-    if pose[LEFT_KNEE, 3] >= min_visibility and pose[RIGHT_KNEE, 3] >= min_visibility:
-        up_hint = (px[LEFT_HIP] + px[RIGHT_HIP]) / 2 - (px[LEFT_KNEE] + px[RIGHT_KNEE]) / 2
-    return body_frame_from_points(px[LEFT_HIP], px[RIGHT_HIP], mid_shoulder, up_hint, model)
+    (lhx, lhy, _, lhv), (rhx, rhy, _, rhv), (lsx, lsy, _, lsv), (rsx, rsy, _, rsv), (lkx, lky, _, lkv), \
+        (rkx, rky, _, rkv) = pose[_FRAME_LANDMARKS].tolist()
+    if lhv < min_visibility or rhv < min_visibility:
+        return None
+    w, h = float(width), float(height)
+    lx, ly, rx, ry = lhx * w, lhy * h, rhx * w, rhy * h
+    shoulder = None
+    if lsv >= min_visibility and rsv >= min_visibility:
+        shoulder = ((lsx * w + rsx * w) / 2, (lsy * h + rsy * h) / 2)
+    hint = None
+    if lkv >= min_visibility and rkv >= min_visibility:
+        hint = ((lx + rx) / 2 - (lkx * w + rkx * w) / 2, (ly + ry) / 2 - (lky * h + rky * h) / 2)
+    return _frame_from_xy(lx, ly, rx, ry, shoulder, hint, model or load_model())
+
+
+_FRAME_LANDMARKS = [LEFT_HIP, RIGHT_HIP, LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_KNEE, RIGHT_KNEE]
 
 
 def regions_from_pose(

@@ -35,7 +35,18 @@ MAX_STEP_RAD = math.pi / 2  # one step turning further than this went through th
 MIN_ROUNDNESS = 0.25  # minor / major axis of the turn's points; a thinner loop is a back-and-forth
 MIN_CONSISTENCY = 0.55  # net / gross turning of a revolution; a wandering finger turns both ways
 MIN_NODES = 8  # points in a counted revolution
-COMPLETE_TURN = 0.85  # a turn that ends having gone this far round counts as a revolution
+COMPLETE_TURN = 0.75  # a turn that ends having gone this far round counts as a revolution
+STRAIGHT_TEST_NODES = 10  # a first turn of this many points that is straight so far (no circle fits, or
+STRAIGHT_KEEP = 4  # one wider than max_radius_cm) keeps only this many of its latest points: a move from
+# elsewhere leads into the circle, it is not part of it
+ON_CIRCLE = 0.4  # while warming up, a point within this fraction of the radius from the circle is on it
+NEAR_CENTRE = 0.2  # while warming up, points nearer the centre than this many radii are not measured
+FAR_FACTOR = 2.5  # the finger further than this many radii from the fitted centre has left the circle
+TRIM_MIN_NODES = 12  # from this many points and half a turn on, a first turn drops leading points ...
+TRIM_FRACTION = 0.5  # ... off its circle: their distance from the centre is off the radius by this much
+MIN_WINDOW_S = 8.0  # the fit never looks further back than the longer of this (a very slow circle) and ...
+WINDOW_PERIODS = 1.25  # ... this many periods of the last revolution
+DEFAULT_PERIOD_S = 3.0  # the period assumed before a revolution is measured
 WARM_NODES = 12  # until a turn has this many points its angles are re-measured about each new centre ...
 MAX_WARM_NODES = 80  # ... or, in the first turn after a reset, until it completes (at most this many points)
 SPEED_WINDOW_S = 2.5  # speed_now looks at the turning over this much recent time
@@ -76,8 +87,9 @@ class _Fit:
         self.syz += sign * y * z
         self.sz += sign * z
 
-    def centre(self) -> tuple[float, float] | None:
-        """Least-squares centre of x^2 + y^2 + D x + E y + F = 0, or None for (nearly) straight points."""
+    def centre(self) -> tuple[float, float, float] | None:
+        """Least-squares circle x^2 + y^2 + D x + E y + F = 0 as (centre x, y, mean squared distance from
+        it), or None for (nearly) straight points."""
         n = self.n
         if n < 3:
             return None
@@ -96,7 +108,8 @@ class _Fit:
         # Solve [cxx cxy; cxy cyy] [D E] = -[cxz cyz]
         d = -(cxz * cyy - cyz * cxy) / det
         e = -(cyz * cxx - cxz * cxy) / det
-        return -d / 2.0, -e / 2.0
+        cx, cy = -d / 2.0, -e / 2.0
+        return cx, cy, mz - 2.0 * (cx * mx + cy * my) + cx * cx + cy * cy
 
 
 class CircleCounter:
@@ -118,7 +131,9 @@ class CircleCounter:
         self._cm_per_px = DEFAULT_CM_PER_PX
         self._origin = (0.0, 0.0)
         self._last_seen_t: float | None = None
+        self._last_period = DEFAULT_PERIOD_S
         self._recent: deque[tuple[float, float, float]] = deque()  # (t, total angle, |step|) per point
+        self._recent_gross = 0.0  # sum of |step| over _recent
         self._total = 0.0  # signed angle turned since the last reset, for the fit window and the pace
         self._reset()
 
@@ -131,11 +146,14 @@ class CircleCounter:
         self._ang: list[float] = []  # accumulated signed angle at each point, from the start of the turn
         self._t_start = 0.0
         self._ext_i = 0  # index of the largest angle reached in this turn
+        self._k0 = 0  # index of the first point on the circle (before the first revolution: after a lead-in)
         self._fit = _Fit()
-        self._win: deque[tuple[float, float, float]] = deque()  # (x, y, total angle) in the fit window
+        self._win: deque[tuple[float, float, float, float]] = deque()  # (x, y, total angle, t) in the fit
         self._fx = self._fy = 0.0  # origin of the fit's sums (keeps them well conditioned)
         self._settled = False  # a revolution was completed since the reset: the fit is good
+        self._ref: tuple[float, float, float] | None = None  # centre and squared radius of the last circle
         self._recent.clear()
+        self._recent_gross = 0.0
 
     def _append(self, t: float, x: float, y: float, angle: float) -> None:
         if not self._xs:
@@ -146,7 +164,19 @@ class CircleCounter:
         self._ang.append(angle)
         rx, ry = x - self._fx, y - self._fy
         self._fit.add(rx, ry)
-        self._win.append((rx, ry, self._total))
+        self._win.append((rx, ry, self._total, t))
+
+    def _drop_first(self) -> None:
+        """Remove the turn's first point (and from the fit, when the fit still holds it)."""
+        self._k0 = max(self._k0 - 1, 0)
+        x, y = self._xs.pop(0), self._ys.pop(0)
+        self._ts.pop(0)
+        self._ang.pop(0)
+        self._ext_i = max(self._ext_i - 1, 0)
+        win = self._win
+        if win and win[0][0] == x - self._fx and win[0][1] == y - self._fy:
+            ox, oy, _, _ = win.popleft()
+            self._fit.add(ox, oy, -1.0)
 
     def _restart_at(self, i: int) -> None:
         """Start a new turn at point i of this one, keeping the points from there on."""
@@ -154,6 +184,7 @@ class CircleCounter:
         recent = list(self._recent)
         self._reset()
         self._recent.extend(recent)
+        self._recent_gross = sum(r[2] for r in recent)
         base = ang[0]
         for x, y, tt, a in zip(xs, ys, ts, ang, strict=True):
             self._append(tt, x, y, a - base)
@@ -209,35 +240,95 @@ class CircleCounter:
         """Add a point; measure its angle about the fitted centre; count a revolution when a turn is full."""
         self._append(t, x, y, self._ang[-1])
         win = self._win
-        while len(win) > MIN_NODES and abs(self._total - win[0][2]) > TWO_PI:  # about one revolution
-            ox, oy, _ = win.popleft()
+        window_s = max(MIN_WINDOW_S, WINDOW_PERIODS * self._last_period)
+        while len(win) > MIN_NODES and (abs(self._total - win[0][2]) > TWO_PI or t - win[0][3] > window_s):
+            ox, oy, _, _ = win.popleft()  # the fit follows about the last revolution
             self._fit.add(ox, oy, -1.0)
         centre = self._fit.centre()
         xs, ys, ang = self._xs, self._ys, self._ang
         n = len(xs)
         step = 0.0  # straight so far: no turning
+        if centre is None and not self._settled and n >= STRAIGHT_TEST_NODES:
+            while len(xs) > STRAIGHT_KEEP:  # straight so far: keep only the last few points
+                self._drop_first()
+            n = len(xs)
+            self._t_start = self._ts[0]
+            ang[0] = 0.0
+            centre = self._fit.centre()
         if centre is not None:
             cx, cy = centre[0] + self._fx, centre[1] + self._fy
-            if n <= WARM_NODES or (n <= MAX_WARM_NODES and not self._settled):
+            r2 = centre[2]
+            ref = self._ref  # the last counted circle, else the fit so far
+            rx, ry, rr2 = ref if ref is not None else (cx, cy, r2)
+            if (ref is not None or n > MIN_NODES) and (x - rx) ** 2 + (y - ry) ** 2 > FAR_FACTOR ** 2 * rr2:
+                # The finger has left the circle (e.g. across to the other side): a new start from here.
+                events = self._end_turn()
+                self._append(t, x, y, 0.0)
+                self._t_start = t
+                return events
+            if not self._settled and n >= STRAIGHT_TEST_NODES and r2 * self._cm_per_px ** 2 > self.max_radius_cm ** 2:
+                # Straight so far (a move from elsewhere, not yet a circle): keep only its last few points.
+                while len(xs) > STRAIGHT_KEEP:
+                    self._drop_first()
+                n = len(xs)
+                self._t_start = self._ts[0]
+                ang[0] = 0.0
+                centre = self._fit.centre() or centre
+                cx, cy, r2 = centre[0] + self._fx, centre[1] + self._fy, centre[2]
+            if not self._settled and TRIM_MIN_NODES <= n <= MAX_WARM_NODES:
+                # Points that led into the circle (the end of a move from elsewhere) are not on it.
+                trimmed = False
+                while len(xs) > MIN_NODES:
+                    d = math.sqrt((xs[0] - cx) ** 2 + (ys[0] - cy) ** 2)
+                    r = math.sqrt(max(r2, 0.0))
+                    if abs(d - r) <= TRIM_FRACTION * r:
+                        break
+                    self._drop_first()
+                    trimmed = True
+                if trimmed:
+                    n = len(xs)
+                    self._t_start = self._ts[0]
+                    ang[0] = 0.0
+                    centre = self._fit.centre() or centre
+                    cx, cy = centre[0] + self._fx, centre[1] + self._fy
+            if n <= MAX_WARM_NODES and not self._settled:
                 # Warming up: fits of a short arc move a lot, so the turn is re-measured about each new
                 # centre until its first revolution (at most MAX_WARM_NODES points), then WARM_NODES.
-                prev = math.atan2(ys[0] - cy, xs[0] - cx)
+                # The circle begins at the first point on it (a lead-in from elsewhere is not measured),
+                # and points near the centre (a lead-in across it) have no meaningful angle: skipped.
+                r_fit = math.sqrt(max(r2, 0.0))
+                lo2, hi2 = ((1 - ON_CIRCLE) * r_fit) ** 2, ((1 + ON_CIRCLE) * r_fit) ** 2
+                k0 = 0
+                for i in range(n - 2):
+                    d2 = (xs[i] - cx) ** 2 + (ys[i] - cy) ** 2
+                    if lo2 <= d2 <= hi2:
+                        k0 = i
+                        break
+                near2 = NEAR_CENTRE * NEAR_CENTRE * r_fit * r_fit
+                prev = math.atan2(ys[k0] - cy, xs[k0] - cx)
                 acc = 0.0
-                ext_i = 0
-                for i in range(1, n - 1):
-                    a = math.atan2(ys[i] - cy, xs[i] - cx)
-                    acc += _wrap(a - prev)
+                ext_i = k0
+                for i in range(k0 + 1):
+                    ang[i] = 0.0
+                for i in range(k0 + 1, n - 1):
+                    dx, dy = xs[i] - cx, ys[i] - cy
+                    if dx * dx + dy * dy >= near2:
+                        a = math.atan2(dy, dx)
+                        acc += _wrap(a - prev)
+                        prev = a
                     ang[i] = acc
                     if abs(acc) >= abs(ang[ext_i]):
                         ext_i = i
-                    prev = a
                 ang[-1] = acc
                 self._ext_i = ext_i
+                self._k0 = k0
+                self._t_start = self._ts[k0]
                 step = _wrap(math.atan2(ys[-1] - cy, xs[-1] - cx) - prev)
             else:
                 step = _wrap(math.atan2(ys[-1] - cy, xs[-1] - cx) - math.atan2(ys[-2] - cy, xs[-2] - cx))
-            if abs(step) > MAX_STEP_RAD and n > MIN_NODES:
-                # Through (or beside) the centre: a jump or a back-and-forth, not a circle.
+            if abs(step) > MAX_STEP_RAD and n > MIN_NODES and self._settled:
+                # Through (or beside) an established centre: a jump or a back-and-forth, not a circle.
+                # (Before the first revolution a big step only says that the fit is still poor.)
                 ang[-1] = ang[-2]
                 events = self._end_turn()
                 self._append(t, x, y, 0.0)
@@ -248,13 +339,16 @@ class CircleCounter:
         self._total += step
         recent = self._recent
         recent.append((t, self._total, abs(step)))
+        self._recent_gross += abs(step)
         while recent[0][0] < t - SPEED_WINDOW_S:
-            recent.popleft()
+            self._recent_gross -= recent.popleft()[2]
 
         ext = ang[self._ext_i]
         if abs(acc) >= abs(ext):
             self._ext_i = n - 1
-        elif abs(ext) - (acc if ext > 0 else -acc) > math.pi / 2:
+        elif abs(ext) - (acc if ext > 0 else -acc) > math.pi / 2 and (self._settled or n > MAX_WARM_NODES):
+            # (While the first revolution warms up, every angle is measured again about each new centre,
+            # so a swing back says that the centre moved, not the finger.)
             # A change of direction: the turn backed off its extreme by a quarter turn.
             events = []
             if abs(ext) >= COMPLETE_TURN * TWO_PI:
@@ -282,12 +376,14 @@ class CircleCounter:
         self._ang = [a - sign * TWO_PI for a in ang[keep:]]
         self._t_start = t_cross
         self._ext_i = len(self._ang) - 1
+        self._k0 = 0
         self._settled = True
         return [] if event is None else [event]
 
     def _judge(self, end: int, t_end: float) -> CircleEvent | None:
         """The turn's points 0..end make a circle worth counting? Then its event, else None."""
-        xs, ys, ang = self._xs[: end + 1], self._ys[: end + 1], self._ang[: end + 1]
+        k0 = self._k0 if self._k0 < end else 0
+        xs, ys, ang = self._xs[k0: end + 1], self._ys[k0: end + 1], self._ang[k0: end + 1]
         n = len(xs)
         regions = self._regions
         if n < MIN_NODES or regions is None:
@@ -320,6 +416,8 @@ class CircleCounter:
         centre = np.array([mx + self._origin[0], my + self._origin[1]])
         region, distance_px = regions.nearest("piriformis", centre)
         period = t_end - self._t_start
+        self._last_period = period
+        self._ref = (mx, my, sxx + syy)
         return CircleEvent(
             t_start=self._t_start, t_end=t_end, direction="cw" if ang[-1] > 0 else "ccw", side=region.side,
             on_target=distance_px == 0.0, too_fast=period < self.min_period_s, period_s=period,
@@ -341,10 +439,7 @@ class CircleCounter:
         t0, a0, _ = recent[0]
         t1, a1, _ = recent[-1]
         net = abs(a1 - a0)
-        gross = 0.0
-        for i, (_, _, s) in enumerate(recent):
-            if i:
-                gross += s
+        gross = self._recent_gross - recent[0][2]  # the turning after the window's first point
         if t1 - t0 < 0.5 or net < math.pi / 6 or net < MIN_CONSISTENCY * gross:
             return None
         period = TWO_PI * (t1 - t0) / net

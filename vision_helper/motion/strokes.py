@@ -27,7 +27,8 @@ ADVANCE_CM = 0.5  # moving on by this much keeps a move alive ...
 PAUSE_S = 0.6  # ... and not moving on for this long ends it (the hand rests)
 GAP_S = 0.5  # the hand away this long ends the move in progress and breaks the chain of neighbours
 RUN_GAP_S = 2.0  # moves further apart than this in time are not neighbours
-EDGE_FRACTION = 0.05  # a move is timed between 5 % and 95 % of its length (the rests at its ends excluded)
+EDGE_FRACTION = 0.1  # a move is timed between 10 % and 90 % of its length: the rests at its ends (where a
+# still fingertip's jitter creeps) are left out, so its speed is the glide's cruising speed
 SPEED_WINDOW_S = 0.5  # speed_now looks at this much recent movement
 
 

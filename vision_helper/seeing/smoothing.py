@@ -103,6 +103,7 @@ class OneEuroFilter:
         k = _TWO_PI * dt
         a_d = k * self.d_cutoff / (k * self.d_cutoff + 1.0)
         if mask is not None:
+            mask = np.asarray(mask, dtype=np.float64)  # once: bool x float loops are slow
             a_d = a_d * mask
         dx = self._dx
         dx = dx + a_d * (change / dt - dx)
@@ -251,6 +252,45 @@ class PoseSmoother:
         return False, swapped
 
 
+class _OneEuroPoint:
+    """OneEuroFilter.step for one 2-D point, in plain floats: the same arithmetic, in the same order, as
+    the array filter (so the same results), without the overhead of numpy on two numbers every frame."""
+
+    __slots__ = ("min_cutoff", "beta", "d_cutoff", "_t", "_x", "_y", "_dx", "_dy")
+
+    def __init__(self, min_cutoff: float, beta: float, d_cutoff: float) -> None:
+        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
+            raise ValueError("min_cutoff and d_cutoff must be positive and beta not negative")
+        self.min_cutoff = float(min_cutoff)
+        self.beta = float(beta)
+        self.d_cutoff = float(d_cutoff)
+        self._t: float | None = None
+        self._x = self._y = self._dx = self._dy = 0.0
+
+    def reset(self) -> None:
+        self._t = None
+
+    def __call__(self, t: float, x: float, y: float) -> tuple[float, float]:
+        if self._t is None:
+            self._t, self._x, self._y, self._dx, self._dy = float(t), x, y, 0.0, 0.0
+            return x, y
+        dt = float(t) - self._t
+        if dt <= 0.0:
+            return self._x, self._y
+        k = _TWO_PI * dt
+        a_d = k * self.d_cutoff / (k * self.d_cutoff + 1.0)
+        kb, km = k * self.beta, k * self.min_cutoff
+        cx, cy = x - self._x, y - self._y
+        dx = self._dx + a_d * (cx / dt - self._dx)
+        dy = self._dy + a_d * (cy / dt - self._dy)
+        ax = abs(dx) * kb + km
+        ay = abs(dy) * kb + km
+        self._x = ax / (ax + 1.0) * cx + self._x
+        self._y = ay / (ay + 1.0) * cy + self._y
+        self._t, self._dx, self._dy = float(t), dx, dy
+        return self._x, self._y
+
+
 class PointSmoother:
     """One Euro filter for one image point in px (the massaging fingertip).
 
@@ -262,7 +302,7 @@ class PointSmoother:
 
     def __init__(self, *, min_cutoff: float = 1.5, beta: float = 0.01, d_cutoff: float = D_CUTOFF_HZ,
                  gap_s: float = 0.3) -> None:
-        self._filter = OneEuroFilter(min_cutoff, beta, d_cutoff)
+        self._filter = _OneEuroPoint(min_cutoff, beta, d_cutoff)
         self.gap_s = float(gap_s)
         self._last_seen_t: float | None = None
 
@@ -278,4 +318,5 @@ class PointSmoother:
         if self._last_seen_t is not None and t - self._last_seen_t > self.gap_s:
             self._filter.reset()
         self._last_seen_t = t
-        return self._filter(t, np.asarray(point_px, dtype=np.float64)[:2])
+        x, y = self._filter(t, float(point_px[0]), float(point_px[1]))
+        return np.array([x, y])
