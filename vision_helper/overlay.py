@@ -10,6 +10,7 @@ Nothing here judges: colours only show what the result already says.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -75,10 +76,14 @@ class OverlayStyle:
 
 # -- small drawing helpers ---------------------------------------------------------------------------
 
+_ASCII_TABLE = str.maketrans(_ASCII)
+
+
 def _ascii(text: str) -> str:
     """Hershey fonts only have ASCII; a dash in a cue must not become '???'."""
-    return "".join(_ASCII.get(ch, ch) if ord(ch) < 128 or ch in _ASCII else "?" for ch in text).translate(
-        {ord(k): v for k, v in _ASCII.items()})
+    if text.isascii():
+        return text
+    return "".join(ch if ord(ch) < 128 or ch in _ASCII else "?" for ch in text).translate(_ASCII_TABLE)
 
 
 def _to_bgr(frame: np.ndarray) -> np.ndarray:
@@ -148,12 +153,55 @@ def _text_size(text: str, scale: float, thickness: int) -> tuple[int, int, int]:
     return tw, th, base
 
 
+# Anti-aliased putText costs ~0.3 ms a call and the panel, cue and labels need a dozen a frame, but their
+# texts rarely change: each is drawn once and kept as a sprite (see _text_sprite), a few µs to apply.
+_SPRITES: OrderedDict[tuple[str, float, tuple[int, int, int], int], tuple[np.ndarray, np.ndarray, int, int]] = \
+    OrderedDict()
+_SPRITES_MAX = 256  # bounded: a live session's changing texts (fps, counts) must not grow memory
+
+
+def _text_sprite(text: str, scale: float, colour: tuple[int, int, int], thickness: int
+                 ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The outlined text as an affine map of what lies under it, out = under·K + C (float32, h x w x 3),
+    and the text's origin in that box. Both putText passes blend linearly with the background, so drawing
+    them once on black (C) and once on white (K from the difference) gives the same pixels on any frame."""
+    key = (text, scale, colour, thickness)
+    sprite = _SPRITES.get(key)
+    if sprite is not None:
+        _SPRITES.move_to_end(key)
+        return sprite
+    outline = thickness + max(2, thickness)
+    (tw, th), base = cv2.getTextSize(text, FONT, scale, outline)
+    pad = outline + 2
+    w, h = tw + 2 * pad, th + base + 2 * pad
+    ox, oy = pad, pad + th
+    planes = []
+    for background in (0, 255):
+        canvas = np.full((h, w, 3), background, np.uint8)
+        cv2.putText(canvas, text, (ox, oy), FONT, scale, BLACK, outline, cv2.LINE_AA)
+        cv2.putText(canvas, text, (ox, oy), FONT, scale, colour, thickness, cv2.LINE_AA)
+        planes.append(canvas.astype(np.float32))
+    sprite = ((planes[1] - planes[0]) / 255.0, planes[0], ox, oy)
+    _SPRITES[key] = sprite
+    if len(_SPRITES) > _SPRITES_MAX:
+        _SPRITES.popitem(last=False)
+    return sprite
+
+
 def _text(img: np.ndarray, text: str, org: tuple[int, int], scale: float, colour: tuple[int, int, int],
           thickness: int) -> None:
     """Legible on any background: a dark outline under the coloured letters."""
-    text = _ascii(text)
-    cv2.putText(img, text, org, FONT, scale, BLACK, thickness + max(2, thickness), cv2.LINE_AA)
-    cv2.putText(img, text, org, FONT, scale, colour, thickness, cv2.LINE_AA)
+    k, c, ox, oy = _text_sprite(_ascii(text), float(scale), (int(colour[0]), int(colour[1]), int(colour[2])),
+                                int(thickness))
+    h, w = k.shape[:2]
+    x0, y0 = int(org[0]) - ox, int(org[1]) - oy
+    ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(img.shape[1], x0 + w), min(img.shape[0], y0 + h)
+    if ix1 <= ix0 or iy1 <= iy0:
+        return
+    roi = img[iy0:iy1, ix0:ix1]
+    out = cv2.multiply(roi, k[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], dtype=cv2.CV_32F)
+    cv2.add(out, c[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], dst=out)
+    roi[:] = cv2.convertScaleAbs(out)  # rounds and saturates to 0..255
 
 
 def _text_centred(img: np.ndarray, text: str, centre: tuple[int, int], scale: float,
@@ -172,6 +220,25 @@ def _blend_roi(img: np.ndarray, layer: np.ndarray, alpha: float, box: tuple[int,
         return
     roi = img[y0:y1, x0:x1]
     cv2.addWeighted(layer[y0:y1, x0:x1], alpha, roi, 1.0 - alpha, 0, dst=roi)
+
+
+def _layer(img: np.ndarray, box: tuple[int, int, int, int] | None
+           ) -> tuple[np.ndarray, tuple[int, int, int, int], np.ndarray] | None:
+    """A copy of img inside box (clipped to it) to draw a translucent layer on, the clipped box, and the
+    offset to subtract from image coordinates: copying the whole frame for each layer cost more than the
+    drawing. Shapes drawn on the copy at shifted integer coordinates come out pixel for pixel the same."""
+    if box is None:
+        return None
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(w, box[2]), min(h, box[3])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    return img[y0:y1, x0:x1].copy(), (x0, y0, x1, y1), np.array([x0, y0], np.int32)
+
+
+def _blend_layer(img: np.ndarray, layer: np.ndarray, box: tuple[int, int, int, int], alpha: float) -> None:
+    roi = img[box[1]:box[3], box[0]:box[2]]
+    cv2.addWeighted(layer, alpha, roi, 1.0 - alpha, 0, dst=roi)
 
 
 def _box_of(polys: Iterable[np.ndarray], pad: int) -> tuple[int, int, int, int] | None:
@@ -284,20 +351,18 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
     colour_of = {side: (GREEN if result.on_target and result.target_side == side else base) for side in chosen}
 
     # Translucent layer: fills of this technique, outlines of the other one (so it is only faint).
-    layer = cv.img.copy()
-    polys: list[np.ndarray] = []
-    for side, region in chosen.items():
-        poly = cv.ipoly(region.polygon_px)
-        if poly is not None:
-            cv2.fillPoly(layer, [poly], colour_of[side], cv2.LINE_AA)
-            polys.append(poly)
-    for region in other.values():
-        poly = cv.ipoly(region.polygon_px)
-        if poly is not None:
-            cv2.polylines(layer, [poly], True, TECHNIQUE_COLOURS.get(other_name, GREY), cv.thin, cv2.LINE_AA)
-            polys.append(poly)
-    alpha = style.fill_alpha * (0.5 if holding else 1.0)
-    _blend_roi(cv.img, layer, alpha, _box_of(polys, cv.line + 2))
+    fills = [(poly, colour_of[side]) for side, region in chosen.items()
+             if (poly := cv.ipoly(region.polygon_px)) is not None]
+    outlines = [poly for region in other.values() if (poly := cv.ipoly(region.polygon_px)) is not None]
+    made = _layer(cv.img, _box_of([p for p, _ in fills] + outlines, cv.line + 2))
+    if made is not None:
+        layer, box, offset = made
+        for poly, colour in fills:
+            cv2.fillPoly(layer, [poly - offset], colour, cv2.LINE_AA)
+        for poly in outlines:
+            cv2.polylines(layer, [poly - offset], True, TECHNIQUE_COLOURS.get(other_name, GREY), cv.thin,
+                          cv2.LINE_AA)
+        _blend_layer(cv.img, layer, box, style.fill_alpha * (0.5 if holding else 1.0))
 
     for side, region in chosen.items():
         poly = cv.ipoly(region.polygon_px)
@@ -397,15 +462,17 @@ def _draw_hands(cv: _Canvas, result: FrameResult) -> None:
             continue
         pts = cv.map(arr[:, :2])
         colour = WHITE if i == result.chosen_hand else GREY
+        # the same rounding as _Canvas.ipt, for all points at once (42 ipt calls a hand cost more than the lines)
+        seen = np.isfinite(pts).all(axis=1).tolist()
+        ipts = [tuple(p) for p in np.round(np.clip(np.nan_to_num(pts), -MAX_COORD, MAX_COORD)).astype(int).tolist()]
+        n = len(ipts)
         for a, b in HAND_BONES:
-            if a < len(pts) and b < len(pts):
-                pa, pb = cv.ipt(pts[a]), cv.ipt(pts[b])
-                if pa and pb:
-                    cv2.line(cv.img, pa, pb, colour, cv.thin, cv2.LINE_AA)
-        for p in pts:
-            q = cv.ipt(p)
-            if q:
-                cv2.circle(cv.img, q, max(1, cv.thin), colour, -1, cv2.LINE_AA)
+            if a < n and b < n and seen[a] and seen[b]:
+                cv2.line(cv.img, ipts[a], ipts[b], colour, cv.thin, cv2.LINE_AA)
+        radius = max(1, cv.thin)
+        for q, ok in zip(ipts, seen, strict=True):
+            if ok:
+                cv2.circle(cv.img, q, radius, colour, -1, cv2.LINE_AA)
 
 
 def _draw_trail(cv: _Canvas, trail_px: np.ndarray) -> None:
@@ -424,10 +491,14 @@ def _draw_trail(cv: _Canvas, trail_px: np.ndarray) -> None:
         ipts = np.clip(np.round(seg), -MAX_COORD, MAX_COORD).astype(np.int32)
         alpha = 0.25 + 0.75 * (k + 1) / buckets
         thickness = max(1, round(cv.line * (0.5 + 0.5 * (k + 1) / buckets)))
-        layer = cv.img.copy() if alpha < 1.0 else cv.img
-        cv2.polylines(layer, [ipts], False, AMBER, thickness, cv2.LINE_AA)
-        if layer is not cv.img:
-            _blend_roi(cv.img, layer, alpha, _box_of([ipts], thickness + 2))
+        if alpha >= 1.0:
+            cv2.polylines(cv.img, [ipts], False, AMBER, thickness, cv2.LINE_AA)
+            continue
+        made = _layer(cv.img, _box_of([ipts], thickness + 2))
+        if made is not None:
+            layer, box, offset = made
+            cv2.polylines(layer, [ipts - offset], False, AMBER, thickness, cv2.LINE_AA)
+            _blend_layer(cv.img, layer, box, alpha)
 
 
 def _draw_fingertip(cv: _Canvas, result: FrameResult) -> None:
