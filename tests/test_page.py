@@ -758,3 +758,44 @@ def test_the_path_picture_is_cropped_to_where_the_work_happened() -> None:
     # a path at the edge stays inside the frame
     x0, y0, x1, y1 = pg.path_view_box((640, 480), None, "piriformis", np.array([[5.0, 470.0], [8.0, 475.0]]))
     assert x0 == 0 and y1 == 480
+
+
+# -- the bundled samples, as the page replays them ------------------------------------------------------------
+
+def _bundled() -> list[pg.Sample]:
+    samples, _ = pg.load_samples(REPO / "sample_videos")
+    if not samples:
+        pytest.skip("sample_videos/ not rendered")
+    return samples
+
+
+def test_each_bundled_sample_replays_in_the_page_as_the_cli_judges_its_track() -> None:
+    from vision_helper.analysis import analyze_frames
+    from vision_helper.track import read_track
+
+    for sample in _bundled():
+        assert sample.track is not None and sample.technique in ("piriformis", "erector")
+        session = pg.ReplaySession(pg.SessionSettings(sample.technique), sample.video, title=sample.title,
+                                   track=sample.track)
+        while not session.finished:
+            session.step(max_frames=100)
+        page_summary = session.summary()["summary"]
+        session.close()
+        cli = analyze_frames(read_track(sample.track)[0], sample.technique)["summary"]
+        assert page_summary["count"] == cli["count"], sample.name
+        assert page_summary["by_side"] == cli["by_side"], sample.name
+
+
+def test_choosing_a_sample_switches_to_its_technique(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sys
+
+    samples = {s.name: s for s in _bundled()}
+    if "erector_strokes" not in samples:
+        pytest.skip("no erector sample bundled")
+    monkeypatch.setattr(sys, "argv", ["app.py"])
+    monkeypatch.setenv("VISION_HELPER_RECORDINGS", str(tmp_path))
+    at = _app().run()
+    at.selectbox(key="sample_name").set_value("erector_strokes").run()
+    assert not at.exception
+    assert at.radio(key="technique").value == "erector"
+    assert at.session_state["replay"].title == samples["erector_strokes"].title
