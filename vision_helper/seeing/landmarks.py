@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from vision_helper.body.skeleton import HAND_LANDMARKS, POSE_LANDMARKS
@@ -64,7 +65,9 @@ _BLANK_RGB.flags.writeable = False
 
 
 def _rgb(frame_bgr: np.ndarray) -> np.ndarray:
-    rgb = np.ascontiguousarray(frame_bgr[:, :, ::-1])
+    # cv2 swaps the channels in ~0.02 ms at 640x480; numpy's reversed-axis copy took ~2.4 ms, once per model,
+    # on every frame (measured on the 2-core machine: ~10% of a frame's time)
+    rgb = cv2.cvtColor(np.ascontiguousarray(frame_bgr), cv2.COLOR_BGR2RGB)
     rgb.flags.writeable = False  # lets MediaPipe use the buffer without a copy
     return rgb
 
