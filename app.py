@@ -377,6 +377,9 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
             holder.new_session()
             st.rerun()
         _summary(session, key="live")
+    for old in reversed(holder.previous):
+        if old.recording_path is not None:
+            st.caption(f"Earlier session ({old.frames} frames) saved as `{old.recording_path}`.")
 
 
 # -- replay ---------------------------------------------------------------------------------------------

@@ -166,6 +166,13 @@ def test_an_upload_is_checked_by_decoding_its_content_and_removed_after(tmp_path
     finally:
         upload.cleanup()
     assert not upload.exists and not upload.path.parent.exists()
+    forgotten = pg.UploadedVideo(io.BytesIO(data), "left.mp4", len(data))
+    folder = forgotten.path.parent
+    del forgotten  # a page session dropped without cleanup(): the copy goes with it
+    import gc
+
+    gc.collect()
+    assert not folder.exists()
 
 
 def test_a_text_file_named_mp4_is_refused_naming_the_users_file_and_leaves_nothing(tmp_path: Path,
@@ -736,6 +743,7 @@ def test_live_page_streams_through_the_processor_and_keeps_the_session_when_stop
     recording = holder.session.recording_path
     at.button(key="live_new").click().run()
     assert holder.session is None and len(recording.read_text().splitlines()) == 3
+    assert f"Earlier session (3 frames) saved as `{recording}`" in _texts(at.caption)
 
 
 def test_a_bad_ice_setting_is_one_line_and_the_camera_still_works_locally(app_env: dict,

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
@@ -325,6 +326,8 @@ class UploadedVideo:
         head = stream.read(64)
         kind = sniff_media_type(head)
         self._dir: Path | None = Path(tempfile.mkdtemp(prefix="vision_helper_upload_"))
+        # removed also when the page session is dropped or the server exits without a cleanup() call
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._dir), True)
         self.path = self._dir / f"upload{SUFFIX_FOR_TYPE.get(kind or '', '.bin')}"
         try:
             written = len(head)
@@ -356,7 +359,7 @@ class UploadedVideo:
 
     def cleanup(self) -> None:
         if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
+            self._finalizer()
             self._dir = None
 
 
