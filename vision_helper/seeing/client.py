@@ -26,6 +26,7 @@ import numpy as np
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
+from vision_helper.seeing.landmarks import torso_in_hand  # pure numpy; mediapipe loads only with a model
 from vision_helper.track import HandObservation, TrackFrame
 
 # MediaPipe pose indices used here (see body/skeleton.py for the shared ones).
@@ -36,6 +37,8 @@ TORSO = (L_SH, R_SH, L_HIP, R_HIP)
 
 MIN_SIZE = 0.45  # a client's torso is at least this share of the biggest body's (bystanders far behind are not)
 STRONG_SIZE = 0.75  # ... and one this big, seen from behind, is taken without looking further
+PASSED_OVER_S = 1.5  # bodies the search turned down stay hidden from it this long
+MAX_RERUNS = 2  # a crop is searched again (what it found hidden) at most this many times in a row
 RELOCATE_AFTER_S = 5.0  # a client lost for less than this is looked for near where they were
 FACING = 0.3  # facing_score above this: clearly facing the camera (a practitioner, or a user not turned yet)
 MIN_TORSO_VISIBILITY = 0.5  # a search result must show its torso this well to be taken for anyone
@@ -587,6 +590,10 @@ class ClientTracker:
         self._crops_since_tentative = 0
         self._sweep_len = 1
         self._rerun: Box | None = None  # a crop to search again with what it found hidden
+        self._reruns = 0
+        self._passed_over: list[tuple[Body, float]] = []  # bodies the search found and did not take
+        self._t_now = 0.0
+        self._hands_now: list[HandObservation] = []
         self._seen_others = False  # anyone besides the client was ever seen (then roles are strict)
         self._det_back = 0  # frames in a row the whole-frame model's body was seen from behind
         self._last_det: Body | None = None
@@ -658,6 +665,8 @@ class ClientTracker:
         pose = crop_to_frame(landmarks, box, w, h)
         if painted is not None and torso_on_mask(pose, w, h, box, painted):
             return None
+        if self._hands_now and torso_in_hand(pose, self._hands_now):
+            return None  # the "person" the pose model sees in a fist (see landmarks.torso_in_hand)
         bool_mask = None if mask is None else np.asarray(mask) > 0.5
         if bool_mask is not None and bool_mask.shape != crop.shape[:2]:
             bool_mask = None
@@ -673,6 +682,8 @@ class ClientTracker:
             self._size = (w, h)
         self.stats["frames"] += 1
         t = float(seen.t)
+        self._t_now = t
+        self._hands_now = list(seen.hands)
         hands = list(seen.hands)
         det = None
         if seen.pose is not None and np.isfinite(seen.pose).all():
@@ -820,6 +831,7 @@ class ClientTracker:
         fresh = [b for b in found if self._acceptable(b, anchors_px, non_clients)
                  and (self._hint_pending or b.torso_px >= MIN_SIZE * ref)]
         others = non_clients + [b for b in found if b not in fresh]
+        self._passed_over += [(b, t) for b in found if b not in fresh]
         strong = [b for b in fresh if self._strong(b, ref, anchors_px)]
         if strong:
             best = max(strong, key=lambda b: self._rank(b, hands, non_clients, ref))
@@ -978,14 +990,21 @@ class ClientTracker:
         boxes = self._search_boxes(non_clients, hands, anchors_px)
         self._sweep_len = len(boxes)
         found: list[Body] = []
-        hide = list(non_clients) + [c[1] for c in self._tentative]
+        # Hidden: those taken for someone else now, candidates waiting, and whoever the last sweep
+        # turned down (people hardly move between frames; without this a bystander is found again and
+        # again in the same crop).
+        t = self._t_now
+        self._passed_over = [(b, bt) for b, bt in self._passed_over if t - bt <= PASSED_OVER_S]
+        hide = list(non_clients) + [c[1] for c in self._tentative] + [b for b, _ in self._passed_over]
         for _ in range(self.search_crops_per_frame):
-            if self._rerun is not None:
+            if self._rerun is not None and self._reruns < MAX_RERUNS:
                 box, self._rerun = self._rerun, None
+                self._reruns += 1
             else:
                 box = boxes[self._cursor % len(boxes)]
                 self._cursor = (self._cursor + 1) % len(boxes)
                 self._crops_since_tentative += 1
+                self._rerun, self._reruns = None, 0
             self.stats["search_runs"] += 1
             body = self._run(self._search_runner(), frame_bgr, box, hide, None, "search")
             if body is None or any(same_body(body, o, 0.4) for o in hide + found):
