@@ -299,6 +299,7 @@ def test_live_camera_frames_come_back_with_the_overlay_and_the_counters_move(
     # the live FPS is on the page
     fps_text = page.locator('[data-testid="vh-fps"]').first.inner_text()
     assert re.search(r"\d+\.\d frames/s processed", fps_text) and "received" in fps_text
+    print(f"\nlive rates on the page: {fps_text}")
     shot = _save(page, "screenshot_live.png")
     if os.environ.get("VISION_HELPER_UPDATE_SCREENSHOT") == "1":
         (REPO / "docs").mkdir(exist_ok=True)

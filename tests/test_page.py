@@ -353,9 +353,10 @@ def test_a_cue_stays_on_the_page_a_few_seconds_then_makes_way() -> None:
 
 
 def test_the_fps_line_says_what_is_measured() -> None:
-    snap = pg.Snapshot(frames=42, fps=24.96, camera_fps=30.0, dropped=3, latency_ms=38.2)
+    snap = pg.Snapshot(frames=42, fps=24.96, camera_fps=30.0, dropped=3, latency_ms=38.2, lag_ms=51.0)
     assert pg.rate_text(snap, live=True, running=True) == (
-        "25.0 frames/s processed · 30.0 frames/s received · 3 stale frames skipped · 38 ms a frame · 42 frames")
+        "25.0 frames/s processed · 30.0 frames/s received · 3 stale frames skipped · 38 ms a frame · "
+        "overlay 51 ms behind · 42 frames")
     assert pg.rate_text(snap, live=False, running=True) == "25.0 frames/s processed · 38 ms a frame · 42 frames"
     assert pg.rate_text(snap, live=True, running=False) == "stopped · 42 frames processed"
 
@@ -516,6 +517,8 @@ def test_live_stale_frames_are_redrawn_not_processed(circles_track: tuple[Path, 
         assert not np.array_equal(out, _blank())  # still drawn with the last overlay
     snap = session.snapshot(now_s=wall + 2.0)
     assert snap.frames == 30 and snap.dropped == 10
+    # the overlay that left was never more than the frame's lateness plus its processing time behind
+    assert snap.lag_ms is not None and snap.lag_ms <= pg.MAX_FRAME_AGE_S * 1000 + snap.latency_ms + 50
     session.close()
 
 

@@ -684,6 +684,8 @@ def rate_text(snap: Snapshot, *, live: bool, running: bool) -> str:
         text += f" · {snap.camera_fps:.1f} frames/s received · {snap.dropped} stale frames skipped"
     if snap.latency_ms is not None:
         text += f" · {snap.latency_ms:.0f} ms a frame"
+    if live and snap.lag_ms is not None:
+        text += f" · overlay {snap.lag_ms:.0f} ms behind"
     return f"{text} · {snap.frames} frames"
 
 
@@ -829,6 +831,7 @@ class Snapshot:
     fps: float = 0.0
     camera_fps: float = 0.0
     latency_ms: float | None = None
+    lag_ms: float | None = None  # live: how far behind the freshest frames the shown overlay is (median)
     dropped: int = 0
     error: str | None = None
     media_t_s: float = 0.0
@@ -907,6 +910,7 @@ class ProcessingSession:
         self.frames = 0
         self.error: str | None = None
         self.latency_ms: float | None = None
+        self._lags_ms: deque[float] = deque(maxlen=30)
         self.dropped = 0
         self.started_wall = time.time()
         self._last_frame_wall: float | None = None
@@ -997,6 +1001,7 @@ class ProcessingSession:
                 hand_found=bool(r and r.hand_found),
                 seconds_body_lost=(now_s - self._body_lost_since) if self._body_lost_since is not None else 0.0,
                 fps=self.fps.fps(now_s), camera_fps=self.camera_fps.fps(now_s), latency_ms=self.latency_ms,
+                lag_ms=float(np.median(self._lags_ms)) if self._lags_ms else None,
                 dropped=self.dropped, error=self.error, media_t_s=r.t if r else 0.0,
                 seconds_since_frame=None if self._last_frame_wall is None else now_s - self._last_frame_wall,
                 anchor_status=r.anchor_status if r else None, client=r.client if r else "none",
@@ -1051,7 +1056,14 @@ class LiveSession(ProcessingSession):
                 self.dropped = self.gate.dropped
                 return self.redraw(frame_bgr)
             t = self.clock.time_for(frame_t_s, wall_s)
-        return self.process(frame_bgr, t, wall_s)
+            age_ms = self.gate.age_s * 1000.0
+            before = self.frames
+        out = self.process(frame_bgr, t, wall_s)
+        with self._lock:
+            if self.frames > before and self.latency_ms is not None:
+                # how late the overlay is when it leaves: late on arrival plus the time to process
+                self._lags_ms.append(age_ms + self.latency_ms)
+        return out
 
     def on_ended(self) -> None:
         """The stream stopped (STOP, tab closed, camera lost): keep everything, flush the recording."""
