@@ -6,8 +6,9 @@ Speed: a long synthetic track (vision_helper.synth: a prone body at 135 deg, noi
 hands) is built first (not timed), then analysis.analyze_frames runs over it: pose smoothing, body
 regions, hand choice, fingertip smoothing, the checker and the summary; no JSON parsing and no start-up
 (imports, the body-region model and a short warm-up run come before the clock starts). The goal is over
-20,000 frames/s. Figures are printed with their ratio to baselines measured in the same run, because
-the machine this runs on is shared and its absolute speed varies from run to run:
+20,000 frames/s. Times are the process's CPU time (best of --repeats), and figures are printed with their
+ratio to baselines measured in the same run, because the machine this runs on is shared and its absolute
+speed varies from run to run:
 - "pose smoothing alone": PoseSmoother.update over the same frames, the one step no analysis can skip;
 - "end to end": analyze-track's whole path including reading and parsing the JSON Lines file.
 
@@ -57,12 +58,13 @@ def long_track(n_frames: int, technique: str = "piriformis") -> tuple[TrackFrame
 
 
 def _best_of(repeats: int, run: Callable[[], Any]) -> float:
+    """Best CPU time of this process over `repeats` runs: other work on a shared machine does not count."""
     best = float("inf")
     for _ in range(repeats):
         gc.collect()
-        start = time.perf_counter()
+        start = time.process_time()
         run()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 

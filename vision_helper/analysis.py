@@ -128,8 +128,13 @@ class SessionAnalyzer:
             self._trail.append((t, float(point[0]), float(point[1])))
             if regions is not None:
                 # Inside a region of the technique (left and right never overlap), on the chosen side.
-                on_target = any(region.contains(point) for side, region in regions.for_technique(self.technique)
-                                .items() if self.side is None or side == self.side)
+                u, v = regions.frame.to_uv(point)
+                on_target = False
+                for side, region in (regions.piriformis if self.technique == "piriformis"
+                                     else regions.erectors).items():
+                    if (self.side is None or side == self.side) and region.contains_uv(u, v):
+                        on_target = True
+                        break
                 if on_target:
                     self.time_on_target_s += dt
         trail = self._trail

@@ -55,6 +55,9 @@ class BodyFrame:
     # (mid-hip x, y, then the inverse of the [half_hip, spine] basis row by row) as floats: to_uv runs
     # several times a frame
     _uv_map: tuple[float, float, float, float, float, float] = field(init=False, repr=False, compare=False)
+    # up_unit and the torso length as floats, for the same reason
+    up_xy: tuple[float, float] = field(init=False, repr=False, compare=False)
+    _torso_px: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         hx, hy = float(self.half_hip_px[0]), float(self.half_hip_px[1])
@@ -64,6 +67,9 @@ class BodyFrame:
             raise ValueError("the hip and spine vectors are parallel: no body frame")
         object.__setattr__(self, "_uv_map", (float(self.mid_hip_px[0]), float(self.mid_hip_px[1]),
                                              sy / det, -sx / det, -hy / det, hx / det))
+        torso = math.hypot(sx, sy)
+        object.__setattr__(self, "up_xy", (sx / torso, sy / torso))
+        object.__setattr__(self, "_torso_px", torso)
 
     @property
     def mid_shoulder_px(self) -> np.ndarray:
@@ -71,7 +77,7 @@ class BodyFrame:
 
     @property
     def torso_px(self) -> float:
-        return float(np.hypot(*self.spine_px))
+        return self._torso_px
 
     @property
     def up_unit(self) -> np.ndarray:
@@ -192,9 +198,11 @@ class MuscleRegion:
 
     def contains(self, point_px: np.ndarray) -> bool:
         u, v = self.frame.to_uv(point_px)
-        if self.side == "right":
-            u = -u
-        return _inside(u, v, self._polygon_uv)
+        return self.contains_uv(u, v)
+
+    def contains_uv(self, u: float, v: float) -> bool:
+        """contains() for a point already in body units (frame.to_uv), u toward the person's left."""
+        return _inside(-u if self.side == "right" else u, v, self._polygon_uv)
 
     def distance_px(self, point_px: np.ndarray) -> float:
         """0 inside the region, else the distance to its outline."""
@@ -214,10 +222,6 @@ class PiriformisRegion(MuscleRegion):
 class ErectorRegion(MuscleRegion):
     name: ClassVar[str] = "erector"
     __slots__ = ()
-
-
-def _place(cls: type[MuscleRegion], frame: BodyFrame, template: RegionTemplate, side: Side) -> MuscleRegion:
-    return cls(side, frame, template)
 
 
 @dataclass(frozen=True)
@@ -253,10 +257,11 @@ class BodyRegions:
 
 def regions_from_frame(frame: BodyFrame, source: str, model: BodyRegionModel | None = None) -> BodyRegions:
     model = model or load_model()
+    pir, ere = model.piriformis, model.erector
     return BodyRegions(
         frame=frame,
-        piriformis={s: _place(PiriformisRegion, frame, model.piriformis, s) for s in SIDES},  # type: ignore[misc]
-        erectors={s: _place(ErectorRegion, frame, model.erector, s) for s in SIDES},  # type: ignore[misc]
+        piriformis={"left": PiriformisRegion("left", frame, pir), "right": PiriformisRegion("right", frame, pir)},
+        erectors={"left": ErectorRegion("left", frame, ere), "right": ErectorRegion("right", frame, ere)},
         source=source,
     )
 

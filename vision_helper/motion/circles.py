@@ -1,17 +1,24 @@
 """Counting slow finger circles over the piriformis: one event per full revolution.
 
-The fingertip path is resampled every STEP_CM of travel (a still or barely trembling finger adds no
-points, and noise cannot masquerade as motion), and each new point's angle is measured about the centre
-of a circle fitted to the last revolution's points (Kasa's algebraic fit). A fitted centre follows a
-hand whose circles drift over the skin, and angles about it are far less noisy than the heading of
-short path steps. A revolution is counted when the accumulated signed angle reaches a full turn and the
-points of that turn really make a circle: wide enough (min_radius_cm, so a resting or trembling finger is
-no circle), not wider than a finger circles (max_radius_cm), round enough, and turning one way.
+The fingertip path (relative to the body's mid-hip, so a swaying body carries its circles along) is
+resampled every STEP_CM of travel: a still or faintly trembling finger adds no points, and jitter cannot
+pose as motion. Each new point's angle is measured about the centre of a circle fitted to about the last
+revolution's points (Kasa's algebraic fit): a fitted centre follows circles that drift over the skin,
+and angles about it are far less noisy than the heading of short path steps. A revolution is counted when
+the summed signed angle reaches a full turn and the points of that turn really make a circle: wide enough
+(min_radius_cm: a resting or trembling finger is no circle), no wider than a finger circles
+(max_radius_cm), round (a back-and-forth is not) and going one way round.
+
+Before a turn's first revolution the fit is poor, so the whole turn is measured again about each new
+centre, starting at its first point on the circle: a move from elsewhere that leads into it (across to
+the other side, say) is left out, straight stretches are dropped, and a finger that goes far from the
+last circle starts a new turn. A turn that stops COMPLETE_TURN of the way round (the hand reverses,
+leaves or rests, or the recording ends) still counts: smoothing trails the finger by a few degrees.
 
 Directions are as seen in the image: image y points down, so an angle growing from +x toward +y goes
 right -> down -> left -> up on screen, clockwise. Lengths are in cm through the body frame
-(regions.frame.cm_per_px), so a circle is a circle at any scale and any angle of the body. Pure Python
-arithmetic on floats in the per-frame path: it runs on every frame of every track.
+(regions.frame.cm_per_px), so a circle is a circle at any scale and any angle of the body. The per-frame
+path is plain float arithmetic: it runs on every frame of every track.
 """
 
 from __future__ import annotations
@@ -29,27 +36,27 @@ TWO_PI = 2.0 * math.pi
 STEP_CM = 0.3  # resampling step of the fingertip path
 MIN_STEP_PX = 1.0  # never finer than this: below it a fingertip's jitter is all there is
 DEFAULT_CM_PER_PX = 0.3  # before any body is seen (a torso of about 170 px)
-GAP_S = 0.5  # the hand away this long: the partial revolution is forgotten
-STALL_S = 4.0  # no travel for this long: the partial revolution is forgotten (the hand rested)
+GAP_S = 0.5  # the hand away this long: the turn in progress ends
+STALL_S = 4.0  # no travel for this long: the turn in progress ends (the hand rested)
 MAX_STEP_RAD = math.pi / 2  # one step turning further than this went through the centre: not a circle
-MIN_ROUNDNESS = 0.25  # minor / major axis of the turn's points; a thinner loop is a back-and-forth
-MIN_CONSISTENCY = 0.55  # net / gross turning of a revolution; a wandering finger turns both ways
+BACK_OFF_RAD = math.pi / 2  # turning back this far from the furthest point reached: a change of direction
+MIN_ROUNDNESS = 0.25  # minor / major axis of a revolution's points; a thinner loop is a back-and-forth
+MIN_CONSISTENCY = 0.55  # net / gross turning over a revolution; a wandering finger turns both ways
 MIN_NODES = 8  # points in a counted revolution
-COMPLETE_TURN = 0.75  # a turn that ends having gone this far round counts as a revolution
-STRAIGHT_TEST_NODES = 10  # a first turn of this many points that is straight so far (no circle fits, or
-STRAIGHT_KEEP = 4  # one wider than max_radius_cm) keeps only this many of its latest points: a move from
-# elsewhere leads into the circle, it is not part of it
-ON_CIRCLE = 0.4  # while warming up, a point within this fraction of the radius from the circle is on it
-NEAR_CENTRE = 0.2  # while warming up, points nearer the centre than this many radii are not measured
-FAR_FACTOR = 2.5  # the finger further than this many radii from the fitted centre has left the circle
-TRIM_MIN_NODES = 12  # from this many points and half a turn on, a first turn drops leading points ...
-TRIM_FRACTION = 0.5  # ... off its circle: their distance from the centre is off the radius by this much
+COMPLETE_TURN = 0.75  # a turn that stops having gone this far round counts as a revolution
+FAR_FACTOR = 2.5  # further than this many radii from the last circle's centre: the finger has left it
+# Before a turn's first revolution (its "warm-up", at most MAX_WARM_NODES points):
+MAX_WARM_NODES = 80
+STRAIGHT_TEST_NODES = 10  # a turn of this many points that is straight so far (no circle fits, or one
+STRAIGHT_KEEP = 4  # wider than max_radius_cm) keeps only this many of its latest points
+TRIM_MIN_NODES = 12  # from this many points on, leading points whose distance from the centre is off the
+TRIM_FRACTION = 0.5  # radius by more than this fraction are dropped (they led in from elsewhere)
+ON_CIRCLE = 0.4  # the turn is measured from its first point within this fraction of the radius of the circle
+NEAR_CENTRE = 0.2  # points nearer the centre than this many radii have no meaningful angle: not measured
 MIN_WINDOW_S = 8.0  # the fit never looks further back than the longer of this (a very slow circle) and ...
 WINDOW_PERIODS = 1.25  # ... this many periods of the last revolution
 DEFAULT_PERIOD_S = 3.0  # the period assumed before a revolution is measured
-WARM_NODES = 12  # until a turn has this many points its angles are re-measured about each new centre ...
-MAX_WARM_NODES = 80  # ... or, in the first turn after a reset, until it completes (at most this many points)
-SPEED_WINDOW_S = 2.5  # speed_now looks at the turning over this much recent time
+SPEED_WINDOW_S = 2.5  # speed_now looks at the turning over this much recent time ...
 SPEED_FRESH_S = 1.2  # ... and says nothing when the finger has not travelled for this long
 
 
@@ -292,8 +299,8 @@ class CircleCounter:
                     centre = self._fit.centre() or centre
                     cx, cy = centre[0] + self._fx, centre[1] + self._fy
             if n <= MAX_WARM_NODES and not self._settled:
-                # Warming up: fits of a short arc move a lot, so the turn is re-measured about each new
-                # centre until its first revolution (at most MAX_WARM_NODES points), then WARM_NODES.
+                # Warming up: fits of a short arc move a lot, so the turn is measured again about each
+                # new centre until its first revolution.
                 # The circle begins at the first point on it (a lead-in from elsewhere is not measured),
                 # and points near the centre (a lead-in across it) have no meaningful angle: skipped.
                 r_fit = math.sqrt(max(r2, 0.0))
@@ -346,7 +353,7 @@ class CircleCounter:
         ext = ang[self._ext_i]
         if abs(acc) >= abs(ext):
             self._ext_i = n - 1
-        elif abs(ext) - (acc if ext > 0 else -acc) > math.pi / 2 and (self._settled or n > MAX_WARM_NODES):
+        elif abs(ext) - (acc if ext > 0 else -acc) > BACK_OFF_RAD and (self._settled or n > MAX_WARM_NODES):
             # (While the first revolution warms up, every angle is measured again about each new centre,
             # so a swing back says that the centre moved, not the finger.)
             # A change of direction: the turn backed off its extreme by a quarter turn.

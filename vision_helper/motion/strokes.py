@@ -1,7 +1,7 @@
 """Counting soft strokes along the spinal erectors: one event per deliberate glide.
 
-The fingertip is projected on the spine axis (regions.frame.up_unit, from the mid-hip, in cm), so the
-body may lie at any angle and scale. That one number is cut into moves at each reversal (the hand comes
+The fingertip's position along the spine (the body frame's v, from the mid-hip, in cm) is followed, so
+the body may lie at any angle and scale. That one number is cut into moves at each reversal (the hand comes
 back more than HYSTERESIS_CM from its furthest point) and at each pause; moves shorter than
 min_length_cm are fidgeting, not strokes.
 
@@ -32,7 +32,7 @@ EDGE_FRACTION = 0.1  # a move is timed between 10 % and 90 % of its length: the 
 SPEED_WINDOW_S = 0.5  # speed_now looks at this much recent movement
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sample:
     t: float
     pos_cm: float  # along the spine from the mid-hip, toward the head
@@ -96,11 +96,13 @@ class StrokeCounter:
             return events
         self._last_seen_t = t
         frame = regions.frame
-        up = frame.up_unit
-        pos = ((x - float(frame.mid_hip_px[0])) * float(up[0]) + (y - float(frame.mid_hip_px[1])) * float(up[1])
-               ) * frame.cm_per_px
-        side = frame.side_of(np.array([x, y]))
-        inside = regions.erectors[side].contains(np.array([x, y]))
+        # Body units: u across (toward the person's left), v up the spine in torso lengths. v, not the
+        # perpendicular projection on the spine, so that a sideways move on a foreshortened body is not
+        # taken for a glide.
+        u, v = frame.to_uv((x, y))
+        pos = v * frame.torso_px * frame.cm_per_px
+        side = "left" if u >= 0 else "right"
+        inside = regions.erectors[side].contains_uv(u, v)  # type: ignore[index]
         self._samples.append(_Sample(t, pos, x, y, side, inside))
         self._step(t, pos)
         events += self._decide(run_over=False, t=t)

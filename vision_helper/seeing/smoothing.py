@@ -105,12 +105,15 @@ class OneEuroFilter:
         if mask is not None:
             mask = np.asarray(mask, dtype=np.float64)  # once: bool x float loops are slow
             a_d = a_d * mask
-        dx = self._dx
-        dx = dx + a_d * (change / dt - dx)
+        # dx + a_d * (change / dt - dx), and c / (c + 1), in place (the same arithmetic, fewer arrays)
+        dx = change / dt
+        dx -= self._dx
+        dx *= a_d
+        dx += self._dx
         c = np.abs(dx)
         c *= k * self.beta
         c += k * self.min_cutoff
-        alpha = c / (c + 1.0)
+        alpha = np.divide(c, c + 1.0, out=c)
         if mask is not None:
             alpha *= mask
         alpha *= change
