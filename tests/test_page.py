@@ -810,3 +810,17 @@ def test_choosing_a_sample_switches_to_its_technique(monkeypatch: pytest.MonkeyP
     assert not at.exception
     assert at.radio(key="technique").value == "erector"
     assert at.session_state["replay"].title == samples["erector_strokes"].title
+
+
+def test_sidebar_settings_reach_the_running_session(app_env: dict) -> None:
+    at = _app().run()
+    session = at.session_state["replay"]
+    at.toggle(key="practitioner").set_value(True).run()
+    at.selectbox(key="side").set_value("left").run()
+    assert not at.exception
+    assert session.annotator.style.practitioner_mode and session.processor.side == "left"
+    at.selectbox(key="side").set_value("both").run()
+    assert session.processor.side is None
+    at.radio(key="technique").set_value("erector").run()
+    assert session.processor.technique == "erector"
+    assert [m.label for m in at.metric][:2] == ["Upward strokes", "Downward strokes"]
