@@ -552,13 +552,34 @@ def test_stopping_flushes_the_recording_and_starting_again_continues_the_session
 
 
 def test_settings_change_while_frames_flow(circles_track: tuple[Path, list]) -> None:
+    from vision_helper.seeing.replay import RecordedClient, RecordedLandmarks
+
+    class NotingClient(RecordedClient):
+        """The replayed client, noting what the page asks of it (anchors, whose body)."""
+
+        def __init__(self) -> None:
+            self.anchors: list = []
+            self.hints: list = []
+
+        def set_anchors(self, anchors: Anchors | None) -> None:
+            self.anchors.append(anchors)
+
+        def set_hint(self, xy: tuple[float, float] | None) -> None:
+            self.hints.append(xy)
+
     track, frames = circles_track
-    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    client = NotingClient()
+    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), detector=RecordedLandmarks(track),
+                                   client_selector=client)
     session.process(_blank(), frames[0].t)
     anchors = Anchors(sacrum=(0.5, 0.6), left_hip=(0.4, 0.55), right_hip=(0.6, 0.55))
-    session.apply(pg.SessionSettings("erector", side="left", practitioner_mode=True, anchors=anchors))
+    session.apply(pg.SessionSettings("erector", side="left", practitioner_mode=True, anchors=anchors,
+                                     client_hint=(0.3, 0.5)))
     assert session.processor.technique == "erector" and session.processor.side == "left"
     assert session.annotator.style.practitioner_mode
+    assert client.anchors[-1] == anchors and client.hints[-1] == (0.3, 0.5)
+    session.apply(pg.SessionSettings("erector", side="left", practitioner_mode=True))
+    assert client.anchors[-1] is None and client.hints[-1] is None  # cleared on the page: cleared here
     session.process(_blank(), frames[1].t)
     assert session.snapshot().technique == "erector" and "up" in session.snapshot().counts
     session.close()
