@@ -55,6 +55,22 @@ TOWEL: Colour = (236, 238, 232)
 
 
 # -- drawing toolkit ------------------------------------------------------------------------------------
+def _aligned_empty(shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """An array starting on a 64-byte boundary. OpenCV's vector code splits rows by memory alignment, so its
+    float results (distance transform, blur) differ in the last bit with where numpy happened to put the
+    arrays; aligned inputs and outputs keep the frames, and so the videos, the same from run to run."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = np.empty(nbytes + 64, np.uint8)
+    start = (-buffer.ctypes.data) % 64
+    return buffer[start:start + nbytes].view(dtype).reshape(shape)
+
+
+def _aligned(array: np.ndarray) -> np.ndarray:
+    out = _aligned_empty(array.shape, array.dtype.type)
+    out[...] = array
+    return out
+
+
 def _fixed(points_px: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(points_px, dtype=float) * SUB).astype(np.int32)
 
@@ -130,11 +146,13 @@ class Canvas:
             return
         m = mask[roi]
         alpha = m.astype(np.float32) / 255.0
-        dist = cv2.distanceTransform((m > 127).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-        height = np.sqrt(np.clip(dist / max(depth_px, 1.0), 0.0, 1.0))
-        height = cv2.GaussianBlur(height, (0, 0), max(1.0, depth_px * 0.15))  # no ridges along the medial axis
-        gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, ksize=3)
+        dist = cv2.distanceTransform(_aligned((m > 127).astype(np.uint8)), cv2.DIST_L2, cv2.DIST_MASK_PRECISE,
+                                     dst=_aligned_empty(m.shape, np.float32))
+        height = _aligned(np.sqrt(np.clip(dist / max(depth_px, 1.0), 0.0, 1.0)))
+        # blurred: no ridges along the medial axis
+        height = cv2.GaussianBlur(height, (0, 0), max(1.0, depth_px * 0.15), dst=_aligned_empty(m.shape, np.float32))
+        gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, dst=_aligned_empty(m.shape, np.float32), ksize=3)
+        gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, dst=_aligned_empty(m.shape, np.float32), ksize=3)
         # the surface tilts toward the outline: its normal points along -gradient
         facing = np.clip(-(gx * light[0] + gy * light[1]) * depth_px * 0.08, -0.25, 0.25)
         shade = np.clip(ambient + (1.0 - ambient) * height + facing, 0.3, 1.15)
@@ -150,7 +168,9 @@ class Canvas:
         roi = self._roi(moved, k)
         if roi is None:
             return
-        soft = cv2.GaussianBlur(moved[roi], (k, k), blur_px).astype(np.float32) / 255.0
+        part = _aligned(moved[roi])
+        soft = cv2.GaussianBlur(part, (k, k), blur_px, dst=_aligned_empty(part.shape, np.uint8)).astype(np.float32)
+        soft /= 255.0
         self.image[roi] *= (1.0 - strength * soft)[..., None]
 
     def line(self, a_px: np.ndarray, b_px: np.ndarray, colour: Colour, thickness_px: int = 1) -> None:
@@ -579,12 +599,12 @@ SAMPLES: tuple[SampleSpec, ...] = (
         side="left",
         description="A person standing with the back to the camera works the LEFT piriformis with one "
                     "finger: two slow clockwise circles (3 s each), two slow counter-clockwise ones, then "
-                    "two hurried ones (0.8 s each) that the coach flags as too fast.",
+                    "two hurried ones (0.8 s each) that the coach flags as too fast; then the hand goes away.",
         segments=(synth.Idle(1.0, side="left"),
                   synth.Circles(2, "cw", side="left", period_s=3.0, radius_cm=2.5),
                   synth.Circles(2, "ccw", side="left", period_s=3.0, radius_cm=2.5),
                   synth.Circles(2, "ccw", side="left", period_s=0.8, radius_cm=2.5),
-                  synth.Idle(0.8, side="left")),
+                  synth.Absent(0.8)),
         body=synth.Body("standing", torso_px=190.0, mid_hip_px=(320.0, 328.0), width=640, height=480),
         scene="room",
         seed=1,
@@ -808,7 +828,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     manifest_path = out_dir / MANIFEST_NAME
     old: dict[str, dict[str, Any]] = {}
-    if args.only and manifest_path.is_file():
+    if manifest_path.is_file():
         try:
             old = {e["name"]: e for e in json.loads(manifest_path.read_text(encoding="utf-8"))["samples"]}
         except (OSError, ValueError, KeyError, TypeError):
@@ -821,12 +841,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 entries.append(old[spec.name])
             continue
         entry = write_sample(spec, out_dir, video=not args.tracks_only)
+        if args.tracks_only and spec.name in old:  # the video on disk is the one written before
+            entry["codec"] = old[spec.name].get("codec")
         sizes = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in (out_dir / spec.file,
                                                                                   out_dir / spec.track_file)
                           if p.is_file())
         print(f"{spec.name}: {entry['frames']} frames, {entry['duration_s']} s ({sizes})")
         if not args.no_check:
-            problems = check_sample(entry, out_dir)
+            try:
+                problems = check_sample(entry, out_dir)
+            except Exception as exc:  # noqa: BLE001 - the analysis itself broke: say so in one line, fail the run
+                problems = [f"the analysis failed ({type(exc).__name__}: {exc})"]
             for problem in problems:
                 print(f"  {spec.name}: the analysis disagrees: {problem}", file=sys.stderr)
             failed |= bool(problems)
