@@ -370,3 +370,23 @@ def test_close_after_a_refused_frame_still_leaves_a_complete_track(tmp_path: Pat
     frames, stats = read_track(path)
     assert len(frames) == 39 and stats.skipped_bad == 0 and stats.skipped_nan == 0
     assert all(b.t > a.t for a, b in zip(frames, frames[1:], strict=False))
+
+
+def test_camera_changing_resolution_mid_session_keeps_one_re_analysable_track(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """WebRTC lowers the resolution when bandwidth or CPU is short: the recording must stay one track."""
+    from vision_helper.cli import main
+
+    path = tmp_path / "session.track.jsonl"
+    pose = body()
+    processor = FrameProcessor("piriformis", detector=ScriptedDetector(lambda t: (pose, [], [])),
+                               client_selector=RecordedClient(), record_to=path)
+    smaller = np.full((360, 480, 3), 90, np.uint8)  # same aspect, 3/4 the size
+    results = [processor.process(FRAME if i < 30 else smaller, i / FPS) for i in range(60)]
+    processor.close()
+    assert {(r.width, r.height) for r in results} == {(W, H)}
+    # the regions stay where the body is: the same place on the session's frame size
+    assert np.allclose(results[-1].regions.frame.mid_hip_px, results[0].regions.frame.mid_hip_px, atol=1.0)
+    capsys.readouterr()
+    assert main(["analyze-track", str(path), "--technique", "piriformis"]) == 0
+    assert json.loads(capsys.readouterr().out)["frames"] == 60

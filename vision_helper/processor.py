@@ -5,6 +5,7 @@ and the CLI alike (like streamlit-webrtc's video_frame_callback, it takes a fram
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -92,6 +93,7 @@ class FrameProcessor:
         self._analyzer = SessionAnalyzer(technique, side=side, model=self.model)
         self._writer = TrackWriter(record_to) if record_to is not None else None
         self._last_t: float | None = None
+        self._size: tuple[int, int] | None = None  # (width, height) of the session's first frame
         self.last_result: FrameResult | None = None
 
     # -- configuration (called from the page while frames flow) ---------------------------------------
@@ -152,6 +154,13 @@ class FrameProcessor:
                 t = self._last_t + 1e-3  # cameras sometimes repeat a timestamp; the track must move on
             self._last_t = t
             track_frame = self.see(frame_bgr, t)
+            if self._size is None:
+                self._size = (track_frame.width, track_frame.height)
+            elif (track_frame.width, track_frame.height) != self._size:
+                # The camera changed resolution mid-session (WebRTC adapts it to bandwidth and CPU). Landmarks
+                # are normalized, so the session keeps its first size: one size per track, as analyze-track
+                # requires, and the overlay draws the result to scale on the new frame.
+                track_frame = replace(track_frame, width=self._size[0], height=self._size[1])
             if self._writer is not None:
                 self._writer.write(track_frame)
             result = self._analyzer.update(track_frame)
