@@ -267,8 +267,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set VISION_HELPER_DEBUG=1 for details)",
               file=sys.stderr)
         return EXIT_INTERNAL
-    json.dump(out, sys.stdout, indent=None if args.command == "analyze-track" else None)
-    sys.stdout.write("\n")
+    try:
+        json.dump(out, sys.stdout, indent=None if args.command == "analyze-track" else None)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped early: not an error, and no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
 
 
