@@ -373,7 +373,7 @@ class CircleCounter:
         ang, ts = self._ang, self._ts
         n = len(ang)
         prev = abs(ang[-2])
-        frac = (TWO_PI - prev) / max(abs(ang[-1]) - prev, 1e-12)
+        frac = min(max((TWO_PI - prev) / max(abs(ang[-1]) - prev, 1e-12), 0.0), 1.0)
         t_cross = ts[-2] + frac * (ts[-1] - ts[-2])
         event = self._judge(n - 1, t_cross)
         sign = 1.0 if ang[-1] > 0 else -1.0
