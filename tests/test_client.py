@@ -291,7 +291,8 @@ class _Reading:
 
 
 class StandInPose:
-    """Finds the most visible of the given bodies in an image cut from a `_background` frame."""
+    """Finds, in an image cut from a `_background` frame, the body nearest the image's middle among
+    those mostly visible (a crop centred on someone, as the tracker's are, gives them back)."""
 
     def __init__(self, bodies: list[tuple[int, np.ndarray]]) -> None:
         self.bodies = bodies
@@ -320,11 +321,12 @@ class StandInPose:
         fy = int(px[1]) | ((int(px[2]) & 3) << 8)
         x0, y0 = fx - xs[k], fy - ys[k]
         ch, cw = crop.shape[:2]
-        best, best_share = None, 0.5
+        best, best_distance = None, math.inf
         for (colour, pose), area in zip(self.bodies, self._areas, strict=True):
             share = float((red == 200 + colour).sum()) / max(area, 1)
-            if share > best_share:
-                best, best_share = pose, share
+            centre = pose[[11, 12, 23, 24], :2].mean(axis=0) * [W, H] - [x0 + cw / 2, y0 + ch / 2]
+            if share > 0.5 and float(np.hypot(*centre)) < best_distance:  # the one nearest the middle
+                best, best_distance = pose, float(np.hypot(*centre))
         if best is None:
             return None
         lm = best.copy()
@@ -393,6 +395,22 @@ def test_practitioner_rejected_and_client_found_then_followed() -> None:
     assert all(len(f.others) == 1 and np.allclose(f.others[0], b[0][1]) for f, b in zip(out[first:], frames[first:],
                                                                                        strict=True))
     assert tracker.locked
+
+
+def test_among_three_the_one_seen_from_behind_is_the_client() -> None:
+    """The search finds a bystander facing us and the client in the same frames; the client is taken
+    and the others are reported as others."""
+    model = StandInPose([])
+    tracker = ClientTracker(practitioner_mode=True, search_model=model, roi_model=model, search_crops_per_frame=2)
+    frames = []
+    for i in range(12):
+        frames.append([(PRACTITIONER, make_pose(380 + 2 * i, 260, 100, facing=True)),
+                       (3, make_pose(690, 240, 70, facing=True)),
+                       (CLIENT, make_pose(600, 290, 105, facing=False))])
+    out = _run_tracker(tracker, model, frames, [PRACTITIONER] * 12)
+    whose = [_on(f, b) for f, b in zip(out, frames, strict=True)]
+    assert PRACTITIONER not in whose and 3 not in whose
+    assert whose[-4:] == [CLIENT] * 4
 
 
 def test_search_cost_is_bounded_and_stops_once_locked() -> None:

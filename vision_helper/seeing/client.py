@@ -146,9 +146,9 @@ def torso_visibility(pose: np.ndarray) -> float:
 
 # -- bodies ---------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)
 class Body:
-    """One body in one frame, landmarks normalized to the whole frame."""
+    """One body in one frame, landmarks normalized to the whole frame (compared by identity)."""
 
     pose: np.ndarray  # (33, 4)
     width: int
@@ -816,7 +816,8 @@ class ClientTracker:
 
         # 2. Locked: follow the client on a crop around them (tracking mode, re-centred every frame).
         if recent and not turned:
-            body = self._follow(frame_bgr, non_clients)
+            passed = [b for b, bt in self._passed_over if t - bt <= PASSED_OVER_S]
+            body = self._follow(frame_bgr, non_clients + passed)
             if body is not None:
                 return body, non_clients, False
             if t - (self._client_t or t) <= self.miss_hold_s / 2:
