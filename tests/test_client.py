@@ -521,6 +521,21 @@ def test_anchors_follow_the_client_until_the_pose_takes_over() -> None:
     assert tracker2.update(scene.frames[1], TrackFrame(1 / 30, w, h, front, [])).client == "anchors"
 
 
+def test_anchors_placed_elsewhere_let_go_of_the_body_followed_so_far() -> None:
+    model = StandInPose([])
+    tracker = ClientTracker(search_model=model, roi_model=model)
+    frames = [[(CLIENT, make_pose(300, 280, 100, facing=False))] for _ in range(4)]
+    out = _run_tracker(tracker, model, frames, [CLIENT] * 4)
+    assert out[-1].client == "pose" and tracker.locked
+    # The user places anchors on someone lying further right, whom the pose model does not see.
+    scene = textured_motion(4, size=(W, H), shift_px=(0.0, 0.0))
+    tracker.set_anchors(C._anchors_from_points(scene.anchors_px[0] / np.array([W, H]), False))
+    pose = frames[0][0][1]
+    for i, frame in enumerate(scene.frames):
+        got = tracker.update(frame, TrackFrame(1 + i / 10, W, H, pose, []))
+        assert got.client == "anchors" and got.pose is None
+
+
 def test_lost_anchors_give_no_client() -> None:
     scene = textured_motion(6, size=(W, H))
     h, w = scene.frames[0].shape[:2]

@@ -600,8 +600,13 @@ class ClientTracker:
 
     # -- ClientSelector ---------------------------------------------------------------------------
     def set_anchors(self, anchors: Anchors | None) -> None:
+        """The user's word on where the client is: a body followed so far elsewhere is let go (from now on
+        only a pose on the anchors is the client's)."""
         self._anchors = anchors
         self._flow = None  # started on the next frame, from the frame it sees
+        if anchors is not None:
+            self._client, self._client_t = None, None
+            self._tentative.clear()
 
     def set_hint(self, xy: tuple[float, float] | None) -> None:
         """The body containing (or nearest) this normalized point is the client: the user chooses anew."""
