@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -65,6 +66,7 @@ _HAND_TEMPLATE = np.array([
     (0.42, -0.16), (0.50, -0.17), (0.48, -0.17), (0.44, -0.16),  # pinky
 ])
 INDEX_TIP = 8
+_HAND_DEPTH = -np.linspace(0.0, 2.0, 21)
 
 
 @dataclass(frozen=True)
@@ -106,29 +108,41 @@ class Body:
 
     def axes_px(self) -> tuple[np.ndarray, np.ndarray]:
         """(toward the person's left, toward the head) as image vectors in px per cm, back view."""
-        a = math.radians(self.angle)
-        px_per_cm = self.torso_px / load_model().torso_length_cm
-        left = np.array([-math.cos(a), -math.sin(a)]) * px_per_cm * self.across_squash
-        up = np.array([math.sin(a), -math.cos(a)]) * px_per_cm
-        return left, up
+        left, up, _ = _geometry(self)
+        return left.copy(), up.copy()
 
     def origin_px(self) -> np.ndarray:
-        if self.mid_hip_px is not None:
-            return np.asarray(self.mid_hip_px, dtype=float)
-        centre = np.array([self.width / 2, self.height / 2])
-        _, up = self.axes_px()
-        if self.view in ("prone", "prone_side"):
-            return centre + 15.0 * up  # centre the whole lying body (head 80 cm up, feet 93 cm down)
-        if self.view == "sitting":
-            return centre - 25.0 * up
-        return centre - 20.0 * up
+        """The mid-hip in px."""
+        return _geometry(self)[2].copy()
 
     def to_px(self, xy_cm: np.ndarray, offset_px: np.ndarray | None = None) -> np.ndarray:
         """(..., 2) body cm -> image px."""
-        left, up = self.axes_px()
+        left, up, origin = _geometry(self)
         xy = np.asarray(xy_cm, dtype=float)
-        out = self.origin_px() + xy[..., 0:1] * left + xy[..., 1:2] * up
+        out = origin + xy[..., 0:1] * left + xy[..., 1:2] * up
         return out if offset_px is None else out + offset_px
+
+
+@lru_cache(maxsize=64)
+def _geometry(body: Body) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(left axis, up axis, mid-hip) of a body in px: computed once per body (a track maps every frame)."""
+    a = math.radians(body.angle)
+    px_per_cm = body.torso_px / load_model().torso_length_cm
+    left = np.array([-math.cos(a), -math.sin(a)]) * px_per_cm * body.across_squash
+    up = np.array([math.sin(a), -math.cos(a)]) * px_per_cm
+    if body.mid_hip_px is not None:
+        origin = np.asarray(body.mid_hip_px, dtype=float)
+    else:
+        centre = np.array([body.width / 2, body.height / 2])
+        if body.view in ("prone", "prone_side"):
+            origin = centre + 15.0 * up  # centre the whole lying body (head 80 cm up, feet 93 cm down)
+        elif body.view == "sitting":
+            origin = centre - 25.0 * up
+        else:
+            origin = centre - 20.0 * up
+    for arr in (left, up, origin):
+        arr.setflags(write=False)
+    return left, up, origin
 
 
 # -- hand segments ------------------------------------------------------------------------------------
@@ -487,8 +501,8 @@ def hand_cm(tip_cm: np.ndarray, pointing: np.ndarray, handedness: str) -> np.nda
     return tip_cm + HAND_LENGTH_CM * (local[:, 0:1] * d + local[:, 1:2] * across)
 
 
-def pose_cm(view: str, wrist_cm: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """(33, 2) body-cm landmarks; wrist_cm moves one arm ("left"/"right") so its wrist is there."""
+@lru_cache(maxsize=8)
+def _rest_pose_cm(view: str) -> np.ndarray:
     pts = np.zeros((33, 2))
     for table in (_HEAD, _ARMS_DOWN, _LEGS_SEATED if view == "sitting" else _LEGS_STRAIGHT):
         for i, xy in table.items():
@@ -498,6 +512,13 @@ def pose_cm(view: str, wrist_cm: dict[str, np.ndarray] | None = None) -> np.ndar
     pts[24] = (-model.half_hip_width_cm, 0.0)
     pts[11] = (18.0, model.torso_length_cm)
     pts[12] = (-18.0, model.torso_length_cm)
+    pts.setflags(write=False)
+    return pts
+
+
+def pose_cm(view: str, wrist_cm: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """(33, 2) body-cm landmarks; wrist_cm moves one arm ("left"/"right") so its wrist is there."""
+    pts = _rest_pose_cm(view).copy()
     for side, wrist in (wrist_cm or {}).items():
         s = 0 if side == "left" else 1
         shoulder = pts[11 + s]
@@ -522,14 +543,14 @@ def _visibility(view: str) -> np.ndarray:
     return vis
 
 
+_DEPTH = np.array([_DEPTH_CM.get(i, 0.0) for i in range(33)])
+
+
 def _pose_array(pts_px: np.ndarray, vis: np.ndarray, body: Body) -> np.ndarray:
     pose = np.zeros((33, 4))
     pose[:, 0] = pts_px[:, 0] / body.width
     pose[:, 1] = pts_px[:, 1] / body.height
-    z = np.zeros(33)
-    for i, d in _DEPTH_CM.items():
-        z[i] = d
-    pose[:, 2] = z * (body.torso_px / load_model().torso_length_cm) / body.width
+    pose[:, 2] = _DEPTH * (body.torso_px / load_model().torso_length_cm) / body.width
     outside = (pose[:, 0] < 0) | (pose[:, 0] > 1) | (pose[:, 1] < 0) | (pose[:, 1] > 1)
     pose[:, 3] = np.where(outside, np.minimum(vis, 0.2), vis)
     return pose
@@ -672,7 +693,7 @@ def _hand_obs(pts_px: np.ndarray, handedness: str, body: Body, z_scale: float, n
     lm = np.zeros((21, 3))
     lm[:, 0] = pts_px[:, 0] / body.width
     lm[:, 1] = pts_px[:, 1] / body.height
-    lm[:, 2] = -np.linspace(0.0, 2.0, 21) * z_scale  # fingertips a little nearer the camera
+    lm[:, 2] = _HAND_DEPTH * z_scale  # fingertips a little nearer the camera
     if noise_px > 0:
         lm[:, 0:2] += rng.normal(0.0, noise_px, (21, 2)) / np.array([body.width, body.height])
     return HandObservation(handedness, 0.95, lm)
