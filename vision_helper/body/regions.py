@@ -168,11 +168,12 @@ class MuscleRegion:
     name: ClassVar[str] = "muscle"
     __slots__ = ("side", "frame", "template", "_polygon_uv", "_polygon_px", "_line_px")
 
-    def __init__(self, side: Side, frame: BodyFrame, template: RegionTemplate) -> None:
+    def __init__(self, side: Side, frame: BodyFrame, template: RegionTemplate,
+                 polygon_uv: tuple[tuple[float, float], ...] | None = None) -> None:
         self.side: Side = side
         self.frame = frame
         self.template = template
-        self._polygon_uv = _uv_tuple(template)
+        self._polygon_uv = polygon_uv if polygon_uv is not None else _uv_tuple(template)
         self._polygon_px: np.ndarray | None = None
         self._line_px: np.ndarray | None = None
 
@@ -258,10 +259,13 @@ class BodyRegions:
 def regions_from_frame(frame: BodyFrame, source: str, model: BodyRegionModel | None = None) -> BodyRegions:
     model = model or load_model()
     pir, ere = model.piriformis, model.erector
+    pir_uv, ere_uv = _uv_tuple(pir), _uv_tuple(ere)
     return BodyRegions(
         frame=frame,
-        piriformis={"left": PiriformisRegion("left", frame, pir), "right": PiriformisRegion("right", frame, pir)},
-        erectors={"left": ErectorRegion("left", frame, ere), "right": ErectorRegion("right", frame, ere)},
+        piriformis={"left": PiriformisRegion("left", frame, pir, pir_uv),
+                    "right": PiriformisRegion("right", frame, pir, pir_uv)},
+        erectors={"left": ErectorRegion("left", frame, ere, ere_uv),
+                  "right": ErectorRegion("right", frame, ere, ere_uv)},
         source=source,
     )
 
