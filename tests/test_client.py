@@ -594,7 +594,7 @@ def _track_scene(scene, detector, tracker: ClientTracker  # type: ignore[no-unty
 
 @pytest.mark.video
 @pytest.mark.parametrize("layout", ["beside", "overlap25_behind", "front_occluding", "beside_mirrored",
-                                    "prone_rotated"])
+                                    "prone_rotated", "chair_front"])
 def test_composite_practitioner_rejected_client_found(scenes_dir: Path, detector, layout: str) -> None:  # type: ignore[no-untyped-def]
     scene = build_scene(scenes_dir, layout, n_frames=16)
     whose, outs, raw = _track_scene(scene, detector, ClientTracker(practitioner_mode=True))

@@ -64,7 +64,8 @@ BODY_RIGHT = 0.95  # her right-most pixel (elbow), as a fraction of the crop's w
 PRONE_SOURCE_FRAME = 3  # a prone client lies still: one back-view frame, turned, for all frames
 PRONE_SWAY_PX = 8.0  # ... rocked gently sideways (as a massage rocks a body), over 12 frames
 
-LAYOUTS = ("beside", "overlap25_behind", "front_occluding", "beside_mirrored", "prone_rotated")
+LAYOUTS = ("beside", "overlap25_behind", "front_occluding", "beside_mirrored", "prone_rotated", "chair_front")
+CHAIR_DROP = 0.6  # chair_front: the seated client sits this many of her torso lengths lower than she stood
 ANCHOR_KEYS = ("sacrum", "left_hip", "right_hip", "left_shoulder", "right_shoulder")
 
 
@@ -254,7 +255,9 @@ def build_scene(footage_dir: str | Path, layout: str, n_frames: int = 24, occlud
     front_occluding: the practitioner stands in front, covering about a third of the client's side.
     beside_mirrored: "beside" flipped left-right (the client on the left). prone_rotated: the client lies
     face down on a table (a back view turned 90 degrees, head to the image's left), rocked gently, with
-    the practitioner standing behind the table.
+    the practitioner standing behind the table. chair_front: as in a chair massage, the client sits with
+    her back to the camera in front of the practitioner, who stands behind her facing the camera, the
+    client covering the practitioner's lower body.
     `occlude`: frame numbers on which a skin-coloured arm lies across the client's back.
     `vanish_from`: from this frame on the client is painted out (she has left; her truth is None).
     """
@@ -282,6 +285,23 @@ def build_scene(footage_dir: str | Path, layout: str, n_frames: int = 24, occlud
             _paste(canvas, patch, alpha, px0, py0)
             _paste(canvas, *lying)
             cut_box = cbox
+        elif layout == "chair_front":
+            canvas = base.copy()
+            cbox0 = CLIENT_BOX_PX[bi]
+            _erase(canvas, cbox0)
+            joints = client_joints(bi)
+            torso_len = client_torso_length_px(bi)
+            drop = int(round(CHAIR_DROP * torso_len))
+            cbox = (cbox0[0], cbox0[1] + drop, cbox0[2], min(cbox0[3] + drop, h))
+            ctruth = PersonTruth((float(joints["torso"][0]), float(joints["torso"][1]) + drop), cbox, torso_len,
+                                 {k: (float(joints[k][0]), float(joints[k][1]) + drop) for k in ANCHOR_KEYS})
+            px0 = int(ctruth.torso_px[0] - ptx)
+            py0 = int(ctruth.torso_px[1] - 1.0 * torso_len - pty)
+            _paste(canvas, patch, alpha, px0, py0)
+            cut_box = cbox
+            if vanish_from is None or i < vanish_from:
+                layer, layer_alpha, lx0, ly0 = _client_layer(base, cbox0)
+                _paste(canvas, layer, layer_alpha, lx0, ly0 + drop)
         else:
             canvas = base.copy()
             joints = client_joints(bi)

@@ -35,6 +35,8 @@ L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 11, 12, 13, 14, 15, 16
 L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 23, 24, 25, 26, 27, 28
 TORSO = (L_SH, R_SH, L_HIP, R_HIP)
 
+REACH = 3.0  # a client's torso centre lies within this many practitioner torso lengths of the practitioner's
+WEAK_REACH = 2.0  # ... and a weak candidate (small, or not clearly from behind) within this many
 MIN_SIZE = 0.45  # a client's torso is at least this share of the biggest body's (bystanders far behind are not)
 STRONG_SIZE = 0.75  # ... and one this big, seen from behind, is taken without looking further
 PASSED_OVER_S = 1.5  # bodies the search turned down stay hidden from it this long
@@ -286,10 +288,23 @@ def body_mask_in(body: Body, box: Box) -> np.ndarray:
     return mask
 
 
-def blank_out(frame_bgr: np.ndarray, box: Box, hide: list[Body], keep: Body | None = None
-              ) -> tuple[np.ndarray, np.ndarray | None]:
+def head_mask_in(body: Body, box: Box) -> np.ndarray:
+    """Where the body's head lies inside `box` (a disc around the face landmarks)."""
+    x0, y0, x1, y1 = box
+    px = _px(body.pose, body.width, body.height)
+    centre = px[[NOSE, 2, 5, LEFT_EAR, RIGHT_EAR]].mean(axis=0) - np.array([x0, y0])
+    yy, xx = np.ogrid[0:y1 - y0, 0:x1 - x0]
+    return (xx - centre[0]) ** 2 + (yy - centre[1]) ** 2 <= (0.35 * body.torso_px) ** 2
+
+
+def blank_out(frame_bgr: np.ndarray, box: Box, hide: list[Body], keep: Body | None = None,
+              heads_only: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
     """The crop `box` of the frame with the bodies in `hide` painted grey (except where `keep` lies),
-    and the mask of what was painted (None when nothing was)."""
+    and the mask of what was painted (None when nothing was).
+
+    heads_only paints just their heads: a client sitting in front of the practitioner has her head
+    against the practitioner's trunk, and painting that trunk out paints her head out too; the pose
+    model's detector goes by the head, so hiding only the practitioner's is what lets it find her."""
     x0, y0, x1, y1 = box
     crop = frame_bgr[y0:y1, x0:x1]
     if not hide:
@@ -300,7 +315,7 @@ def blank_out(frame_bgr: np.ndarray, box: Box, hide: list[Body], keep: Body | No
         pad = int(0.4 * body.torso_px)
         if bx1 + pad < x0 or bx0 - pad > x1 or by1 + pad < y0 or by0 - pad > y1:
             continue
-        mask |= body_mask_in(body, box)
+        mask |= head_mask_in(body, box) if heads_only else body_mask_in(body, box)
     if keep is not None:
         mask &= ~capsule_mask(keep.pose, keep.width, keep.height, box)
     if not mask.any():
@@ -589,7 +604,7 @@ class ClientTracker:
         self._tentative: list[tuple[float, Body, float]] = []  # (rank, body, t) awaiting a full sweep
         self._crops_since_tentative = 0
         self._sweep_len = 1
-        self._rerun: Box | None = None  # a crop to search again with what it found hidden
+        self._rerun: tuple[Box, bool] | None = None  # a crop to search again with what it found hidden
         self._reruns = 0
         self._passed_over: list[tuple[Body, float]] = []  # bodies the search found and did not take
         self._t_now = 0.0
@@ -659,8 +674,8 @@ class ClientTracker:
         return self._roi_model
 
     def _run(self, runner: PoseRunner, frame_bgr: np.ndarray, box: Box, hide: list[Body],
-             keep: Body | None, source: str) -> Body | None:
-        crop, painted = blank_out(frame_bgr, box, hide, keep)
+             keep: Body | None, source: str, heads_only: bool = False) -> Body | None:
+        crop, painted = blank_out(frame_bgr, box, hide, keep, heads_only)
         if crop.shape[0] < 16 or crop.shape[1] < 16:
             return None
         landmarks, mask = _landmarks_of(runner.run(np.ascontiguousarray(crop)))
@@ -835,10 +850,12 @@ class ClientTracker:
         ref = max([b.torso_px for b in non_clients + found] + [c[1].torso_px for c in self._tentative],
                   default=0.0)
         fresh = [b for b in found if self._acceptable(b, anchors_px, non_clients)
-                 and (self._hint_pending or b.torso_px >= MIN_SIZE * ref)]
+                 and (self._hint_pending or (b.torso_px >= MIN_SIZE * ref
+                                             and self._within_reach(b, non_clients, REACH)))]
+        strong = [b for b in fresh if self._strong(b, ref, anchors_px)]
+        fresh = [b for b in fresh if b in strong or self._within_reach(b, non_clients, WEAK_REACH)]
         others = non_clients + [b for b in found if b not in fresh]
         self._passed_over += [(b, t) for b in found if b not in fresh]
-        strong = [b for b in fresh if self._strong(b, ref, anchors_px)]
         if strong:
             best = max(strong, key=lambda b: self._rank(b, hands, non_clients, ref))
             self._tentative.clear()
@@ -880,6 +897,13 @@ class ClientTracker:
             self._chosen = True
             self._ever_found = True
         return body
+
+    def _within_reach(self, body: Body, non_clients: list[Body], reach: float) -> bool:
+        """Near enough to someone already seen to be touched by them: the client is within the
+        practitioner's reach (a passer-by far behind is not), unless the user said where."""
+        if not non_clients or self._anchors is not None:
+            return True
+        return any(float(np.hypot(*(body.centre_px - o.centre_px))) <= reach * o.torso_px for o in non_clients)
 
     def _strong(self, body: Body, ref: float, anchors_px: np.ndarray | None) -> bool:
         """Clearly the client: seen from behind or lying, torso well seen, as big as anyone around."""
@@ -942,10 +966,11 @@ class ClientTracker:
         return not any(same_body(body, o, 0.4) for o in hide)
 
     def _search_boxes(self, non_clients: list[Body], hands: list[HandObservation],
-                      anchors_px: np.ndarray | None) -> list[Box]:
-        """Crops to search, most promising first: the hint, where the client was, the anchors, beside and
-        in front of each body already taken for someone else (a client is within arm's reach of the
-        practitioner), the hands' contact points, then the frame in sliding squares.
+                      anchors_px: np.ndarray | None) -> list[tuple[Box, bool]]:
+        """Crops to search, most promising first, each with whether to hide only the others' heads: the
+        hint, where the client was, the anchors, beside and in front of each body already taken for
+        someone else (a client is within arm's reach of the practitioner), the hands' contact points,
+        then the whole frame and sliding squares.
 
         Sizes are rounded to steps of a quarter octave so the list stays the same from frame to frame
         and the round robin really goes round it.
@@ -956,33 +981,37 @@ class ClientTracker:
         if self._client is not None:
             ref = self._client.torso_px
         side = _quantize(4.0 * ref if ref else 0.9 * min(w, h), min(w, h))
-        boxes: list[Box] = []
+        plan: list[tuple[Box, bool]] = []
         hint = self._hint_px()
         if hint is not None and self._hint_pending:
-            boxes += [square_crop(hint, side, w, h), square_crop(hint, 0.9 * min(w, h), w, h)]
+            plan += [(square_crop(hint, side, w, h), False), (square_crop(hint, 0.9 * min(w, h), w, h), False)]
         if self._client is not None:
             x0, y0, x1, y1 = self._client.box_px
-            boxes.append(square_crop(((x0 + x1) / 2, (y0 + y1) / 2), 1.3 * max(x1 - x0, y1 - y0), w, h))
+            plan.append((square_crop(((x0 + x1) / 2, (y0 + y1) / 2), 1.3 * max(x1 - x0, y1 - y0), w, h), False))
         if anchors_px is not None:
             frame = body_frame_from_anchors(
                 _anchors_from_points(anchors_px / np.array([w, h]), len(anchors_px) == 5), w, h, self._model)
             size = frame.torso_px if frame is not None else 3 * float(np.hypot(*(anchors_px[1] - anchors_px[2])))
             mid = (anchors_px[1] + anchors_px[2]) / 2
-            boxes += [square_crop(mid, 3.2 * size, w, h), square_crop(mid, 4.5 * size, w, h)]
+            plan += [(square_crop(mid, 3.2 * size, w, h), False), (square_crop(mid, 4.5 * size, w, h), False)]
         for body in sorted(non_clients, key=lambda b: -b.torso_px)[:2]:
             c, torso = body.centre_px, body.torso_px
-            for dx, dy in ((1.3, 0.3), (-1.3, 0.3), (0.0, 1.2), (0.0, 2.2)):
-                boxes.append(square_crop(c + torso * np.array([dx, dy]), _quantize(4.0 * torso, min(w, h)), w, h))
-        for point in self._contact_points(hands, non_clients)[:4]:
-            boxes.append(square_crop(point, side, w, h))
-        boxes.append((0, 0, w, h))
-        boxes += sliding_crops(w, h, 0.9 * min(w, h), overlap=0.5)
+            big = _quantize(4.0 * torso, min(w, h))
+            plan += [(square_crop(c + torso * np.array([dx, dy]), big, w, h), False)
+                     for dx, dy in ((1.3, 0.3), (-1.3, 0.3), (0.0, 1.2))]
+            # Sitting right in front of them, as in a chair massage: only heads hidden (see blank_out).
+            plan.append((square_crop(c + torso * np.array([0.0, 1.2]), _quantize(2.5 * torso, min(w, h)), w, h), True))
+            plan.append((square_crop(c + torso * np.array([0.0, 2.2]), big, w, h), False))
+        plan += [(square_crop(point, side, w, h), False) for point in self._contact_points(hands, non_clients)[:4]]
+        plan.append(((0, 0, w, h), False))
+        plan += [(b, False) for b in sliding_crops(w, h, 0.9 * min(w, h), overlap=0.5)]
         if side < 0.7 * min(w, h):
-            boxes += sliding_crops(w, h, side, overlap=0.5)
-        unique: list[Box] = []
-        for b in boxes:
-            if all(max(abs(b[i] - u[i]) for i in range(4)) > 0.15 * (b[2] - b[0]) for u in unique):
-                unique.append(b)
+            plan += [(b, False) for b in sliding_crops(w, h, side, overlap=0.5)]
+        unique: list[tuple[Box, bool]] = []
+        for b, heads in plan:
+            if all(heads != uh or max(abs(b[i] - u[i]) for i in range(4)) > 0.15 * (b[2] - b[0])
+                   for u, uh in unique):
+                unique.append((b, heads))
         return unique
 
     def _search(self, frame_bgr: np.ndarray, non_clients: list[Body], hands: list[HandObservation],
@@ -1004,19 +1033,19 @@ class ClientTracker:
         hide = list(non_clients) + [c[1] for c in self._tentative] + [b for b, _ in self._passed_over]
         for _ in range(self.search_crops_per_frame):
             if self._rerun is not None and self._reruns < MAX_RERUNS:
-                box, self._rerun = self._rerun, None
+                (box, heads_only), self._rerun = self._rerun, None
                 self._reruns += 1
             else:
-                box = boxes[self._cursor % len(boxes)]
+                box, heads_only = boxes[self._cursor % len(boxes)]
                 self._cursor = (self._cursor + 1) % len(boxes)
                 self._crops_since_tentative += 1
                 self._rerun, self._reruns = None, 0
             self.stats["search_runs"] += 1
-            body = self._run(self._search_runner(), frame_bgr, box, hide, None, "search")
+            body = self._run(self._search_runner(), frame_bgr, box, hide, None, "search", heads_only)
             if body is None or any(same_body(body, o, 0.4) for o in hide + found):
                 continue
             hide.append(body)  # the next crop looks past this one too
             if torso_visibility(body.pose) >= MIN_TORSO_VISIBILITY:
                 found.append(body)
-            self._rerun = box
+            self._rerun = (box, heads_only)
         return found
