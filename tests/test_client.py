@@ -513,7 +513,14 @@ def test_anchors_follow_the_client_until_the_pose_takes_over() -> None:
     pose[[23, 24], :2] = np.array([a[1], a[2]]) / [w, h]
     out = tracker.update(scene.frames[10], TrackFrame(10 / 30, w, h, pose, []))
     assert out.client == "pose" and np.allclose(out.pose, pose)
-    # ... but a body facing the camera at the same place is not the client.
+    # ... but someone standing there (spine across the anchors' spine) is not the client,
+    standing = make_pose(mid_hip[0] + 0.75 * hip_px, mid_hip[1], 1.5 * hip_px, facing=False, angle_deg=90,
+                         width=w, height=h)
+    tracker3 = ClientTracker(search_crops_per_frame=0)
+    tracker3.set_anchors(C._anchors_from_points(scene.anchors_px[0] / np.array([w, h]), False))
+    tracker3.update(scene.frames[0], TrackFrame(0, w, h, None, []))
+    assert tracker3.update(scene.frames[1], TrackFrame(1 / 30, w, h, standing, [])).client == "anchors"
+    # ... nor is a body facing the camera at the same place.
     tracker2 = ClientTracker(search_crops_per_frame=0)
     tracker2.set_anchors(C._anchors_from_points(scene.anchors_px[0] / np.array([w, h]), False))
     tracker2.update(scene.frames[0], TrackFrame(0, w, h, None, []))

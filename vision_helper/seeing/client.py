@@ -762,7 +762,8 @@ class ClientTracker:
 
     # Which of the bodies is the client -------------------------------------------------------------
     def _near_anchors(self, body: Body, anchors_px: np.ndarray) -> bool:
-        """The pose lock's test: hips near the tracked anchors, the right way round, not facing us."""
+        """The pose lock's test: hips near the tracked anchors, the right way round, the spine along
+        theirs, not facing us."""
         if body.facing > FACING:
             return False
         w, h = body.width, body.height
@@ -776,6 +777,11 @@ class ClientTracker:
             return False
         if not 0.5 <= body.torso_px / max(size, 1.0) <= 2.0:
             return False
+        if frame is not None:  # the spine must run the way the anchors say (a standing therapist's does not)
+            spine = (px[L_SH] + px[R_SH]) / 2 - mid_pose
+            norm = float(np.hypot(*spine))
+            if norm < 1e-6 or float(np.dot(spine / norm, frame.up_unit)) < math.cos(math.radians(45)):
+                return False
         straight = np.hypot(*(px[L_HIP] - anchors_px[1])) + np.hypot(*(px[R_HIP] - anchors_px[2]))
         crossed = np.hypot(*(px[L_HIP] - anchors_px[2])) + np.hypot(*(px[R_HIP] - anchors_px[1]))
         return bool(straight <= crossed + 0.1 * size)
