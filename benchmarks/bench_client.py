@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'prac':>4s}   frames per state")
     for layout in args.layouts.split(","):
         for occlude, vanish in (((), None), (range(8, 12), None), ((), 0)):
-            if vanish is not None and layout not in ("beside", "prone_rotated"):
+            if vanish is not None and layout not in ("beside", "prone_rotated", "chair_front"):
                 continue
             scene = build_scene(FOOTAGE, layout, n_frames=args.frames, occlude=occlude, vanish_from=vanish)
             for practitioner_mode in (True, False):
