@@ -353,9 +353,10 @@ class CircleCounter:
         ext = ang[self._ext_i]
         if abs(acc) >= abs(ext):
             self._ext_i = n - 1
-        elif abs(ext) - (acc if ext > 0 else -acc) > BACK_OFF_RAD and (self._settled or n > MAX_WARM_NODES):
+        elif abs(ext) - (acc if ext > 0 else -acc) > BACK_OFF_RAD and (
+                self._settled or n > MAX_WARM_NODES or abs(ext) >= COMPLETE_TURN * TWO_PI):
             # (While the first revolution warms up, every angle is measured again about each new centre,
-            # so a swing back says that the centre moved, not the finger.)
+            # so a swing back short of a nearly full turn says that the centre moved, not the finger.)
             # A change of direction: the turn backed off its extreme by a quarter turn.
             events = []
             if abs(ext) >= COMPLETE_TURN * TWO_PI:
