@@ -120,6 +120,15 @@ def test_fast_circles_are_too_fast_and_slow_ones_are_not() -> None:
     assert all(3.0 < e["period_s"] < 5.0 for e in events[4:])
 
 
+@pytest.mark.parametrize("ending", [Idle(0.8), Idle(2.0), Absent(1.0)])
+def test_a_hurried_last_circle_is_too_fast_however_the_hand_stops(ending: Any) -> None:
+    """The finger easing into a rest after its last quick circle must not make that circle look slow."""
+    events, truth = judge([Idle(1.0), Circles(2, "cw", period_s=3.0), Circles(2, "ccw", period_s=3.0),
+                           Circles(2, "ccw", period_s=0.8), ending], Body("standing"), noise_px=1.0, seed=1)
+    assert signature(events) == signature(truth.events)
+    assert all(abs(e["period_s"] - 0.8) < 0.15 for e in events[4:])
+
+
 def test_radius_is_in_body_centimetres_at_any_scale() -> None:
     for torso_px in (80.0, 320.0):
         events, _ = judge([Circles(2, "cw", "left", radius_cm=3.0)], Body("prone", angle_deg=90.0, torso_px=torso_px,

@@ -423,7 +423,7 @@ class CircleCounter:
             return None
         centre = np.array([mx + self._origin[0], my + self._origin[1]])
         region, distance_px = regions.nearest("piriformis", centre)
-        period = t_end - self._t_start
+        period = self._pace_period(k0, end, t_end)
         self._last_period = period
         self._ref = (mx, my, sxx + syy)
         return CircleEvent(
@@ -431,6 +431,34 @@ class CircleCounter:
             on_target=distance_px == 0.0, too_fast=period < self.min_period_s, period_s=period,
             radius_cm=radius_cm, centre_x_px=float(centre[0]), centre_y_px=float(centre[1]),
             distance_to_target_cm=distance_px * regions.frame.cm_per_px)
+
+    def _pace_period(self, k0: int, end: int, t_end: float) -> float:
+        """The time a full revolution takes at the pace of the middle of this turn.
+
+        Measured between 10 % and 90 % of the angle turned and scaled to a full turn, so the easing into
+        a rest (and the smoothing's lag after it) at the end of a last, nearly full turn does not make a
+        hurried circle look slow.
+        """
+        ang, ts = self._ang, self._ts
+        total = abs(ang[end])
+        if total <= 0.0 or end - k0 < 4:
+            return t_end - self._t_start
+
+        def time_at(level: float) -> float:
+            prev_a, prev_t = 0.0, self._t_start
+            for i in range(k0, end + 1):
+                a = abs(ang[i])
+                if a >= level:
+                    if a == prev_a:
+                        return ts[i]
+                    return prev_t + (level - prev_a) / (a - prev_a) * (ts[i] - prev_t)
+                prev_a, prev_t = a, ts[i]
+            return ts[end]
+
+        middle_s = time_at(0.9 * total) - time_at(0.1 * total)
+        if middle_s <= 0.0:
+            return t_end - self._t_start
+        return middle_s / (0.8 * total) * TWO_PI
 
     # -- protocol --------------------------------------------------------------------------------------
     def flush(self, t: float) -> list[MotionEvent]:
