@@ -37,7 +37,7 @@ TORSO = (L_SH, R_SH, L_HIP, R_HIP)
 
 REACH = 3.0  # a client's torso centre lies within this many practitioner torso lengths of the practitioner's
 WEAK_REACH = 2.0  # ... and a weak candidate (small, or not clearly from behind) within this many
-MIN_SIZE = 0.45  # a client's torso is at least this share of the biggest body's (bystanders far behind are not)
+MIN_SIZE = 0.6  # a client's torso is at least this share of the biggest body's (bystanders far behind are not)
 STRONG_SIZE = 0.75  # ... and one this big, seen from behind, is taken without looking further
 PASSED_OVER_S = 1.5  # bodies the search turned down stay hidden from it this long
 MAX_RERUNS = 2  # a crop is searched again (what it found hidden) at most this many times in a row
@@ -1000,16 +1000,23 @@ class ClientTracker:
             size = frame.torso_px if frame is not None else 3 * float(np.hypot(*(anchors_px[1] - anchors_px[2])))
             mid = (anchors_px[1] + anchors_px[2]) / 2
             plan += [(square_crop(mid, 3.2 * size, w, h), False), (square_crop(mid, 4.5 * size, w, h), False)]
-        for body in sorted(non_clients, key=lambda b: -b.torso_px)[:2]:
+        known = sorted(non_clients, key=lambda b: -b.torso_px)[:2]
+        for body in known:
             c, torso = body.centre_px, body.torso_px
-            big = _quantize(4.0 * torso, min(w, h))
-            plan += [(square_crop(c + torso * np.array([dx, dy]), big, w, h), False)
+            plan += [(square_crop(c + torso * np.array([dx, dy]), _quantize(4.0 * torso, min(w, h)), w, h), False)
                      for dx, dy in ((1.3, 0.3), (-1.3, 0.3), (0.0, 1.2))]
-            # Sitting right in front of them, as in a chair massage: only heads hidden (see blank_out).
-            plan.append((square_crop(c + torso * np.array([0.0, 1.2]), _quantize(2.5 * torso, min(w, h)), w, h), True))
-            plan.append((square_crop(c + torso * np.array([0.0, 2.2]), big, w, h), False))
+        plan.append(((0, 0, w, h), False))  # everyone known hidden, the rest of the frame at once
+        for body in known:
+            c, torso = body.centre_px, body.torso_px
+            # Sitting right in front of them, as in a chair massage: only heads hidden (see blank_out), and
+            # tight, as the pose model finds a back against a busy background best (several sizes: the
+            # practitioner's torso length, the yardstick here, is itself uncertain by a sixth or so).
+            plan += [(square_crop(c + torso * np.array([0.0, dy]), _quantize(k * torso, min(w, h)), w, h), True)
+                     for dy, k in ((1.2, 2.6), (1.2, 2.2), (0.8, 1.8))]
+            # Lying on a table in front of them.
+            plan.append((square_crop(c + torso * np.array([0.0, 2.2]), _quantize(4.0 * torso, min(w, h)), w, h),
+                         False))
         plan += [(square_crop(point, side, w, h), False) for point in self._contact_points(hands, non_clients)[:4]]
-        plan.append(((0, 0, w, h), False))
         plan += [(b, False) for b in sliding_crops(w, h, 0.9 * min(w, h), overlap=0.5)]
         if side < 0.7 * min(w, h):
             plan += [(b, False) for b in sliding_crops(w, h, side, overlap=0.5)]
