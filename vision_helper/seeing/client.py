@@ -40,7 +40,7 @@ WEAK_REACH = 2.0  # ... and a weak candidate (small, or not clearly from behind)
 MIN_SIZE = 0.6  # a client's torso is at least this share of the biggest body's (bystanders far behind are not)
 STRONG_SIZE = 0.75  # ... and one this big, seen from behind, is taken without looking further
 PASSED_OVER_S = 1.5  # bodies the search turned down stay hidden from it this long
-MAX_RERUNS = 2  # a crop is searched again (what it found hidden) at most this many times in a row
+MAX_RERUNS = 1  # a crop is searched again (what it found hidden) at most this many times in a row
 RELOCATE_AFTER_S = 5.0  # a client lost for less than this is looked for near where they were
 FACING = 0.3  # facing_score above this: clearly facing the camera (a practitioner, or a user not turned yet)
 MIN_TORSO_VISIBILITY = 0.5  # a search result must show its torso this well to be taken for anyone
@@ -1033,8 +1033,8 @@ class ClientTracker:
         again, that body hidden, before the round robin moves on: one run finds one body."""
         if self.search_crops_per_frame == 0:
             return []
-        if self._lone and self.stats["frames"] % self.lone_search_every:
-            return []  # a lone person facing the camera: most likely no one else is there, look less often
+        if self._lone and not self._seen_others and self.stats["frames"] % self.lone_search_every:
+            return []  # a lone person facing the camera, no one else ever seen: look less often
         boxes = self._search_boxes(non_clients, hands, anchors_px)
         self._sweep_len = len(boxes)
         found: list[Body] = []
