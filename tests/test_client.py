@@ -126,6 +126,15 @@ def test_same_body_means_near_and_of_like_size() -> None:
     assert not same_body(a, body(300, 250, 220, facing=False))  # twice the size: someone nearer the camera
 
 
+def test_a_small_body_read_into_a_bigger_one_is_part_of_it() -> None:
+    """The pose model reads a headless "person" into a squatter's folded legs: not someone else."""
+    squatter = body(300, 250, 200, facing=True)
+    legs = body(290, 420, 100, facing=False)
+    beside = body(560, 260, 190, facing=False)
+    assert C.part_of(legs, squatter)
+    assert not C.part_of(beside, squatter) and not C.part_of(squatter, legs)
+
+
 # -- crops ---------------------------------------------------------------------------------------------
 
 def test_crop_coordinates_map_back_to_the_frame() -> None:

@@ -203,6 +203,12 @@ def same_place(a: Body, b: Body, tolerance: float = 0.5) -> bool:
     return float(np.hypot(*(a.centre_px - b.centre_px))) <= tolerance * max(a.torso_px, b.torso_px)
 
 
+def part_of(small: Body, big: Body) -> bool:
+    """A "body" the model reads into part of a bigger one (a squatter's folded legs): its torso centre
+    inside the bigger one's box, and its torso under 0.6 of the bigger one's."""
+    return small.torso_px < 0.6 * big.torso_px and big.contains(small.centre_px)
+
+
 # -- crops ----------------------------------------------------------------------------------------
 
 def square_crop(centre_px: np.ndarray | tuple[float, float], side_px: float, width: int, height: int) -> Box:
@@ -325,18 +331,24 @@ def blank_out(frame_bgr: np.ndarray, box: Box, hide: list[Body], keep: Body | No
     return out, mask
 
 
-def torso_on_mask(pose: np.ndarray, width: int, height: int, box: Box, mask: np.ndarray) -> bool:
-    """Do most of the torso's points (shoulders, hips, centre) lie on the painted-out area? Then the model
-    has read a body into what was hidden (the practitioner's outline), not found someone new."""
+def torso_on_mask(pose: np.ndarray, width: int, height: int, box: Box, mask: np.ndarray,
+                  share: float = 0.4) -> bool:
+    """Does the torso (the quadrilateral of shoulders and hips, sampled on a 5x5 grid) lie on the
+    painted-out area for at least `share`? Then the model has read a body into what was hidden (the
+    practitioner's outline, or a squatter's folded legs), not found someone new."""
     px = _px(pose, width, height)
-    points = np.vstack([px[list(TORSO)], px[list(TORSO)].mean(axis=0, keepdims=True)])
-    x0, y0 = box[0], box[1]
-    inside = 0
-    for x, y in points:
-        cx, cy = int(x) - x0, int(y) - y0
-        if 0 <= cy < mask.shape[0] and 0 <= cx < mask.shape[1] and mask[cy, cx]:
-            inside += 1
-    return inside >= 3
+    a = np.linspace(0.0, 1.0, 5)
+    u, v = np.meshgrid(a, a)
+    u, v = u.ravel()[:, None], v.ravel()[:, None]
+    top = px[L_SH] + u * (px[R_SH] - px[L_SH])
+    bottom = px[L_HIP] + u * (px[R_HIP] - px[L_HIP])
+    points = top + v * (bottom - top)
+    cx = points[:, 0].astype(int) - box[0]
+    cy = points[:, 1].astype(int) - box[1]
+    inside = (cx >= 0) & (cy >= 0) & (cx < mask.shape[1]) & (cy < mask.shape[0])
+    on = np.zeros(len(points), dtype=bool)
+    on[inside] = mask[cy[inside], cx[inside]]
+    return bool(on.mean() >= share)
 
 
 def _quantize(side_px: float, limit_px: float) -> float:
@@ -685,6 +697,12 @@ class ClientTracker:
         pose = crop_to_frame(landmarks, box, w, h)
         if painted is not None and torso_on_mask(pose, w, h, box, painted):
             return None
+        if heads_only and hide:  # only heads were hidden: a torso lying on a hidden body's is that body's
+            bodies = np.zeros(crop.shape[:2], dtype=bool)
+            for other in hide:
+                bodies |= body_mask_in(other, box)
+            if torso_on_mask(pose, w, h, box, bodies, share=0.6):
+                return None
         if self._hands_now and torso_in_hand(pose, self._hands_now):
             return None  # the "person" the pose model sees in a fist (see landmarks.torso_in_hand)
         bool_mask = None if mask is None else np.asarray(mask) > 0.5
@@ -717,8 +735,9 @@ class ClientTracker:
             self._det_back = 0
         self._last_det = det
         client, others, fallback = self._choose(frame_bgr, t, det, hands, anchors_px)
-        if others:
-            self._seen_others = True
+        biggest = max([o.torso_px for o in others] + ([client.torso_px] if client is not None else []), default=0.0)
+        if any(o.torso_px >= MIN_SIZE * biggest for o in others):
+            self._seen_others = True  # someone of a size to matter, not a passer-by far behind
         self._t = t
         self._lone = fallback
         if client is not None:
@@ -1055,7 +1074,7 @@ class ClientTracker:
                 self._rerun, self._reruns = None, 0
             self.stats["search_runs"] += 1
             body = self._run(self._search_runner(), frame_bgr, box, hide, None, "search", heads_only)
-            if body is None or any(same_body(body, o, 0.4) for o in hide + found):
+            if body is None or any(same_body(body, o, 0.4) or part_of(body, o) for o in hide + found):
                 continue
             hide.append(body)  # the next crop looks past this one too
             if torso_visibility(body.pose) >= MIN_TORSO_VISIBILITY:
