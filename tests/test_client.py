@@ -459,11 +459,27 @@ def test_no_client_in_practitioner_mode_gives_none_never_the_practitioner() -> N
 
 def test_a_single_person_facing_the_camera_is_still_the_client() -> None:
     model = StandInPose([])
-    tracker = ClientTracker(practitioner_mode=False, search_model=model, roi_model=model, lone_search_every=3)
+    tracker = ClientTracker(practitioner_mode=False, search_model=model, roi_model=model)
     frames = _two_people(9, client_from=99)
     out = _run_tracker(tracker, model, frames, [PRACTITIONER] * 9)
     assert all(f.client == "pose" and _on(f, b) == PRACTITIONER for f, b in zip(out, frames, strict=True))
-    assert tracker.stats["search_runs"] <= 4  # alone: the search looks only every third frame
+    assert all(f.others == [] for f in out)
+
+
+def test_alone_the_search_slows_down_after_a_while() -> None:
+    model = StandInPose([])
+    tracker = ClientTracker(practitioner_mode=False, search_model=model, roi_model=model, lone_search_every=3)
+    pose = make_pose(380, 260, 100, facing=True)
+    model.bodies = [(PRACTITIONER, pose)]
+    frame = _draw(model.bodies)
+    runs = []
+    for i in range(45):  # 4.5 s at 10 frames a second
+        before = tracker.stats["search_runs"]
+        out = tracker.update(frame, TrackFrame(i / 10, W, H, pose, []))
+        runs.append(tracker.stats["search_runs"] - before)
+        assert out.client == "pose" and np.allclose(out.pose, pose)
+    assert sum(runs[:30]) == 30  # the first 3 s: a crop every frame, to find a client quickly if there is one
+    assert sum(runs[30:]) <= 5  # then alone for good: a crop every third frame
 
 
 def test_a_lone_client_who_turns_round_stays_the_client_unless_someone_else_was_seen() -> None:

@@ -39,6 +39,7 @@ REACH = 3.0  # a client's torso centre lies within this many practitioner torso 
 WEAK_REACH = 2.0  # ... and a weak candidate (small, or not clearly from behind) within this many
 MIN_SIZE = 0.6  # a client's torso is at least this share of the biggest body's (bystanders far behind are not)
 STRONG_SIZE = 0.75  # ... and one this big, seen from behind, is taken without looking further
+LONE_FULL_SEARCH_S = 3.0  # a lone person facing the camera slows the search down only after this long
 PASSED_OVER_S = 1.5  # bodies the search turned down stay hidden from it this long
 MAX_RERUNS = 1  # a crop is searched again (what it found hidden) at most this many times in a row
 RELOCATE_AFTER_S = 5.0  # a client lost for less than this is looked for near where they were
@@ -620,6 +621,7 @@ class ClientTracker:
         self._reruns = 0
         self._passed_over: list[tuple[Body, float]] = []  # bodies the search found and did not take
         self._t_now = 0.0
+        self._t_first: float | None = None
         self._hands_now: list[HandObservation] = []
         self._seen_others = False  # anyone besides the client was ever seen (then roles are strict)
         self._det_back = 0  # frames in a row the whole-frame model's body was seen from behind
@@ -721,6 +723,8 @@ class ClientTracker:
         self.stats["frames"] += 1
         t = float(seen.t)
         self._t_now = t
+        if self._t_first is None or t < self._t_first:
+            self._t_first = t
         self._hands_now = list(seen.hands)
         hands = list(seen.hands)
         det = None
@@ -1052,8 +1056,9 @@ class ClientTracker:
         again, that body hidden, before the round robin moves on: one run finds one body."""
         if self.search_crops_per_frame == 0:
             return []
-        if self._lone and not self._seen_others and self.stats["frames"] % self.lone_search_every:
-            return []  # a lone person facing the camera, no one else ever seen: look less often
+        settled_in = self._t_first is not None and self._t_now - self._t_first >= LONE_FULL_SEARCH_S
+        if self._lone and settled_in and not self._seen_others and self.stats["frames"] % self.lone_search_every:
+            return []  # a lone person facing the camera, no one else seen for a while: look less often
         boxes = self._search_boxes(non_clients, hands, anchors_px)
         self._sweep_len = len(boxes)
         found: list[Body] = []
