@@ -655,6 +655,11 @@ class ClientTracker:
         """Following a client found before and seen lately (the search is off)."""
         return self._ever_found and self._recent(self._t)
 
+    @property
+    def _found(self) -> Body | None:
+        """The client as last seen, if one was really found (not the lone person shown meanwhile)."""
+        return self._client if self._ever_found else None
+
     def _recent(self, t: float | None) -> bool:
         return (t is not None and self._client is not None and self._client_t is not None
                 and t - self._client_t <= self.miss_hold_s)
@@ -950,7 +955,7 @@ class ClientTracker:
             if body.contains(point, 0.2):
                 score += 0.5
                 break
-        if self._client is not None and same_body(body, self._client, 0.8):
+        if self._found is not None and same_body(body, self._found, 0.8):
             score += 0.7
         return score
 
@@ -1007,15 +1012,15 @@ class ClientTracker:
         assert self._size is not None
         w, h = self._size
         ref = max((o.torso_px for o in non_clients), default=0.0)
-        if self._client is not None:
-            ref = self._client.torso_px
+        if self._found is not None:
+            ref = self._found.torso_px
         side = _quantize(4.0 * ref if ref else 0.9 * min(w, h), min(w, h))
         plan: list[tuple[Box, bool]] = []
         hint = self._hint_px()
         if hint is not None and self._hint_pending:
             plan += [(square_crop(hint, side, w, h), False), (square_crop(hint, 0.9 * min(w, h), w, h), False)]
-        if self._client is not None:
-            x0, y0, x1, y1 = self._client.box_px
+        if self._found is not None:
+            x0, y0, x1, y1 = self._found.box_px
             plan.append((square_crop(((x0 + x1) / 2, (y0 + y1) / 2), 1.3 * max(x1 - x0, y1 - y0), w, h), False))
         if anchors_px is not None:
             frame = body_frame_from_anchors(
