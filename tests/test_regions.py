@@ -155,3 +155,30 @@ def test_anchors_with_shoulders_use_them() -> None:
     p = regions_from_pose(pose, W, H)
     assert a is not None and p is not None
     assert np.allclose(a.erectors["left"].polygon_px, p.erectors["left"].polygon_px)
+
+
+@pytest.mark.parametrize("angle", [0, 70, 160, 290])
+def test_side_view_without_shoulders_takes_its_scale_from_the_thighs(angle: float) -> None:
+    """A camera at the side of a prone body squeezes the hips to a sliver; the thighs keep the scale."""
+    with_shoulders = back_view_pose(angle, hip_squash=0.15)
+    without = with_shoulders.copy()
+    without[[LEFT_SHOULDER, RIGHT_SHOULDER], 3] = 0.1
+    full = body_frame_from_pose(with_shoulders, W, H)
+    hidden = body_frame_from_pose(without, W, H)
+    assert full is not None and hidden is not None
+    assert hidden.cm_per_px == pytest.approx(full.cm_per_px, rel=0.25)  # hips alone were ~5x off
+    assert float(hidden.up_unit @ full.up_unit) > 0.98
+    regions = regions_from_pose(without, W, H)
+    assert regions is not None
+    left_hip = without[LEFT_HIP, :2] * (W, H)
+    right_hip = without[RIGHT_HIP, :2] * (W, H)
+    left_c = regions.piriformis["left"].centre_px
+    assert np.linalg.norm(left_c - left_hip) < np.linalg.norm(left_c - right_hip)
+
+
+def test_back_view_without_shoulders_still_stands_across_the_hips() -> None:
+    pose = back_view_pose(25, shoulders=False)
+    frame = body_frame_from_pose(pose, W, H)
+    assert frame is not None
+    hips = pose[LEFT_HIP, :2] * (W, H) - pose[RIGHT_HIP, :2] * (W, H)
+    assert abs(float(frame.up_unit @ hips)) < 1e-6 * float(np.hypot(*hips))

@@ -28,6 +28,7 @@ class BodyRegionModel:
     torso_length_cm: float
     half_hip_width_cm: float
     min_half_hip_fraction: float
+    thigh_length_cm: float
     landmarks_uv: dict[str, np.ndarray]
     piriformis: RegionTemplate
     erector: RegionTemplate
@@ -48,6 +49,7 @@ def parse_model(data: dict[str, Any]) -> BodyRegionModel:
             torso_length_cm=float(data["scale"]["torso_length_cm"]),
             half_hip_width_cm=float(data["scale"]["half_hip_width_cm"]),
             min_half_hip_fraction=float(data["scale"]["min_half_hip_fraction"]),
+            thigh_length_cm=float(data["scale"].get("thigh_length_cm", 42.0)),
             landmarks_uv={k: np.asarray(v, dtype=float) for k, v in data["landmarks"].items()},
             piriformis=_template(data["regions"]["piriformis"], "piriformis"),
             erector=_template(data["regions"]["erector"], "erector"),

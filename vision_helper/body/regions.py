@@ -27,6 +27,7 @@ from vision_helper.body.skeleton import (
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 MIN_VISIBILITY = 0.5
+FORESHORTENED_HIPS = 1.3  # the thighs make the torso this much longer than the hips do: the hips are foreshortened
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> float:
@@ -313,8 +314,15 @@ def body_frame_from_points(
 
 
 def _frame_from_xy(lx: float, ly: float, rx: float, ry: float, shoulder: tuple[float, float] | None,
-                   hint: tuple[float, float] | None, model: BodyRegionModel) -> BodyFrame | None:
-    """body_frame_from_points on plain floats (it runs on every frame of every track)."""
+                   hint: tuple[float, float] | None, model: BodyRegionModel,
+                   thigh: tuple[float, float] | None = None) -> BodyFrame | None:
+    """body_frame_from_points on plain floats (it runs on every frame of every track).
+
+    thigh: mid-knee → mid-hip, when the knees are seen. Without shoulders the hips alone would set the
+    scale, but a camera at the side of a prone body foreshortens them to a sliver; the thighs lie along the
+    body and are not, so the longer of the two estimates wins, and when the thighs say the hips are
+    foreshortened, the spine continues the thighs' line instead of standing across the (unreliable) hips.
+    """
     mx, my = (lx + rx) / 2, (ly + ry) / 2
     hx, hy = (lx - rx) / 2, (ly - ry) / 2
     half_len = math.hypot(hx, hy)
@@ -340,9 +348,18 @@ def _frame_from_xy(lx: float, ly: float, rx: float, ry: float, shoulder: tuple[f
     if hint is not None and ux * hint[0] + uy * hint[1] < 0:
         ux, uy = -ux, -uy
     torso = half_len * model.torso_length_cm / model.half_hip_width_cm
+    thigh_len = 0.0 if thigh is None else math.hypot(thigh[0], thigh[1])
+    torso_from_thigh = thigh_len * model.torso_length_cm / model.thigh_length_cm
+    if thigh is not None and torso_from_thigh > FORESHORTENED_HIPS * torso:
+        ux, uy = thigh[0] / thigh_len, thigh[1] / thigh_len
+        torso = torso_from_thigh
+        min_len = model.min_half_hip_fraction * torso
+        if half_len < min_len:  # keep the regions drawable, across the spine's line
+            side = 1.0 if (ux * hy - uy * hx) <= 0 else -1.0  # keep the hips' own sense of left
+            hx, hy = side * uy * min_len, -side * ux * min_len
     sx, sy = ux * torso, uy * torso
     return BodyFrame(np.array((mx, my)), np.array((hx, hy)), np.array((sx, sy)),
-                     model.half_hip_width_cm / half_len, _facing_xy(sx, sy, hx, hy))
+                     model.torso_length_cm / torso, _facing_xy(sx, sy, hx, hy))
 
 
 def _facing_xy(sx: float, sy: float, hx: float, hy: float) -> bool | None:
@@ -373,7 +390,7 @@ def body_frame_from_pose(
     hint = None
     if lkv >= min_visibility and rkv >= min_visibility:
         hint = ((lx + rx) / 2 - (lkx * w + rkx * w) / 2, (ly + ry) / 2 - (lky * h + rky * h) / 2)
-    return _frame_from_xy(lx, ly, rx, ry, shoulder, hint, model or load_model())
+    return _frame_from_xy(lx, ly, rx, ry, shoulder, hint, model or load_model(), thigh=hint)
 
 
 _FRAME_LANDMARKS = [LEFT_HIP, RIGHT_HIP, LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_KNEE, RIGHT_KNEE]
