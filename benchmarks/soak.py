@@ -40,7 +40,8 @@ from vision_helper.track import TrackFrame, read_track  # noqa: E402
 
 SAMPLES_DIR = REPO / "sample_videos"
 SIDECAR_SUFFIX = ".track.jsonl"
-IMAGE_RING = 30  # distinct images cycled through the processor
+IMAGE_RING = 30  # distinct images cycled through the processor when the landmarks are replayed
+REAL_RING = 400  # with --real: the models see the clip itself, looped (about 90 MiB of frames held)
 MIB = 1024 * 1024
 
 
@@ -57,12 +58,13 @@ def rss_mib() -> tuple[float, float]:
 
 
 def _images(n: int) -> tuple[list[np.ndarray], str]:
-    """A few real frames to hand the processor (its detector is fake, but the client tracker sees them)."""
+    """Up to n consecutive frames of one clip (one continuous scene, looped: joining clips would cut from one
+    person to another, which sends the client tracker searching); noise when there is no clip."""
     try:
         from benchmarks.bench_pipeline import find_clips, load_frames
 
         kind, clips = find_clips("auto")
-        return load_frames(clips, n), f"{kind}: {', '.join(c.name for c in clips)}"
+        return load_frames(clips[-1:], n), f"{kind}: {clips[-1].name}"
     except SystemExit:
         rng = np.random.default_rng(0)
         return [rng.integers(0, 255, (480, 640, 3), dtype=np.uint8) for _ in range(n)], "random noise images"
@@ -153,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from vision_helper.processor import FrameProcessor
 
-    images, image_source = _images(IMAGE_RING)
+    images, image_source = _images(REAL_RING if args.real else IMAGE_RING)
     if args.real:
         from vision_helper.seeing.landmarks import LandmarkDetector
 
@@ -206,11 +208,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {done / args.fps / 60:5.1f} min: current {cur:.1f} MiB, peak {peak:.1f} MiB; "
                       f"{rate:,.0f} frames/s; {_sizes(processor)}", flush=True)
         summary = processor.summary()
+        elapsed = time.perf_counter() - wall
+        gc.collect()
+        end = rss_mib()  # before close(): closing frees the models, which is not what a session keeps
     finally:
         processor.close()
-    elapsed = time.perf_counter() - wall
-    gc.collect()
-    end = rss_mib()
     recorded_mib = record_to.stat().st_size / MIB if record_to is not None and record_to.exists() else 0.0
     print(f"rss at end (after {minutes:g} min): current {end[0]:.1f} MiB, peak {end[1]:.1f} MiB")
     growth = end[0] - start_rss[0]
