@@ -935,12 +935,7 @@ class ProcessingSession:
                 self.processor.set_client_hint(settings.client_hint)
             if settings.practitioner_mode != old.practitioner_mode:
                 self.annotator.style = OverlayStyle(practitioner_mode=settings.practitioner_mode)
-                self.processor.practitioner_mode = settings.practitioner_mode
-                # the client finder, once made, keeps its own copy of the flag (it picks the client over
-                # the practitioner); FrameProcessor has no setter for it, so it is updated in place
-                selector = getattr(self.processor, "_selector", None)
-                if selector is not None and hasattr(selector, "practitioner_mode"):
-                    selector.practitioner_mode = settings.practitioner_mode
+                self.processor.set_practitioner_mode(settings.practitioner_mode)
             self.settings = settings
 
     # -- the frame path ------------------------------------------------------------------------------

@@ -129,6 +129,13 @@ class FrameProcessor:
             if self._analyzer._coach is not None:
                 self._analyzer._coach.side = side
 
+    def set_practitioner_mode(self, on: bool) -> None:
+        """Practitioner mode changes who the client finder takes for the client; counts go on."""
+        with self._lock:
+            self.practitioner_mode = on
+            if self._selector is not None and hasattr(self._selector, "practitioner_mode"):
+                self._selector.practitioner_mode = on
+
     def set_anchors(self, anchors: Anchors | None) -> None:
         with self._lock:
             self._anchors = anchors
@@ -184,3 +191,7 @@ class FrameProcessor:
             if self._detector is not None:
                 self._detector.close()
                 self._detector = None
+            close_selector = getattr(self._selector, "close", None)
+            if close_selector is not None:
+                close_selector()  # the client finder holds pose models of its own
+            self._selector = None
