@@ -30,6 +30,7 @@ from typing import Literal
 import numpy as np
 
 from vision_helper.body.model import BodyRegionModel, load_model
+from vision_helper.body.regions import point_in_polygon
 from vision_helper.track import HandObservation, TrackFrame
 
 View = Literal["standing", "sitting", "prone", "prone_side"]
@@ -267,17 +268,6 @@ class Truth:
 
 
 # -- geometry helpers ------------------------------------------------------------------------------------
-def _inside(u: float, v: float, poly: np.ndarray) -> bool:
-    inside = False
-    n = len(poly)
-    x1, y1 = poly[n - 1]
-    for x2, y2 in poly:
-        if (y2 > v) != (y1 > v) and u < (x1 - x2) * (v - y2) / (y1 - y2) + x2:
-            inside = not inside
-        x1, y1 = x2, y2
-    return inside
-
-
 def _lat(side: str) -> float:
     """Sign that turns 'lateral' (away from the spine on that side) into x toward the person's left."""
     return 1.0 if side == "left" else -1.0
@@ -297,7 +287,7 @@ def in_region_cm(xy_cm: np.ndarray, target: str, side: str, model: BodyRegionMod
     template = model.piriformis if target == "piriformis" else model.erector
     u = _lat(side) * float(xy_cm[0]) / model.half_hip_width_cm
     v = float(xy_cm[1]) / model.torso_length_cm
-    return _inside(u, v, template.polygon_uv)
+    return point_in_polygon(u, v, template.polygon_uv)
 
 
 def _ease(tau: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ MediaPipe's LEFT_HIP / RIGHT_HIP, never the image's.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -118,7 +119,7 @@ class BodyFrame:
         return (float(d @ across) * self.cm_per_px, float(d @ up) * self.cm_per_px)
 
 
-def _inside(u: float, v: float, poly: tuple[tuple[float, float], ...]) -> bool:
+def point_in_polygon(u: float, v: float, poly: Sequence[Sequence[float]] | np.ndarray) -> bool:
     """Even-odd ray cast in body units (pure Python: a few µs, it runs on every frame)."""
     inside = False
     n = len(poly)
@@ -204,7 +205,7 @@ class MuscleRegion:
 
     def contains_uv(self, u: float, v: float) -> bool:
         """contains() for a point already in body units (frame.to_uv), u toward the person's left."""
-        return _inside(-u if self.side == "right" else u, v, self._polygon_uv)
+        return point_in_polygon(-u if self.side == "right" else u, v, self._polygon_uv)
 
     def distance_px(self, point_px: np.ndarray) -> float:
         """0 inside the region, else the distance to its outline."""
