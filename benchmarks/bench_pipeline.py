@@ -624,7 +624,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = pipe_t.fps / raw_t.fps
     fair = pipe_t.fps / par_t.fps
     if args.choices:
-        measure_choices(frames[: min(len(frames), 150)])
+        one_clip = -(-len(frames) // len(clips))  # the first clip's run: no cut to another scene inside
+        measure_choices(frames[: min(one_clip, 150)])
         synthetic_accuracy()
     if args.profile:
         print("\ncProfile of our per-frame work plus overlay (no models), by own time:")
