@@ -34,6 +34,9 @@ NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
 L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 11, 12, 13, 14, 15, 16
 L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 23, 24, 25, 26, 27, 28
 TORSO = (L_SH, R_SH, L_HIP, R_HIP)
+# Each landmark's left/right counterpart (nose and itself): a pose read mirror-wise, set right.
+MIRROR = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25,
+                   28, 27, 30, 29, 32, 31])
 
 REACH = 3.0  # a client's torso centre lies within this many practitioner torso lengths of the practitioner's
 WEAK_REACH = 2.0  # ... and a weak candidate (small, or not clearly from behind) within this many
@@ -43,8 +46,11 @@ LONE_FULL_SEARCH_S = 3.0  # a lone person facing the camera slows the search dow
 PASSED_OVER_S = 1.5  # bodies the search turned down stay hidden from it this long
 MAX_RERUNS = 1  # a crop is searched again (what it found hidden) at most this many times in a row
 RELOCATE_AFTER_S = 5.0  # a client lost for less than this is looked for near where they were
+FACING_MEMORY_S = 2.0  # where the whole-frame model saw someone facing us, no back view is taken this long
 FACING = 0.3  # facing_score above this: clearly facing the camera (a practitioner, or a user not turned yet)
 MIN_TORSO_VISIBILITY = 0.5  # a search result must show its torso this well to be taken for anyone
+SAME_TORSO = 0.6  # torso corners this close (in torso lengths, on average): the same trunk read again
+MIRROR_MATCH = 0.35  # a mirror-read client, swapped back, has torso corners this close to where she was
 GREY = 128  # what blanked-out bodies are painted with before a crop is searched
 
 # (bone, radius in torso lengths) for blanking a body out of a crop: trunk, head, arms up to the wrists
@@ -352,6 +358,26 @@ def torso_on_mask(pose: np.ndarray, width: int, height: int, box: Box, mask: np.
     return bool(on.mean() >= share)
 
 
+def torso_offset(pose: np.ndarray, other: Body) -> float:
+    """Mean distance between the two torsos' corners (shoulders, hips), in the other's torso lengths."""
+    a = _px(pose, other.width, other.height)[list(TORSO)]
+    b = _px(other.pose, other.width, other.height)[list(TORSO)]
+    return float(np.linalg.norm(a - b, axis=1).mean()) / other.torso_px
+
+
+def read_again(pose: np.ndarray, other: Body, box: Box) -> bool:
+    """Is this pose, found with only `other`'s head hidden, just `other` read once more?
+
+    Its torso lying on `other`'s body is not enough: a client seated right in front of the practitioner
+    (a chair massage) has her back against his trunk, and how much of her torso the mask test puts on
+    his moves a lot with ordinary video compression (measured on chair_front: 0.2-0.9 of it, frame to
+    frame). His trunk read again also lies where his torso is (corners within ~half a torso length),
+    while hers sits lower, a torso length or more away (0.9-1.4 measured)."""
+    if torso_offset(pose, other) >= SAME_TORSO:
+        return False
+    return torso_on_mask(pose, other.width, other.height, box, body_mask_in(other, box), share=0.6)
+
+
 def _quantize(side_px: float, limit_px: float) -> float:
     """Round a crop side to a quarter octave, at most `limit_px`, so crop lists are stable."""
     q = 2.0 ** (round(4 * math.log2(max(side_px, 32.0))) / 4)
@@ -626,6 +652,7 @@ class ClientTracker:
         self._seen_others = False  # anyone besides the client was ever seen (then roles are strict)
         self._det_back = 0  # frames in a row the whole-frame model's body was seen from behind
         self._last_det: Body | None = None
+        self._facing_seen: list[tuple[Body, float]] = []  # (whole-frame body facing us, not the client; t)
 
     # -- ClientSelector ---------------------------------------------------------------------------
     def set_anchors(self, anchors: Anchors | None) -> None:
@@ -704,12 +731,8 @@ class ClientTracker:
         pose = crop_to_frame(landmarks, box, w, h)
         if painted is not None and torso_on_mask(pose, w, h, box, painted):
             return None
-        if heads_only and hide:  # only heads were hidden: a torso lying on a hidden body's is that body's
-            bodies = np.zeros(crop.shape[:2], dtype=bool)
-            for other in hide:
-                bodies |= body_mask_in(other, box)
-            if torso_on_mask(pose, w, h, box, bodies, share=0.6):
-                return None
+        if heads_only and any(read_again(pose, other, box) for other in hide):
+            return None  # only heads were hidden: the model read a hidden body's trunk once more
         if self._hands_now and torso_in_hand(pose, self._hands_now):
             return None  # the "person" the pose model sees in a fist (see landmarks.torso_in_hand)
         bool_mask = None if mask is None else np.asarray(mask) > 0.5
@@ -744,6 +767,10 @@ class ClientTracker:
             self._det_back = 0
         self._last_det = det
         client, others, fallback = self._choose(frame_bgr, t, det, hands, anchors_px)
+        if (det is not None and self._ever_found and any(o is det for o in others) and det.client_likeness < -FACING
+                and torso_visibility(det.pose) >= 0.5
+                and not (self._client is not None and same_place(det, self._client))):
+            self._facing_seen = [(b, bt) for b, bt in self._facing_seen if t - bt <= FACING_MEMORY_S][-7:] + [(det, t)]
         biggest = max([o.torso_px for o in others] + ([client.torso_px] if client is not None else []), default=0.0)
         if any(o.torso_px >= MIN_SIZE * biggest for o in others):
             self._seen_others = True  # someone of a size to matter, not a passer-by far behind
@@ -835,6 +862,8 @@ class ClientTracker:
             return self._near_anchors(body, anchors_px)
         if self._chosen and self._client is not None and same_body(body, self._client, 1.0):
             return True
+        if any(same_body(body, p, 0.4) for p, pt in self._facing_seen if self._t_now - pt <= FACING_MEMORY_S):
+            return False  # where the practitioner faced us a moment ago: him, his back view a misreading
         if (self._ever_found and self._client is not None and self._t is not None
                 and self._t - (self._client_t or self._t) < RELOCATE_AFTER_S
                 and float(np.hypot(*(body.centre_px - self._client.centre_px))) > 1.5 * self._client.torso_px):
@@ -870,7 +899,7 @@ class ClientTracker:
 
         # 2. Locked: follow the client on a crop around them (tracking mode, re-centred every frame).
         if recent and not turned:
-            passed = [b for b, bt in self._passed_over if t - bt <= PASSED_OVER_S]
+            passed = [b for b in self._passed_hidden() if not same_body(b, self._client, 0.6)]
             body = self._follow(frame_bgr, non_clients + passed)
             if body is not None:
                 return body, non_clients, False
@@ -988,9 +1017,30 @@ class ClientTracker:
         for runner in (self._roi_runner(), self._search_runner()):
             self.stats["roi_runs"] += 1
             body = self._run(runner, frame_bgr, box, hide, client, "roi")
-            if body is not None and self._same_client(body, client, hide):
+            if body is None:
+                continue
+            if self._same_client(body, client, hide):
                 return body
+            unmirrored = self._unmirrored(body, client, hide)
+            if unmirrored is not None:
+                return unmirrored
         return None
+
+    def _unmirrored(self, body: Body, client: Body, hide: list[Body]) -> Body | None:
+        """The client read mirror-wise (left and right swapped, so facing us), set right again; else None.
+
+        On compressed video the model now and then reads a back it followed a frame earlier as a body
+        facing the camera, its left and right swapped (measured on chair_front as mp4: 2 frames of 18).
+        Read so, it lies where the client was only once swapped back (torso corners within a third of a
+        torso length) and nowhere near anyone hidden, which a practitioner facing us never does."""
+        if torso_visibility(body.pose) < 0.3:
+            return None
+        pose = body.pose[MIRROR]
+        if torso_offset(pose, client) >= min(MIRROR_MATCH, torso_offset(body.pose, client)):
+            return None
+        if any(torso_offset(pose, o) < SAME_TORSO or same_body(body, o, 0.4) for o in hide):
+            return None
+        return Body(pose, body.width, body.height, body.source, body.mask, body.mask_box, body.crop_box)
 
     def _same_client(self, body: Body, client: Body, hide: list[Body]) -> bool:
         if torso_visibility(body.pose) < 0.3 or not same_body(body, client, 0.6):
@@ -1055,6 +1105,14 @@ class ClientTracker:
                 unique.append((b, heads))
         return unique
 
+    def _passed_hidden(self) -> list[Body]:
+        """The bodies the search turned down lately that are hidden from it: not those turned down for
+        facing us, as on compressed video the model reads the client's back mirror-wise (facing us) on
+        some frames; painted out, she could not be found there for PASSED_OVER_S. Those are only kept from
+        being found again facing us."""
+        t = self._t_now
+        return [b for b, bt in self._passed_over if t - bt <= PASSED_OVER_S and b.client_likeness >= -FACING]
+
     def _search(self, frame_bgr: np.ndarray, non_clients: list[Body], hands: list[HandObservation],
                 anchors_px: np.ndarray | None) -> list[Body]:
         """Up to `search_crops_per_frame` static pose runs. A crop where someone was found is searched
@@ -1072,7 +1130,8 @@ class ClientTracker:
         # again in the same crop).
         t = self._t_now
         self._passed_over = [(b, bt) for b, bt in self._passed_over if t - bt <= PASSED_OVER_S]
-        hide = list(non_clients) + [c[1] for c in self._tentative] + [b for b, _ in self._passed_over]
+        hide = list(non_clients) + [c[1] for c in self._tentative] + self._passed_hidden()
+        doubtful = [b for b, _ in self._passed_over if b.client_likeness < -FACING]
         for _ in range(self.search_crops_per_frame):
             if self._rerun is not None and self._reruns < MAX_RERUNS:
                 (box, heads_only), self._rerun = self._rerun, None
@@ -1086,6 +1145,8 @@ class ClientTracker:
             body = self._run(self._search_runner(), frame_bgr, box, hide, None, "search", heads_only)
             if body is None or any(same_body(body, o, 0.4) or part_of(body, o) for o in hide + found):
                 continue
+            if not body.back_view and any(same_body(body, o, 0.4) for o in doubtful):
+                continue  # the one turned down for facing us, facing us still
             hide.append(body)  # the next crop looks past this one too
             if torso_visibility(body.pose) >= MIN_TORSO_VISIBILITY:
                 found.append(body)
