@@ -50,6 +50,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # run as a plain script from a checkout
 
 from vision_helper.body.skeleton import LEFT_HIP, RIGHT_HIP  # noqa: E402
+from vision_helper.seeing.replay import RecordedClient  # noqa: E402
 from vision_helper.track import TrackFrame  # noqa: E402
 
 SAMPLES_DIR = REPO / "sample_videos"
@@ -275,21 +276,6 @@ class ReplayDetector:
         return replace(seen, t=t)
 
     def close(self) -> None:
-        pass
-
-
-class PassThrough:
-    """A client selector that keeps what it is given: the client was chosen when the frames were recorded."""
-
-    anchor_status: str | None = None
-
-    def update(self, frame_bgr: np.ndarray, seen: TrackFrame) -> TrackFrame:
-        return seen
-
-    def set_anchors(self, anchors: Any) -> None:
-        pass
-
-    def set_hint(self, xy: tuple[float, float] | None) -> None:
         pass
 
 
@@ -522,7 +508,7 @@ def synthetic_accuracy(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
 # -- main -------------------------------------------------------------------------------------------------
 
 def profile_overhead(chosen: list[TrackFrame], frames: list[np.ndarray]) -> str:
-    processor = make_processor(ReplayDetector(chosen), PassThrough())
+    processor = make_processor(ReplayDetector(chosen), RecordedClient())
     annotator = make_annotator()
     profiler = cProfile.Profile()
     profiler.enable()
@@ -591,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # our own work: the chosen client's landmarks replayed through a FrameProcessor without models, then
     # the overlay on its results
-    ours = make_processor(ReplayDetector(selector.seen), PassThrough())
+    ours = make_processor(ReplayDetector(selector.seen), RecordedClient())
     ours_annotator = make_annotator()
     results: list[Any] = []
 
