@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vision_helper.body.model import BodyRegionModel, load_model
-from vision_helper.body.regions import BodyRegions, MuscleRegion
+from vision_helper.body.regions import BodyRegions, MuscleRegion, nearest_on_polygon
 from vision_helper.motion.events import CircleEvent, StrokeEvent
 from vision_helper.result import FrameResult
 
@@ -83,16 +83,6 @@ def _polygon_uv(region: MuscleRegion, model: BodyRegionModel) -> np.ndarray:
     return template.polygon_uv
 
 
-def _nearest_on_polygon(point: np.ndarray, poly: np.ndarray) -> np.ndarray:
-    a = poly
-    b = np.roll(poly, -1, axis=0)
-    ab = b - a
-    denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
-    s = np.clip(((point - a) * ab).sum(axis=1) / denom, 0.0, 1.0)
-    closest = a + s[:, None] * ab
-    return closest[int(np.argmin(((closest - point) ** 2).sum(axis=1)))]
-
-
 def direction_hint(regions: BodyRegions, technique: str, point_px: np.ndarray, side: str | None = None,
                    model: BodyRegionModel | None = None) -> str | None:
     """Which way the finger should move to reach the target region, in body terms; None when it is there.
@@ -114,7 +104,7 @@ def direction_hint(regions: BodyRegions, technique: str, point_px: np.ndarray, s
     lateral = u if region.side == "left" else -u
     if lateral < 0 and side in ("left", "right"):
         return f"Move across to the {region.side} side"
-    target = _nearest_on_polygon(np.array([lateral, v]), _polygon_uv(region, model))
+    target = nearest_on_polygon((lateral, v), _polygon_uv(region, model))
     # Body units → px along each axis, so the two components can be compared.
     across_px = (target[0] - lateral) * float(np.hypot(*frame.half_hip_px))
     along_px = (target[1] - v) * frame.torso_px

@@ -131,23 +131,30 @@ def point_in_polygon(u: float, v: float, poly: Sequence[Sequence[float]] | np.nd
     return inside
 
 
-def _distance_to_polygon_px(point_px: np.ndarray, polygon_px: np.ndarray) -> float:
-    """Distance from a point to a polygon's outline (pure Python: a handful of edges, every frame)."""
-    px, py = float(point_px[0]), float(point_px[1])
-    pts = polygon_px.tolist()
-    best = math.inf
+def nearest_on_polygon(point: Sequence[float] | np.ndarray, polygon: np.ndarray) -> tuple[float, float, float]:
+    """The point of a polygon's outline nearest a point, and its squared distance: (x, y, d2).
+
+    Pure Python: a handful of edges, on every frame."""
+    px, py = float(point[0]), float(point[1])
+    pts = np.asarray(polygon).tolist()
+    best = (px, py, math.inf)
     ax, ay = pts[-1]
     for bx, by in pts:
-        # Edge from the previous vertex (a) to this one (b); same sum as the vectorised form.
+        # Edge from the previous vertex (a) to this one (b).
         abx, aby = bx - ax, by - ay
         denom = max(abx * abx + aby * aby, 1e-12)
         s = min(max(((px - ax) * abx + (py - ay) * aby) / denom, 0.0), 1.0)
-        dx, dy = ax + s * abx - px, ay + s * aby - py
-        d2 = dx * dx + dy * dy
-        if d2 < best:
-            best = d2
+        cx, cy = ax + s * abx, ay + s * aby
+        d2 = (cx - px) * (cx - px) + (cy - py) * (cy - py)
+        if d2 < best[2]:
+            best = (cx, cy, d2)
         ax, ay = bx, by
-    return math.sqrt(best)
+    return best
+
+
+def _distance_to_polygon_px(point_px: np.ndarray, polygon_px: np.ndarray) -> float:
+    """Distance from a point to a polygon's outline."""
+    return math.sqrt(nearest_on_polygon(point_px, polygon_px)[2])
 
 
 # Each template's outline as a tuple of (u, v) floats, for the point-in-polygon test (kept with the

@@ -55,6 +55,11 @@ JUMP_SPEED = 3.0
 _TWO_PI = 2.0 * math.pi
 
 
+def _check_params(min_cutoff: float, beta: float, d_cutoff: float) -> None:
+    if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
+        raise ValueError("min_cutoff and d_cutoff must be positive and beta not negative")
+
+
 class OneEuroFilter:
     """One Euro filter (Casiez et al., CHI 2012), element-wise over an array of any shape.
 
@@ -64,8 +69,7 @@ class OneEuroFilter:
     """
 
     def __init__(self, min_cutoff: float = 1.0, beta: float = 0.0, d_cutoff: float = D_CUTOFF_HZ) -> None:
-        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
-            raise ValueError("min_cutoff and d_cutoff must be positive and beta not negative")
+        _check_params(min_cutoff, beta, d_cutoff)
         self.min_cutoff = float(min_cutoff)
         self.beta = float(beta)
         self.d_cutoff = float(d_cutoff)
@@ -262,8 +266,7 @@ class _OneEuroPoint:
     __slots__ = ("min_cutoff", "beta", "d_cutoff", "_t", "_x", "_y", "_dx", "_dy")
 
     def __init__(self, min_cutoff: float, beta: float, d_cutoff: float) -> None:
-        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
-            raise ValueError("min_cutoff and d_cutoff must be positive and beta not negative")
+        _check_params(min_cutoff, beta, d_cutoff)
         self.min_cutoff = float(min_cutoff)
         self.beta = float(beta)
         self.d_cutoff = float(d_cutoff)
