@@ -218,6 +218,31 @@ def _wait_for(what: str, check: Any, timeout_s: float, page: Any, interval_s: fl
     pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}; see test-artifacts/")
 
 
+def _start_stream(page: Any, webrtc: Any, attempts: int = 3, per_attempt_s: float = 40.0) -> float:
+    """Press START until processed frames arrive; returns when START was last pressed (monotonic s).
+
+    On this shared machine a click landing while the page is still settling after switching to the webcam
+    now and then opens no stream (the button stays START and nothing connects); a person presses START
+    again, and so does the test, a bounded number of times. Each miss leaves a screenshot."""
+    for attempt in range(1, attempts + 1):
+        webrtc.get_by_role("button", name="START").click(timeout=60_000)
+        started = time.monotonic()
+        deadline = started + per_attempt_s
+        while time.monotonic() < deadline:
+            if _processed_frames(page) >= 1:
+                if attempt > 1:
+                    print(f"\nthe stream opened on START press {attempt}")
+                return started
+            time.sleep(0.1)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"start_attempt_{attempt}_no_frame.png"), full_page=True)
+        stop = webrtc.get_by_role("button", name="STOP")
+        if stop.count():
+            stop.click(timeout=10_000)
+    pytest.fail(f"no processed frame after pressing START {attempts} times ({per_attempt_s:.0f} s each); "
+                "see test-artifacts/")
+
+
 def _webrtc_frame(page: Any) -> Any:
     return next(f for f in page.frames if "streamlit_webrtc" in f.url)
 
@@ -280,9 +305,7 @@ def test_live_camera_frames_come_back_with_the_overlay_and_the_counters_move(
     page.goto(app_url)
     page.get_by_text("Live webcam", exact=True).click()
     webrtc = page.frame_locator('iframe[title*="streamlit_webrtc"]')
-    webrtc.get_by_role("button", name="START").click(timeout=60_000)
-    started = time.monotonic()
-    _wait_for("the first processed frame", lambda: _processed_frames(page) >= 1, 90, page, interval_s=0.1)
+    started = _start_stream(page, webrtc)
     print(f"\nSTART to first processed frame on the page: {time.monotonic() - started:.1f} s "
           "(includes loading the models and the page's 0.5 s refresh)")
     _wait_for("processed frames", lambda: _processed_frames(page) >= 20, 90, page)
