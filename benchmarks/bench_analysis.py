@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_analysis [--frames 60000] [--repeats 3] [--accuracy]
 
-Speed: a long synthetic track (vision_helper.synth: a prone body at 135 deg, noise, dropped poses and
+Speed: a long synthetic track (vision_helper.material.synth: a prone body at 135 deg, noise, dropped poses and
 hands) is built first (not timed), then analysis.analyze_frames runs over it: pose smoothing, body
 regions, hand choice, fingertip smoothing, the checker and the summary; no JSON parsing and no start-up
 (imports, the body-region model and a short warm-up run come before the clock starts). The goal is over
@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from vision_helper.analysis import analyze_frames
+from vision_helper.material.synth import Absent, Body, Circles, Idle, Segment, Strokes, Tremble, make_track, write_track
 from vision_helper.seeing.smoothing import PoseSmoother
-from vision_helper.synth import Absent, Body, Circles, Idle, Segment, Strokes, Tremble, make_track, write_track
 from vision_helper.track import TrackFrame, iter_track
 
 GOAL_FPS = 20_000.0

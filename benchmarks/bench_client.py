@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_client [--frames 24] [--layouts beside,prone_rotated] [--no-hands]
 
-For each two-person composite (vision_helper.scenes, built from ../shared/footage) and each shared clip,
+For each two-person composite (vision_helper.material.scenes, built from ../shared/footage) and each shared clip,
 the same frames go through LandmarkDetector (pose + hands, the baseline: what every frame costs anyway)
 and then through ClientTracker.update, timed separately in the same run. The tracker's time is the extra
 cost of choosing the client, reported per state:
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vision_helper.scenes import LAYOUTS, Scene, build_scene, client_joints, client_torso_length_px, read_clip
+from vision_helper.material.scenes import LAYOUTS, Scene, build_scene, client_joints, client_torso_length_px, read_clip
 from vision_helper.seeing.client import ClientTracker
 from vision_helper.seeing.landmarks import LandmarkDetector
 from vision_helper.track import TrackFrame

@@ -111,7 +111,7 @@ def find_clips(source: str, names: list[str] | None = None) -> tuple[str, list[P
         return "footage", footage
     wanted = {"samples": str(SAMPLES_DIR), "footage": str(FOOTAGE_DIR)}.get(source, f"{SAMPLES_DIR} or {FOOTAGE_DIR}")
     raise SystemExit(f"bench_pipeline: no video found in {wanted}; generate the samples with "
-                     "'python -m vision_helper.samples' or give --source")
+                     "'python -m vision_helper.material.samples' or give --source")
 
 
 def load_frames(clips: list[Path], n: int) -> list[np.ndarray]:
@@ -487,7 +487,7 @@ def synthetic_accuracy(seeds: tuple[int, ...] = (0, 1, 2)) -> None:
         print("synthetic accuracy: benchmarks/bench_analysis.py not found, skipped")
         return
     from vision_helper.analysis import analyze_frames
-    from vision_helper.synth import make_track
+    from vision_helper.material.synth import make_track
 
     variants = {"every frame": lambda f: f, "pose every 2nd frame (held)": lambda f: _hold_every_other(f, "pose"),
                 "hands every 2nd frame (held)": lambda f: _hold_every_other(f, "hands")}

@@ -4,7 +4,7 @@
                               [--real] [--trace] [--max-growth-mib M]
 
 By default the models are replaced by a replay of recorded landmarks (the bundled samples' sidecar tracks,
-else a synthetic session from vision_helper.synth), looped with short losses of the body and of the hand,
+else a synthetic session from vision_helper.material.synth), looped with short losses of the body and of the hand,
 and the client tracker's own pose models by stand-ins that find nobody, so 30 minutes at 30 FPS (54,000
 frames) take a few minutes and what is soaked is our own per-frame state: client choice, smoothing,
 regions, checkers, coach, trail, recording. --real runs MediaPipe on every frame instead
@@ -36,10 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # run as a plain script from a checkout
 
-from vision_helper.track import TrackFrame, read_track  # noqa: E402
+from vision_helper.track import SIDECAR_SUFFIX, TrackFrame, read_track  # noqa: E402
 
 SAMPLES_DIR = REPO / "sample_videos"
-SIDECAR_SUFFIX = ".track.jsonl"
 IMAGE_RING = 30  # distinct images cycled through the processor when the landmarks are replayed
 REAL_RING = 400  # with --real: the models see the clip itself, looped (about 90 MiB of frames held)
 MIB = 1024 * 1024
@@ -71,21 +70,21 @@ def _images(n: int) -> tuple[list[np.ndarray], str]:
 
 
 def recorded_landmarks() -> tuple[list[TrackFrame], str]:
-    """Landmarks to replay: the samples' sidecar tracks, else a synthetic session (vision_helper.synth)."""
+    """Landmarks to replay: the samples' sidecar tracks, else a synthetic session (vision_helper.material.synth)."""
     tracks = sorted(SAMPLES_DIR.glob(f"*{SIDECAR_SUFFIX}")) if SAMPLES_DIR.is_dir() else []
     frames: list[TrackFrame] = []
     for path in tracks:
         frames += read_track(path)[0]
     if frames:
         return frames, f"{len(tracks)} sidecar track(s) in {SAMPLES_DIR.name}/ ({len(frames)} frames)"
-    from vision_helper.synth import Absent, Body, Circles, Idle, Tremble, make_track
+    from vision_helper.material.synth import Absent, Body, Circles, Idle, Tremble, make_track
 
     segments = [Circles(3, "cw", side="left"), Circles(3, "ccw", side="left"), Absent(1.5),
                 Circles(3, "cw", side="right", period_s=0.8), Idle(2.0, side="right"), Tremble(2.0, side="right"),
                 Circles(3, "ccw", side="right")]
     frames, _ = make_track(segments, Body("standing"), noise_px=1.5, drop_pose=0.02, drop_hand=0.03,
                            sway_cm=2.0, seed=7)
-    return frames, f"a synthetic session of {len(frames)} frames (vision_helper.synth)"
+    return frames, f"a synthetic session of {len(frames)} frames (vision_helper.material.synth)"
 
 
 class NoPose:

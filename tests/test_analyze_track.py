@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from vision_helper.synth import Body, Circles, Strokes, make_track, write_track
+from vision_helper.material.synth import Body, Circles, Strokes, make_track, write_track
 
 REPO = Path(__file__).resolve().parents[1]
 EVENT_KEYS = {"type", "t_start", "t_end", "direction", "side", "on_target", "too_fast"}

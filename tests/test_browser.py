@@ -64,7 +64,7 @@ def _sample_video() -> Path:
         return pg.find_sample(samples, SAMPLE).video
     except Exception:  # noqa: BLE001
         pytest.fail(f"the bundled sample {SAMPLE!r} is missing ({message or 'not in samples.json'}); "
-                    "render it with `python -m vision_helper.samples`", pytrace=False)
+                    "render it with `python -m vision_helper.material.samples`", pytrace=False)
 
 
 def write_y4m(path: Path, frames_bgr: list[np.ndarray], fps: int) -> Path:

@@ -11,8 +11,8 @@ import pytest
 from vision_helper.analysis import analyze_frames
 from vision_helper.body.model import load_model
 from vision_helper.body.regions import BodyRegions, body_frame_from_points, regions_from_frame
+from vision_helper.material.synth import Absent, Body, Circles, Idle, Strokes, Tremble, make_track
 from vision_helper.motion.circles import CircleCounter
-from vision_helper.synth import Absent, Body, Circles, Idle, Strokes, Tremble, make_track
 
 MODEL = load_model()
 

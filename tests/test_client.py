@@ -1,7 +1,7 @@
 """The client, not the practitioner: roles, the search for the client, following them, anchors by flow.
 
 Fast tests run the decision logic on arrays and on synthetic images seen by a stand-in pose model; the
-`video` ones run MediaPipe on two-person composites of the shared footage (vision_helper.scenes).
+`video` ones run MediaPipe on two-person composites of the shared footage (vision_helper.material.scenes).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
-from vision_helper.scenes import build_scene, read_clip, textured_motion
+from vision_helper.material.scenes import build_scene, read_clip, textured_motion
 from vision_helper.seeing import client as C
 from vision_helper.seeing.client import (
     ANCHOR_LOST,
@@ -720,7 +720,7 @@ def _round_trip(scene, out_dir: Path, codec: str):  # type: ignore[no-untyped-de
     write_scene does, or H.264 as the app writes it)."""
     from dataclasses import replace
 
-    from vision_helper.scenes import write_scene
+    from vision_helper.material.scenes import write_scene
     from vision_helper.seeing.video import AnnotatedVideoWriter, _h264_available
 
     if codec == "mp4v":

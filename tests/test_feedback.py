@@ -12,9 +12,9 @@ from vision_helper.analysis import SessionAnalyzer
 from vision_helper.body.model import load_model
 from vision_helper.body.regions import BodyRegions, body_frame_from_points, regions_from_frame
 from vision_helper.feedback import Coach, Cue, direction_hint, speech_text
+from vision_helper.material.synth import Body, Circles, Strokes, make_track
 from vision_helper.motion.events import CircleEvent, StrokeEvent
 from vision_helper.result import FrameResult
-from vision_helper.synth import Body, Circles, Strokes, make_track
 from vision_helper.track import TrackFrame
 
 MODEL = load_model()

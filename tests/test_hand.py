@@ -7,8 +7,8 @@ import numpy as np
 from vision_helper.analysis import SessionAnalyzer, analyze_frames
 from vision_helper.body.model import load_model
 from vision_helper.body.regions import BodyRegions, body_frame_from_points, regions_from_frame
+from vision_helper.material.synth import Body, Circles, Strokes, hand_cm, make_track
 from vision_helper.motion.hand import SWITCH_MARGIN_CM, choose_hand, fingertip_px
-from vision_helper.synth import Body, Circles, Strokes, hand_cm, make_track
 
 MODEL = load_model()
 

@@ -440,7 +440,7 @@ W, H = 640, 480  # the synthetic track's own size: page and CLI judge exactly th
 
 @pytest.fixture(scope="module")
 def circles_track(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    from vision_helper.synth import Body, Circles, make_track, write_track
+    from vision_helper.material.synth import Body, Circles, make_track, write_track
 
     frames, _ = make_track([Circles(2, "cw", side="left"), Circles(2, "ccw", side="left")], Body("standing"),
                            seed=3, noise_px=0.5)

@@ -15,9 +15,9 @@ from hypothesis.extra.numpy import arrays
 from vision_helper.analysis import SessionAnalyzer, analyze_frames
 from vision_helper.body.model import load_model
 from vision_helper.body.regions import regions_from_pose
+from vision_helper.material.synth import VIEWS, Absent, Body, Circles, Idle, Strokes, Tremble, make_track
 from vision_helper.motion.circles import MIN_NODES, CircleCounter
 from vision_helper.motion.strokes import StrokeCounter
-from vision_helper.synth import VIEWS, Absent, Body, Circles, Idle, Strokes, Tremble, make_track
 from vision_helper.track import HandObservation, TrackFrame
 
 MODEL = load_model()

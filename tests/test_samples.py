@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from vision_helper import samples
+from vision_helper.material import samples
 from vision_helper.seeing.video import open_frames
 from vision_helper.track import read_track
 
@@ -40,10 +40,10 @@ def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 # -- what is committed ------------------------------------------------------------------------------
 def test_manifest_lists_a_sample_of_each_technique_with_its_files() -> None:
-    assert MANIFEST.is_file(), "sample_videos/samples.json is missing: run python -m vision_helper.samples"
+    assert MANIFEST.is_file(), "sample_videos/samples.json is missing: run python -m vision_helper.material.samples"
     names = [e["name"] for e in ENTRIES]
     assert len(names) == len(set(names))
-    assert sorted(names) == sorted(SPECS), "the manifest and vision_helper.samples.SAMPLES disagree"
+    assert sorted(names) == sorted(SPECS), "the manifest and vision_helper.material.samples.SAMPLES disagree"
     for entry in ENTRIES:
         assert (FOLDER / entry["file"]).is_file()
         assert (FOLDER / entry["track"]).is_file()
@@ -181,7 +181,7 @@ def test_each_frame_shows_the_hand_where_its_sidecar_says(entry: dict[str, Any])
 
 
 def test_script_writes_tracks_and_manifest(tmp_path: Path) -> None:
-    done = _run("-m", "vision_helper.samples", "--out", str(tmp_path), "--tracks-only", "--only",
+    done = _run("-m", "vision_helper.material.samples", "--out", str(tmp_path), "--tracks-only", "--only",
                 "piriformis_circles")
     assert done.returncode == 0, done.stderr
     written = (tmp_path / "piriformis_circles.track.jsonl").read_text(encoding="utf-8")
@@ -196,7 +196,7 @@ def test_script_writes_tracks_and_manifest(tmp_path: Path) -> None:
 def test_script_refuses_a_file_as_its_folder(tmp_path: Path) -> None:
     target = tmp_path / "not_a_folder.mp4"
     target.write_bytes(b"x")
-    done = _run("-m", "vision_helper.samples", "--out", str(target), "--tracks-only")
+    done = _run("-m", "vision_helper.material.samples", "--out", str(target), "--tracks-only")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "not a folder" in done.stderr

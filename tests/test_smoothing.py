@@ -9,8 +9,8 @@ import pytest
 
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
+from vision_helper.material.synth import Body, Idle, make_track
 from vision_helper.seeing.smoothing import MIRROR_INDEX, OneEuroFilter, PointSmoother, PoseSmoother
-from vision_helper.synth import Body, Idle, make_track
 from vision_helper.track import TrackFrame
 
 FPS = 30.0

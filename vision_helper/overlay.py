@@ -27,6 +27,7 @@ from vision_helper.body.skeleton import (
     TORSO_BONES,
 )
 from vision_helper.feedback import SPEED_LABELS
+from vision_helper.image import to_bgr8
 from vision_helper.result import FrameResult
 
 # Colours, BGR.
@@ -84,30 +85,6 @@ def _ascii(text: str) -> str:
     if text.isascii():
         return text
     return "".join(ch if ord(ch) < 128 or ch in _ASCII else "?" for ch in text).translate(_ASCII_TABLE)
-
-
-def _to_bgr(frame: np.ndarray) -> np.ndarray:
-    """A uint8 BGR copy of any camera-like frame (grey, single channel, BGRA, 16-bit or float)."""
-    img = np.asarray(frame)
-    if img.ndim == 2:
-        img = img[:, :, None]
-    if img.ndim != 3 or img.shape[0] == 0 or img.shape[1] == 0:
-        raise ValueError(f"frame has shape {img.shape}; expected height x width (x channels)")
-    if img.dtype != np.uint8:
-        if img.dtype == np.uint16:
-            img = (img >> 8).astype(np.uint8)
-        elif np.issubdtype(img.dtype, np.floating) and img.size and float(np.nanmax(img)) <= 1.0:
-            img = np.clip(np.nan_to_num(img) * 255.0, 0, 255).astype(np.uint8)
-        else:
-            img = np.clip(np.nan_to_num(img.astype(np.float64)), 0, 255).astype(np.uint8)
-    channels = img.shape[2]
-    if channels == 1:
-        img = np.repeat(img, 3, axis=2)
-    elif channels == 4:
-        img = img[:, :, :3]
-    elif channels != 3:
-        raise ValueError(f"frame has {channels} channels; expected 1, 3 or 4")
-    return np.ascontiguousarray(img).copy()
 
 
 class _Canvas:
@@ -649,7 +626,7 @@ def annotate(frame_bgr: np.ndarray, result: FrameResult, style: OverlayStyle | N
     screen pass the latest one, or use Annotator).
     """
     style = style or OverlayStyle()
-    img = _to_bgr(frame_bgr)
+    img = to_bgr8(frame_bgr).copy()  # drawn on: never the caller's frame
     cv = _Canvas(img, (result.width, result.height), style)
     _draw_regions(cv, result, style)
     if style.show_skeleton:
@@ -714,7 +691,7 @@ def draw_session_path(frame_size: tuple[int, int], regions: BodyRegions | None, 
     """A still picture of where the hand went over the regions during the session (blue → red in time)."""
     w, h = max(1, int(frame_size[0])), max(1, int(frame_size[1]))
     if background is not None:
-        img = _to_bgr(background)
+        img = to_bgr8(background).copy()
         if img.shape[:2] != (h, w):
             img = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
         img = (img.astype(np.float32) * 0.5).astype(np.uint8)

@@ -37,13 +37,13 @@ from vision_helper.body.regions import BodyRegions
 from vision_helper.errors import UserError, VideoError
 from vision_helper.motion.events import TECHNIQUES
 from vision_helper.result import FrameResult
+from vision_helper.track import SIDECAR_SUFFIX
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 # The bundled samples; VISION_HELPER_SAMPLES_DIR lets whoever runs the server point at another folder (never
 # the web user: the page only offers what this folder's manifest lists).
 SAMPLES_DIR = Path(os.environ.get("VISION_HELPER_SAMPLES_DIR") or REPO_DIR / "sample_videos")
 MANIFEST_NAME = "samples.json"
-SIDECAR_SUFFIX = ".track.jsonl"
 
 # Keep in step with server.maxUploadSize in .streamlit/config.toml (Streamlit refuses bigger files itself;
 # this check is the one that says why in plain words).

@@ -15,6 +15,7 @@ from vision_helper.analysis import SessionAnalyzer
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.errors import UserError
+from vision_helper.image import to_bgr8
 from vision_helper.motion.events import TECHNIQUES
 from vision_helper.result import FrameResult
 from vision_helper.track import TrackFrame, TrackWriter
@@ -42,35 +43,13 @@ class ClientSelector(Protocol):
 
 
 def as_bgr(frame: np.ndarray) -> np.ndarray:
-    """Accept BGR, grey and BGRA frames; refuse what no camera gives, with a message that says why."""
+    """Accept any camera-like frame (image.to_bgr8); refuse what no camera gives, with a message that says why."""
     if not isinstance(frame, np.ndarray):
         raise UserError(f"frame must be an image array, got {type(frame).__name__}")
-    if frame.ndim == 2:
-        frame = np.repeat(frame[:, :, None], 3, axis=2)
-    elif frame.ndim == 3 and frame.shape[2] == 4:
-        frame = frame[:, :, :3]
-    elif frame.ndim == 3 and frame.shape[2] == 1:
-        frame = np.repeat(frame, 3, axis=2)
-    if frame.ndim != 3 or frame.shape[2] != 3:
-        raise UserError(f"frame has shape {frame.shape}; expected height x width x 3 (BGR)")
-    if frame.shape[0] < MIN_FRAME_SIDE_PX or frame.shape[1] < MIN_FRAME_SIDE_PX:
+    if frame.ndim >= 2 and (frame.shape[0] < MIN_FRAME_SIDE_PX or frame.shape[1] < MIN_FRAME_SIDE_PX):
         raise UserError(f"frame is {frame.shape[1]}x{frame.shape[0]} px; at least "
                         f"{MIN_FRAME_SIDE_PX}x{MIN_FRAME_SIDE_PX} is needed to see a body")
-    if frame.dtype != np.uint8:
-        if frame.dtype == np.uint16:
-            frame = (frame >> 8).astype(np.uint8)
-        elif frame.dtype == np.bool_:
-            frame = frame.astype(np.uint8) * 255
-        elif np.issubdtype(frame.dtype, np.floating):
-            frame = np.nan_to_num(frame.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
-            if frame.max() <= 1.0:  # 0..1 images, as many libraries give them, are not black
-                frame = frame * 255.0
-            frame = np.clip(frame, 0, 255).astype(np.uint8)
-        elif np.issubdtype(frame.dtype, np.integer):
-            frame = np.clip(frame, 0, 255).astype(np.uint8)
-        else:
-            raise UserError(f"frame has pixels of type {frame.dtype}; expected numbers, e.g. 8-bit BGR")
-    return np.ascontiguousarray(frame)
+    return to_bgr8(frame)
 
 
 class FrameProcessor:

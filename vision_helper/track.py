@@ -28,6 +28,7 @@ from vision_helper.body.skeleton import HAND_LANDMARKS, POSE_LANDMARKS
 from vision_helper.errors import TrackError, UserError
 
 CLIENT_SOURCES = ("pose", "anchors", "none")
+SIDECAR_SUFFIX = ".track.jsonl"  # a video's landmark track beside it: clip.mp4 → clip.track.jsonl
 
 
 @dataclass

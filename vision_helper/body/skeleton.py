@@ -1,9 +1,13 @@
 """MediaPipe Pose and Hands landmark indices we rely on (the track format uses the same indices)."""
 
+import numpy as np
+
 POSE_LANDMARKS = 33
 HAND_LANDMARKS = 21
 
 NOSE = 0
+LEFT_EAR = 7
+RIGHT_EAR = 8
 LEFT_SHOULDER = 11
 RIGHT_SHOULDER = 12
 LEFT_ELBOW = 13
@@ -14,6 +18,24 @@ LEFT_HIP = 23
 RIGHT_HIP = 24
 LEFT_KNEE = 25
 RIGHT_KNEE = 26
+LEFT_ANKLE = 27
+RIGHT_ANKLE = 28
+TORSO = (LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP)  # the trunk's four corners
+
+# MediaPipe Pose left/right landmark pairs (eyes, ears, mouth, arms, hands, legs, feet).
+LEFT_RIGHT_PAIRS = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
+                    (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
+
+
+def _mirror_index() -> np.ndarray:
+    index = np.arange(POSE_LANDMARKS)
+    for left, right in LEFT_RIGHT_PAIRS:
+        index[left], index[right] = right, left
+    index.flags.writeable = False
+    return index
+
+
+MIRROR_INDEX = _mirror_index()  # pose[MIRROR_INDEX] exchanges every left landmark with its right twin
 
 # Hands
 WRIST = 0

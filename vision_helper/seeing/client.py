@@ -26,17 +26,22 @@ import numpy as np
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
+from vision_helper.body.skeleton import LEFT_ANKLE as L_ANK
+from vision_helper.body.skeleton import LEFT_EAR, NOSE, RIGHT_EAR, TORSO
+from vision_helper.body.skeleton import LEFT_ELBOW as L_EL
+from vision_helper.body.skeleton import LEFT_HIP as L_HIP
+from vision_helper.body.skeleton import LEFT_KNEE as L_KNEE
+from vision_helper.body.skeleton import LEFT_SHOULDER as L_SH
+from vision_helper.body.skeleton import LEFT_WRIST as L_WR
+from vision_helper.body.skeleton import MIRROR_INDEX as MIRROR  # a pose read mirror-wise, set right
+from vision_helper.body.skeleton import RIGHT_ANKLE as R_ANK
+from vision_helper.body.skeleton import RIGHT_ELBOW as R_EL
+from vision_helper.body.skeleton import RIGHT_HIP as R_HIP
+from vision_helper.body.skeleton import RIGHT_KNEE as R_KNEE
+from vision_helper.body.skeleton import RIGHT_SHOULDER as R_SH
+from vision_helper.body.skeleton import RIGHT_WRIST as R_WR
 from vision_helper.seeing.landmarks import torso_in_hand  # pure numpy; mediapipe loads only with a model
 from vision_helper.track import HandObservation, TrackFrame
-
-# MediaPipe pose indices used here (see body/skeleton.py for the shared ones).
-NOSE, LEFT_EAR, RIGHT_EAR = 0, 7, 8
-L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 11, 12, 13, 14, 15, 16
-L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 23, 24, 25, 26, 27, 28
-TORSO = (L_SH, R_SH, L_HIP, R_HIP)
-# Each landmark's left/right counterpart (nose and itself): a pose read mirror-wise, set right.
-MIRROR = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21, 24, 23, 26, 25,
-                   28, 27, 30, 29, 32, 31])
 
 REACH = 3.0  # a client's torso centre lies within this many practitioner torso lengths of the practitioner's
 WEAK_REACH = 2.0  # ... and a weak candidate (small, or not clearly from behind) within this many

@@ -23,7 +23,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from vision_helper.body.skeleton import HAND_LANDMARKS, POSE_LANDMARKS
+from vision_helper.body.skeleton import HAND_LANDMARKS, POSE_LANDMARKS, TORSO
 from vision_helper.errors import UserError
 from vision_helper.track import HandObservation, TrackFrame
 
@@ -164,7 +164,6 @@ class HandsModel:
         self._hands.close()
 
 
-TORSO_LANDMARKS = (11, 12, 23, 24)  # shoulders and hips
 HAND_BOX_PAD = 0.25  # a hand's landmark box, grown by this fraction of its size on every side
 
 
@@ -176,7 +175,7 @@ def torso_in_hand(pose: np.ndarray, hands: list[HandObservation], pad: float = H
     only). A real torso is 2-3 hand lengths tall, so it never fits in a hand's box unless the hand hides
     it: 0 of 191 real poses in the shared clips were caught by this test.
     """
-    torso = np.asarray(pose)[list(TORSO_LANDMARKS), :2]
+    torso = np.asarray(pose)[list(TORSO), :2]
     for hand in hands:
         xy = hand.landmarks[:, :2]
         lo, hi = xy.min(axis=0), xy.max(axis=0)

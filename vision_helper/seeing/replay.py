@@ -10,9 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from vision_helper.body.anchors import Anchors
-from vision_helper.track import TrackFrame, read_track
-
-SIDECAR_SUFFIX = ".track.jsonl"
+from vision_helper.track import SIDECAR_SUFFIX, TrackFrame, read_track
 
 
 def sidecar_track(video_path: str | Path) -> Path | None:

@@ -16,24 +16,10 @@ import numpy as np
 from vision_helper.body.skeleton import (
     LEFT_HIP,
     LEFT_SHOULDER,
-    POSE_LANDMARKS,
+    MIRROR_INDEX,
     RIGHT_HIP,
     RIGHT_SHOULDER,
 )
-
-# MediaPipe Pose left/right landmark pairs (eyes, ears, mouth, arms, hands, legs, feet).
-LEFT_RIGHT_PAIRS = ((1, 4), (2, 5), (3, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16), (17, 18),
-                    (19, 20), (21, 22), (23, 24), (25, 26), (27, 28), (29, 30), (31, 32))
-
-
-def _mirror_index() -> np.ndarray:
-    index = np.arange(POSE_LANDMARKS)
-    for left, right in LEFT_RIGHT_PAIRS:
-        index[left], index[right] = right, left
-    return index
-
-
-MIRROR_INDEX = _mirror_index()  # pose[MIRROR_INDEX] exchanges every left landmark with its right twin
 
 # Defaults, in normalized image units (1.0 = the frame's width for x, its height for y) per second.
 # min_cutoff 1.2 Hz: a still body's jitter (about 0.003, i.e. 2 px at 640 wide) drops to roughly a third

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from vision_helper.errors import UserError, VideoError
+from vision_helper.image import to_bgr8
 
 MAX_SIDE_PX = 1920  # longer frames are downscaled: MediaPipe works at 256 px anyway, and 4K costs 4x the time
 MIN_SIDE_PX = 32  # the same floor FrameProcessor applies: below it no body can be seen
@@ -211,37 +212,6 @@ def _opencv_quiet() -> Iterator[None]:
 
 
 # -- frames ---------------------------------------------------------------------------------------------
-
-def to_bgr8(image: np.ndarray) -> np.ndarray:
-    """Any decoded image (grey, grey+alpha, BGR, BGRA; 8/16-bit or float) as 8-bit BGR.
-
-    Transparent pixels are laid over white, the background a cut-out person is usually shown on.
-    """
-    img = np.asarray(image)
-    if img.ndim == 2:
-        img = img[:, :, None]
-    if img.ndim != 3 or img.shape[2] not in (1, 2, 3, 4):
-        raise VideoError(f"image has shape {img.shape}; expected height x width with 1, 3 or 4 channels")
-    if img.dtype == np.uint8:
-        scaled = img.astype(np.float32) if img.shape[2] in (2, 4) else img
-    elif img.dtype == np.uint16:
-        scaled = img.astype(np.float32) / 257.0
-    elif np.issubdtype(img.dtype, np.floating):
-        data = np.nan_to_num(img.astype(np.float32))
-        peak = float(data.max()) if data.size else 0.0
-        scaled = data * 255.0 if peak <= 1.0 else data
-    else:
-        scaled = img.astype(np.float32)
-    channels = scaled.shape[2]
-    if channels in (2, 4):
-        colour, alpha = scaled[:, :, :channels - 1], np.clip(scaled[:, :, channels - 1:], 0, 255) / 255.0
-        scaled = colour * alpha + 255.0 * (1.0 - alpha)
-    if scaled.dtype != np.uint8:
-        scaled = np.clip(scaled + 0.5, 0, 255).astype(np.uint8)
-    if scaled.shape[2] == 1:
-        scaled = cv2.cvtColor(scaled, cv2.COLOR_GRAY2BGR)
-    return np.ascontiguousarray(scaled)
-
 
 class FrameSource:
     """Frames of one video or image: `.width`, `.height` (of the frames given, after any downscale),

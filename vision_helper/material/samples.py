@@ -6,7 +6,7 @@ synth), and that exact track ships beside the clip as ``<clip>.track.jsonl``: th
 and replay works even where MediaPipe reads the drawn figure differently (it finds this figure and its
 hand, but from behind it cannot tell left from right and flips between readings).
 
-``python -m vision_helper.samples`` regenerates ``sample_videos/`` (deterministic: same bytes each run
+``python -m vision_helper.material.samples`` regenerates ``sample_videos/`` (deterministic: same bytes each run
 with the pinned libraries). This module builds material; it is not part of the frame pipeline, which is
 why it may draw with cv2 and encode with PyAV.
 """
@@ -25,13 +25,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from vision_helper import synth
 from vision_helper.body import skeleton as sk
-from vision_helper.track import TrackFrame
+from vision_helper.material import synth
+from vision_helper.track import SIDECAR_SUFFIX, TrackFrame
 
-SAMPLES_DIR = Path(__file__).resolve().parents[1] / "sample_videos"
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_videos"
 MANIFEST_NAME = "samples.json"
-SIDECAR_SUFFIX = ".track.jsonl"
 SHIFT = 2  # cv2 sub-pixel bits: coordinates are drawn at 1/4 px for smooth anti-aliased outlines
 SUB = 1 << SHIFT
 
@@ -808,7 +807,7 @@ def check_sample(entry: dict[str, Any], out_dir: Path) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m vision_helper.samples",
+        prog="python -m vision_helper.material.samples",
         description="Regenerate the bundled sample videos (sample_videos/): for each sample a synthetic "
                     "landmark track, the video drawn from it, the track as a <name>.track.jsonl sidecar, and "
                     "samples.json. Deterministic: the same tracks (and, with the pinned libraries, the same "
@@ -856,8 +855,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  {spec.name}: the analysis disagrees: {problem}", file=sys.stderr)
             failed |= bool(problems)
         entries.append(entry)
-    manifest = {"about": "Bundled demonstration videos, drawn by vision_helper/samples.py from synthetic landmark "
-                         "tracks (vision_helper/synth.py); regenerate with: python -m vision_helper.samples",
+    manifest = {"about": "Bundled demonstration videos, drawn by vision_helper/material/samples.py from synthetic "
+                         "landmark tracks (vision_helper/material/synth.py); regenerate with: "
+                         "python -m vision_helper.material.samples",
                 "samples": entries}
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return 1 if failed else 0

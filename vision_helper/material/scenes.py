@@ -26,6 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vision_helper.body.skeleton import TORSO
+
 BACKVIEW_CLIP = "mmpose_demo_backview_walk.mp4"
 FRONT_CLIP = "tfjs_pose_squats_front.mp4"
 
@@ -129,7 +131,7 @@ class Scene:
         if pose is None:
             return "neither"
         scale = np.array([self.width, self.height], dtype=float)
-        centre = pose[[11, 12, 23, 24], :2].mean(axis=0) * scale
+        centre = pose[list(TORSO), :2].mean(axis=0) * scale
         distances: dict[str, tuple[float, float]] = {}
         for role, truth in (("client", self.client[i]), ("practitioner", self.practitioner[i])):
             if truth is not None:
