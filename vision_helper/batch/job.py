@@ -29,7 +29,6 @@ class JobSpec:
     technique: str
     options: tuple[str, ...] = ()  # further analyze-video arguments, e.g. ("--max-frames", "30")
     annotate_base: str | None = None  # OUT_DIR/<name>.annotated: the job adds the suffix for the input's kind
-    started_marker: str | None = None  # touched when the job starts, so a dead worker's input can be named
 
 
 @dataclass
@@ -81,8 +80,6 @@ def _run(spec: JobSpec, outcome: Outcome) -> None:
 
 def analyze_one(spec: JobSpec) -> Outcome:
     """Run analyze-video on spec.path; never raises for a bad input (the outcome says what was wrong)."""
-    if spec.started_marker is not None:
-        Path(spec.started_marker).touch()
     outcome = Outcome(spec.name, ok=False)
     stderr = io.StringIO()
     try:

@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 from pathlib import Path
 
 from vision_helper.batch.job import JobSpec, Outcome, analyze_one
@@ -47,12 +46,20 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.terminate()
 
 
-def _pool_round(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job) -> list[JobSpec]:
+def _marked(job: Job, spec: JobSpec, marker: str) -> Outcome:
+    """In the worker: say that this job has started (a file), then run it."""
+    Path(marker).touch()
+    return job(spec)
+
+
+def _pool_round(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job,
+                markers: dict[str, Path]) -> list[JobSpec]:
     """Run specs in one pool; return those left unfinished because the pool broke."""
     unfinished: list[JobSpec] = []
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures: dict[Future[Outcome], JobSpec] = {pool.submit(job, spec): spec for spec in specs}
+        futures: dict[Future[Outcome], JobSpec] = {
+            pool.submit(_marked, job, spec, str(markers[spec.name])): spec for spec in specs}
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -78,7 +85,8 @@ def run_local(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job 
     """Every spec through a spawn process pool of `workers`; a dead worker costs only its own input."""
     marker_dir = Path(tempfile.mkdtemp(prefix="vision_helper_batch_"))
     try:
-        queue = [replace(s, started_marker=str(marker_dir / f"{i}.started")) for i, s in enumerate(specs)]
+        markers = {s.name: marker_dir / f"{i}.started" for i, s in enumerate(specs)}
+        queue = list(specs)
         suspects: list[JobSpec] = []
         breaks: Counter[str] = Counter()
         while queue or suspects:
@@ -88,11 +96,11 @@ def run_local(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job 
                 suspects = []
             else:
                 queue = []
-            unfinished = _pool_round(batch, max(1, min(size, len(batch))), on_done, job)
-            started = [s for s in unfinished if Path(s.started_marker or "").exists()]
+            unfinished = _pool_round(batch, max(1, min(size, len(batch))), on_done, job, markers)
+            started = [s for s in unfinished if markers[s.name].exists()]
             waiting = [s for s in unfinished if s not in started]
             for spec in started:
-                Path(spec.started_marker or "").unlink(missing_ok=True)
+                markers[spec.name].unlink()
             if len(started) == 1:
                 on_done(died(started[0]))
             else:
