@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv with the pinned, offline-capable stack (mediapipe 0.10.21 ships its models).
-# Usage: bash scripts/setup.sh [test]   -- "test" also installs pytest, hypothesis, ruff, playwright.
+# Usage: bash scripts/setup.sh [test]   -- "test" also installs pytest, hypothesis, ruff, playwright, ray.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3.11}
@@ -23,7 +23,7 @@ fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 extra=""
-[ "${1:-}" = "test" ] && extra="[test]"
+[ "${1:-}" = "test" ] && extra="[test,cluster]"  # cluster: Ray, so CI runs analyze-batch --ray too
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extra}" 2>&1 \
   | grep -v -E "^WARNING: Location .* is ignored" || true
 .venv/bin/python -m pip check >/dev/null

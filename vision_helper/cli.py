@@ -97,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_video.add_argument("--save-track", type=Path, metavar="TRACK.jsonl", help="also write the landmark track")
     p_video.add_argument("--practitioner", action="store_true",
                          help="practitioner mode: larger overlay with labelled regions")
+
+    from vision_helper.batch.command import add_batch_parser
+
+    add_batch_parser(sub)
     return parser
 
 
@@ -241,8 +245,14 @@ def cmd_extract_track(args: argparse.Namespace) -> dict[str, Any]:
             "frames_with_hand": out["summary"]["frames_with_hand"]}
 
 
+def cmd_analyze_batch(args: argparse.Namespace) -> dict[str, Any]:
+    from vision_helper.batch.command import run_batch
+
+    return run_batch(args)
+
+
 COMMANDS = {"analyze-track": cmd_analyze_track, "analyze-video": cmd_analyze_video,
-            "extract-track": cmd_extract_track}
+            "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -267,13 +277,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: internal error: {type(exc).__name__}: {exc} (set VISION_HELPER_DEBUG=1 for details)",
               file=sys.stderr)
         return EXIT_INTERNAL
+    exit_code = int(out.pop("exit_code", EXIT_OK))  # analyze-batch: 1 when some inputs failed
     try:
         json.dump(out, sys.stdout, indent=None if args.command == "analyze-track" else None)
         sys.stdout.write("\n")
         sys.stdout.flush()
     except BrokenPipeError:  # the reader (e.g. `| head`) stopped early: not an error, and no traceback
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return EXIT_OK
+    return exit_code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,171 @@
+"""Where the per-input jobs run: a process pool on this machine, or a Ray cluster.
+
+Both call `on_done(outcome)` in this (the driver's) process as each job finishes, in any order, and
+both turn a worker that dies into an error row for its input while the rest go on.
+
+Local: concurrent.futures' ProcessPoolExecutor with the spawn context (MediaPipe graphs are not shared
+between threads, and a forked copy of a parent that already loaded them is not safe). A worker that dies
+breaks the whole pool (BrokenProcessPool fails every unfinished future), so each job touches a marker
+when it starts: after a break, the jobs that had not started are simply submitted again; the one job
+that had started is the one that died; when several had, each is run again alone, one at a time, so
+the one that kills its worker again is found.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from vision_helper.batch.job import JobSpec, Outcome, analyze_one
+from vision_helper.errors import UserError
+
+Job = Callable[[JobSpec], Outcome]
+OnDone = Callable[[Outcome], None]
+MAX_UNEXPLAINED_BREAKS = 3  # a pool that keeps breaking before any job starts: give its inputs up
+RAY_INSTALL = "pip install 'vision_helper[cluster]' (from a checkout: pip install '.[cluster]')"
+RAY_LOCAL = "local"  # --ray local: start a one-machine Ray in this process (a test, or a first try)
+
+
+def died(spec: JobSpec, why: str = "killed, or out of memory") -> Outcome:
+    return Outcome(spec.name, ok=False,
+                   message=f"{spec.path}: the worker process analysing it died ({why}); run analyze-video on it "
+                           "alone to see why")
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now (they may be minutes into a video)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # no public way before 3.14
+        process.terminate()
+
+
+def _marked(job: Job, spec: JobSpec, marker: str) -> Outcome:
+    """In the worker: say that this job has started (a file), then run it."""
+    Path(marker).touch()
+    return job(spec)
+
+
+def _pool_round(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job,
+                markers: dict[str, Path]) -> list[JobSpec]:
+    """Run specs in one pool; return those left unfinished because the pool broke."""
+    unfinished: list[JobSpec] = []
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures: dict[Future[Outcome], JobSpec] = {
+            pool.submit(_marked, job, spec, str(markers[spec.name])): spec for spec in specs}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                spec = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    unfinished.append(spec)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - e.g. a result that could not be sent back
+                    outcome = Outcome(spec.name, ok=False, message=f"internal error: {type(exc).__name__}: {exc}")
+                on_done(outcome)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+    order = {spec.name: i for i, spec in enumerate(specs)}
+    return sorted(unfinished, key=lambda s: order[s.name])
+
+
+def run_local(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job = analyze_one) -> None:
+    """Every spec through a spawn process pool of `workers`; a dead worker costs only its own input."""
+    marker_dir = Path(tempfile.mkdtemp(prefix="vision_helper_batch_"))
+    try:
+        markers = {s.name: marker_dir / f"{i}.started" for i, s in enumerate(specs)}
+        queue = list(specs)
+        suspects: list[JobSpec] = []
+        breaks: Counter[str] = Counter()
+        while queue or suspects:
+            alone = bool(suspects)
+            batch, size = (suspects, 1) if alone else (queue, workers)
+            if alone:
+                suspects = []
+            else:
+                queue = []
+            unfinished = _pool_round(batch, max(1, min(size, len(batch))), on_done, job, markers)
+            started = [s for s in unfinished if markers[s.name].exists()]
+            waiting = [s for s in unfinished if s not in started]
+            for spec in started:
+                markers[spec.name].unlink()
+            if len(started) == 1:
+                on_done(died(started[0]))
+            else:
+                suspects.extend(started)
+            if unfinished and not started:  # broke before any job began: count it against them all
+                for spec in waiting:
+                    breaks[spec.name] += 1
+                gave_up = [s for s in waiting if breaks[s.name] >= MAX_UNEXPLAINED_BREAKS]
+                for spec in gave_up:
+                    on_done(died(spec, "its worker kept dying before it started"))
+                waiting = [s for s in waiting if s not in gave_up]
+            if alone:
+                suspects.extend(waiting)
+            else:
+                queue.extend(waiting)
+    finally:
+        shutil.rmtree(marker_dir, ignore_errors=True)
+
+
+def ray_available() -> bool:
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _ray_init(address: str, workers: int) -> None:
+    import ray
+
+    quiet = {"logging_level": logging.ERROR, "log_to_driver": False, "configure_logging": True}
+    try:
+        if address == RAY_LOCAL:
+            ray.init(num_cpus=workers, include_dashboard=False, **quiet)
+        else:
+            ray.init(address=address, **quiet)
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"--ray {address}: cannot join the Ray cluster ({first}); give the address `ray start "
+                        f"--head` printed (HOST:PORT), or '{RAY_LOCAL}' to start one here") from None
+
+
+def run_ray(specs: Sequence[JobSpec], address: str, workers: int, on_done: OnDone, job: Job = analyze_one) -> None:
+    """Every spec as a Ray task (one CPU each, no retries: a dead worker is its input's error row).
+    Nodes need vision_helper installed and the inputs (and, with --annotate, OUT_DIR) at the same paths."""
+    if not ray_available():
+        raise UserError(f"--ray needs Ray, an optional extra: {RAY_INSTALL}")
+    import ray
+    from ray.exceptions import RayError
+
+    _ray_init(address, workers)
+    pending: dict[object, JobSpec] = {}
+    try:
+        remote = ray.remote(num_cpus=1, max_retries=0)(job)
+        pending = {remote.remote(spec): spec for spec in specs}
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                spec = pending.pop(ref)
+                try:
+                    outcome = ray.get(ref)
+                except RayError as exc:
+                    outcome = died(spec, f"Ray: {type(exc).__name__}")
+                on_done(outcome)
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        ray.shutdown()
