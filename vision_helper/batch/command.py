@@ -136,6 +136,11 @@ def run_batch(args: argparse.Namespace, runner: Callable[..., None] | None = Non
 
     def on_done(outcome: Outcome) -> None:
         inp = by_name[outcome.name]
+        absolute, given = str(inp.path.absolute()), str(inp.path)  # jobs get absolute paths (a Ray worker
+        outcome.message = outcome.message.replace(absolute, given)  # runs in another folder): say it as given
+        outcome.notes = [note.replace(absolute, given) for note in outcome.notes]
+        if outcome.output is not None and outcome.output.get("warnings"):
+            outcome.output["warnings"] = [w.replace(absolute, given) for w in outcome.output["warnings"]]
         if outcome.ok and outcome.output is not None:
             try:
                 out.save(inp, fingerprint, outcome.output, outcome.annotated_part, outcome.annotated)
@@ -144,8 +149,8 @@ def run_batch(args: argparse.Namespace, runner: Callable[..., None] | None = Non
         rows[inp.name] = summary_row(inp, args.technique, outcome.output if outcome.ok else None, outcome.message)
         progress.done(outcome, inp.path)
 
-    specs = [JobSpec(str(inp.path), inp.name, args.technique, options,
-                     str(out.annotate_base(inp.name)) if args.annotate else None) for inp in todo]
+    specs = [JobSpec(str(inp.path.absolute()), inp.name, args.technique, options,
+                     str(out.annotate_base(inp.name).absolute()) if args.annotate else None) for inp in todo]
     workers = args.workers or os.cpu_count() or 1
     try:
         if not specs:

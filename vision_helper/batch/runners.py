@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import shutil
+import socket
+import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 from vision_helper.batch.job import JobSpec, Outcome, analyze_one
@@ -31,6 +35,7 @@ OnDone = Callable[[Outcome], None]
 MAX_UNEXPLAINED_BREAKS = 3  # a pool that keeps breaking before any job starts: give its inputs up
 RAY_INSTALL = "pip install 'vision_helper[cluster]' (from a checkout: pip install '.[cluster]')"
 RAY_LOCAL = "local"  # --ray local: start a one-machine Ray in this process (a test, or a first try)
+RAY_CONNECT_TIMEOUT_S = 5.0
 
 
 def died(spec: JobSpec, why: str = "killed, or out of memory") -> Outcome:
@@ -128,19 +133,56 @@ def ray_available() -> bool:
     return True
 
 
+def _check_reachable(address: str) -> None:
+    """Ray keeps retrying an address nobody answers at for minutes; one connect attempt says it at once."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto":
+        return  # Ray's own: the cluster `ray start` began on this machine
+    if not host or not port.isdigit():
+        raise UserError(f"--ray {address}: expected HOST:PORT (what `ray start --head` printed), 'auto', or "
+                        f"'{RAY_LOCAL}' to start one here")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise UserError(f"--ray {address}: no Ray cluster answers there ({exc.strerror or exc}); start one with "
+                        f"`ray start --head` on that machine, or give '{RAY_LOCAL}' to start one here") from None
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    if os.environ.get("VISION_HELPER_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _ray_init(address: str, workers: int) -> None:
     import ray
 
+    if address != RAY_LOCAL:
+        _check_reachable(address)
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False, "configure_logging": True}
     try:
-        if address == RAY_LOCAL:
-            ray.init(num_cpus=workers, include_dashboard=False, **quiet)
-        else:
-            ray.init(address=address, **quiet)
+        with _stderr_silenced():  # Ray's C++ side logs its retries straight to file descriptor 2
+            if address == RAY_LOCAL:  # "local": a new cluster even where `ray start` runs one on this machine
+                ray.init(address="local", num_cpus=workers, include_dashboard=False, **quiet)
+            else:
+                ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"--ray {address}: cannot join the Ray cluster ({first}); give the address `ray start "
-                        f"--head` printed (HOST:PORT), or '{RAY_LOCAL}' to start one here") from None
+                        "--head` printed (HOST:PORT); where the cluster uses token authentication (`ray start` of "
+                        "Ray 2.59+ turns it on), set RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN or "
+                        "~/.ray/auth_token)") from None
 
 
 def run_ray(specs: Sequence[JobSpec], address: str, workers: int, on_done: OnDone, job: Job = analyze_one) -> None:
