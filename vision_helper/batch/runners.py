@@ -5,10 +5,12 @@ both turn a worker that dies into an error row for its input while the rest go o
 
 Local: concurrent.futures' ProcessPoolExecutor with the spawn context (MediaPipe graphs are not shared
 between threads, and a forked copy of a parent that already loaded them is not safe). A worker that dies
-breaks the whole pool (BrokenProcessPool fails every unfinished future), so each job touches a marker
-when it starts: after a break, the jobs that had not started are simply submitted again; the one job
-that had started is the one that died; when several had, each is run again alone, one at a time, so
-the one that kills its worker again is found.
+breaks the whole pool (BrokenProcessPool fails every unfinished future, and the pool ends the other
+workers with SIGTERM), so each job writes a marker with its worker's pid when it starts. After a break:
+a job whose worker ended otherwise than by the pool's SIGTERM (SIGKILL from the OOM killer, a crash) is
+the one that died, an error row; the other jobs, started or not, are submitted again. Where that cannot
+be told (a lone started job is the one; several, all ended by SIGTERM), each started job runs again
+alone, one at a time, so one that kills its worker again is found.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -52,19 +55,22 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _marked(job: Job, spec: JobSpec, marker: str) -> Outcome:
-    """In the worker: say that this job has started (a file), then run it."""
-    Path(marker).touch()
+    """In the worker: say that this job has started, and in which process (a file), then run it."""
+    Path(marker).write_text(str(os.getpid()))
     return job(spec)
 
 
 def _pool_round(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job,
-                markers: dict[str, Path]) -> list[JobSpec]:
-    """Run specs in one pool; return those left unfinished because the pool broke."""
+                markers: dict[str, Path]) -> tuple[list[JobSpec], dict[int, int | None]]:
+    """Run specs in one pool; return those left unfinished because the pool broke, and how each worker
+    process ended (pid -> exit code: negative for a signal)."""
     unfinished: list[JobSpec] = []
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    processes = getattr(pool, "_processes", None) or {}  # the pool's own {pid: Process}; no public view
     try:
         futures: dict[Future[Outcome], JobSpec] = {
             pool.submit(_marked, job, spec, str(markers[spec.name])): spec for spec in specs}
+        processes = getattr(pool, "_processes", None) or processes
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -83,7 +89,24 @@ def _pool_round(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Jo
         raise
     pool.shutdown(wait=True)
     order = {spec.name: i for i, spec in enumerate(specs)}
-    return sorted(unfinished, key=lambda s: order[s.name])
+    return sorted(unfinished, key=lambda s: order[s.name]), {pid: p.exitcode for pid, p in processes.items()}
+
+
+def _how(exit_code: int | None) -> str | None:
+    """Why a worker died, or None where the pool itself ended it (SIGTERM to the survivors of a break)."""
+    if exit_code is None or exit_code == -signal.SIGTERM:
+        return None
+    if exit_code < 0:
+        name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else f"signal {-exit_code}"
+        return f"{name}: killed, or out of memory" if exit_code == -signal.SIGKILL else name
+    return f"exit code {exit_code}"
+
+
+def _worker_pid(marker: Path) -> int | None:
+    try:
+        return int(marker.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def run_local(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job = analyze_one) -> None:
@@ -101,14 +124,20 @@ def run_local(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job 
                 suspects = []
             else:
                 queue = []
-            unfinished = _pool_round(batch, max(1, min(size, len(batch))), on_done, job, markers)
+            unfinished, exits = _pool_round(batch, max(1, min(size, len(batch))), on_done, job, markers)
             started = [s for s in unfinished if markers[s.name].exists()]
             waiting = [s for s in unfinished if s not in started]
+            why = {s.name: _how(exits.get(_worker_pid(markers[s.name]) or -1)) for s in started}
             for spec in started:
                 markers[spec.name].unlink()
-            if len(started) == 1:
+            killed = [s for s in started if why[s.name] is not None]
+            if killed:  # the pool ended the others: they go on as if nothing happened
+                for spec in killed:
+                    on_done(died(spec, why[spec.name] or ""))
+                waiting = sorted([*waiting, *(s for s in started if s not in killed)], key=batch.index)
+            elif len(started) == 1:
                 on_done(died(started[0]))
-            else:
+            else:  # several were running and none is known to have died first: each runs again alone
                 suspects.extend(started)
             if unfinished and not started:  # broke before any job began: count it against them all
                 for spec in waiting:
