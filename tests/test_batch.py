@@ -252,14 +252,21 @@ def test_all_ok_exits_0(first_run: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_annotate_writes_the_overlay_beside_the_json(first_run: dict[str, Any], tmp_path: Path) -> None:
+    from vision_helper import cli as vision_cli
     from vision_helper.seeing.video import open_frames
 
     clip = first_run["sessions"] / "piriformis_circles.mp4"
-    done = cli("analyze-batch", clip, "--technique", "piriformis", "--max-frames", "3", "-o", tmp_path, "--annotate")
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), np.random.default_rng(1).integers(0, 255, (96, 64, 3), np.uint8))
+    out = tmp_path / "out"
+    done = cli("analyze-batch", clip, photo, "--technique", "piriformis", "--max-frames", "3", "-o", out, "--annotate")
     assert done.returncode == 0, done.stderr
-    with open_frames(tmp_path / "piriformis_circles.annotated.mp4") as annotated:
+    with open_frames(out / "piriformis_circles.annotated.mp4") as annotated:
         assert sum(1 for _ in annotated) == 3
-    assert not list(tmp_path.glob(".*part*"))
+    photo_suffix = ".png" if ".png" in getattr(vision_cli, "IMAGE_OUTPUTS", ()) else ".mp4"  # as analyze-video can
+    with open_frames(out / f"photo.annotated{photo_suffix}") as annotated:
+        assert [frame.shape for _, frame in annotated] == [(96, 64, 3)]
+    assert not list(out.glob(".*part*"))
 
 
 def test_without_ray_installed_ray_says_how_to_install_it(first_run: dict[str, Any], tmp_path: Path) -> None:

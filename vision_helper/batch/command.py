@@ -49,7 +49,8 @@ def add_batch_parser(sub: Any) -> None:
     p.add_argument("-o", "--output-dir", required=True, type=Path, metavar="OUT_DIR",
                    help="folder for the JSONs, annotated files and summary.csv (created if missing)")
     p.add_argument("--workers", type=_workers, default=None, metavar="N",
-                   help=f"worker processes (default: the number of cores, {os.cpu_count() or 1} here)")
+                   help=f"worker processes (default: the number of cores, {os.cpu_count() or 1} here); with "
+                        f"--ray {RAY_LOCAL} the CPUs of that Ray, with a cluster address unused (one task per CPU)")
     p.add_argument("--ray", metavar="ADDRESS", default=None,
                    help=f"run on the Ray cluster at ADDRESS (HOST:PORT), or '{RAY_LOCAL}' to start one here; "
                         f"needs the optional extra: {RAY_INSTALL}")
