@@ -7,6 +7,7 @@ runs are short (--max-frames) because MediaPipe is slow here.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import importlib.util
@@ -15,12 +16,14 @@ import os
 import pty
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import termios
 import time
 from argparse import Namespace
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +47,12 @@ COMMON = ("--technique", "piriformis", "--max-frames", FRAMES)
 NOT_A_VIDEO = "this is a text file, not a video or image"
 
 
-def cli(*args: str | Path, tty: bool = False) -> subprocess.CompletedProcess[str]:
+def cli(*args: str | Path, tty: bool = False, cwd: Path = REPO, **env_vars: str) -> subprocess.CompletedProcess[str]:
     """The CLI in a fresh process, as a user runs it (stderr a pipe, or a terminal when asked)."""
     cmd = [sys.executable, "-m", "vision_helper", *map(str, args)]
-    env = {**os.environ, "VISION_HELPER_DEBUG": ""}
+    env = {**os.environ, "VISION_HELPER_DEBUG": "", **env_vars}
     if not tty:
-        return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     try:
@@ -224,6 +227,8 @@ def test_progress_bar_on_a_terminal(first_run: dict[str, Any], tmp_path: Path) -
     ("{sessions}", "--workers", "0"),
     ("{sessions}", "--workers", "many"),
     ("{sessions}", "--max-frames", "0"),
+    ("{sessions}", "--ray", "127.0.0.1:1"),  # nobody there (or no Ray installed): said at once
+    ("{sessions}", "--ray", "not-an-address"),
 ])
 def test_usage_errors_exit_2_with_one_line(first_run: dict[str, Any], tmp_path: Path, args: tuple[str, ...]) -> None:
     filled = [a.format(root=first_run["root"], sessions=first_run["sessions"]) for a in args]
@@ -247,14 +252,21 @@ def test_all_ok_exits_0(first_run: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_annotate_writes_the_overlay_beside_the_json(first_run: dict[str, Any], tmp_path: Path) -> None:
+    from vision_helper import cli as vision_cli
     from vision_helper.seeing.video import open_frames
 
     clip = first_run["sessions"] / "piriformis_circles.mp4"
-    done = cli("analyze-batch", clip, "--technique", "piriformis", "--max-frames", "3", "-o", tmp_path, "--annotate")
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), np.random.default_rng(1).integers(0, 255, (96, 64, 3), np.uint8))
+    out = tmp_path / "out"
+    done = cli("analyze-batch", clip, photo, "--technique", "piriformis", "--max-frames", "3", "-o", out, "--annotate")
     assert done.returncode == 0, done.stderr
-    with open_frames(tmp_path / "piriformis_circles.annotated.mp4") as annotated:
+    with open_frames(out / "piriformis_circles.annotated.mp4") as annotated:
         assert sum(1 for _ in annotated) == 3
-    assert not list(tmp_path.glob(".*part*"))
+    photo_suffix = ".png" if ".png" in getattr(vision_cli, "IMAGE_OUTPUTS", ()) else ".mp4"  # as analyze-video can
+    with open_frames(out / f"photo.annotated{photo_suffix}") as annotated:
+        assert [frame.shape for _, frame in annotated] == [(96, 64, 3)]
+    assert not list(out.glob(".*part*"))
 
 
 def test_without_ray_installed_ray_says_how_to_install_it(first_run: dict[str, Any], tmp_path: Path) -> None:
@@ -328,7 +340,54 @@ def test_a_dead_worker_fails_only_its_own_input(workers: int) -> None:
 
 # -- Ray -----------------------------------------------------------------------------------------------------
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="ray not installed (pip install '.[cluster]')")
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                               reason="ray not installed (pip install '.[cluster]')")
+RAY_TOKEN_AUTH = {"RAY_AUTH_MODE": "token"}  # what `ray start` of Ray 2.59+ turns on; the token is in ~/.ray
+
+
+@pytest.fixture
+def ray_head(tmp_path: Path) -> Iterator[str]:
+    """A one-CPU Ray head on this machine, as `ray start --head` makes one; stopped by its own process id."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = (tmp_path / "ray_head.log").open("w")
+    head = subprocess.Popen([str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
+                             f"--port={port}", "--num-cpus=1", "--include-dashboard=false", "--disable-usage-stats"],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **RAY_TOKEN_AUTH})
+    try:
+        deadline = time.monotonic() + 90
+        while head.poll() is None and time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            time.sleep(0.5)
+        if head.poll() is not None or time.monotonic() >= deadline:
+            pytest.fail(f"ray start --head did not come up: {(tmp_path / 'ray_head.log').read_text()[-2000:]}")
+        yield f"127.0.0.1:{port}"
+    finally:
+        head.terminate()  # --block: ending it stops the head's own processes
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            head.kill()
+        log.close()
+
+
+@needs_ray
+def test_ray_cluster_at_an_address_gives_the_same_results(first_run: dict[str, Any], tmp_path: Path,
+                                                         ray_head: str) -> None:
+    """Paths as a user types them (relative), though Ray's workers run in a folder of their own."""
+    done = cli("analyze-batch", "sessions", *COMMON, "-o", tmp_path / "out", "--ray", ray_head,
+               cwd=first_run["root"], **RAY_TOKEN_AUTH)
+    assert done.returncode == 1, done.stderr
+    assert jsons(tmp_path / "out") == jsons(first_run["out"])
+    rows, local_rows = rows_of(tmp_path / "out"), rows_of(first_run["out"])
+    assert [r["status"] for r in rows] == [r["status"] for r in local_rows] == ["error", "ok", "ok"]
+    assert rows[0]["file"] == "sessions/broken.mp4"
+    assert rows[0]["message"] == local_rows[0]["message"].replace(str(first_run["sessions"]), "sessions")
+
+
+@needs_ray
 def test_ray_local_gives_the_same_results(first_run: dict[str, Any], tmp_path: Path) -> None:
     done = cli("analyze-batch", first_run["sessions"], *COMMON, "-o", tmp_path / "out", "--ray", "local",
                "--workers", "2")

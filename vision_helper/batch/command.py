@@ -49,7 +49,8 @@ def add_batch_parser(sub: Any) -> None:
     p.add_argument("-o", "--output-dir", required=True, type=Path, metavar="OUT_DIR",
                    help="folder for the JSONs, annotated files and summary.csv (created if missing)")
     p.add_argument("--workers", type=_workers, default=None, metavar="N",
-                   help=f"worker processes (default: the number of cores, {os.cpu_count() or 1} here)")
+                   help=f"worker processes (default: the number of cores, {os.cpu_count() or 1} here); with "
+                        f"--ray {RAY_LOCAL} the CPUs of that Ray, with a cluster address unused (one task per CPU)")
     p.add_argument("--ray", metavar="ADDRESS", default=None,
                    help=f"run on the Ray cluster at ADDRESS (HOST:PORT), or '{RAY_LOCAL}' to start one here; "
                         f"needs the optional extra: {RAY_INSTALL}")
@@ -136,6 +137,11 @@ def run_batch(args: argparse.Namespace, runner: Callable[..., None] | None = Non
 
     def on_done(outcome: Outcome) -> None:
         inp = by_name[outcome.name]
+        absolute, given = str(inp.path.absolute()), str(inp.path)  # jobs get absolute paths (a Ray worker
+        outcome.message = outcome.message.replace(absolute, given)  # runs in another folder): say it as given
+        outcome.notes = [note.replace(absolute, given) for note in outcome.notes]
+        if outcome.output is not None and outcome.output.get("warnings"):
+            outcome.output["warnings"] = [w.replace(absolute, given) for w in outcome.output["warnings"]]
         if outcome.ok and outcome.output is not None:
             try:
                 out.save(inp, fingerprint, outcome.output, outcome.annotated_part, outcome.annotated)
@@ -144,8 +150,8 @@ def run_batch(args: argparse.Namespace, runner: Callable[..., None] | None = Non
         rows[inp.name] = summary_row(inp, args.technique, outcome.output if outcome.ok else None, outcome.message)
         progress.done(outcome, inp.path)
 
-    specs = [JobSpec(str(inp.path), inp.name, args.technique, options,
-                     str(out.annotate_base(inp.name)) if args.annotate else None) for inp in todo]
+    specs = [JobSpec(str(inp.path.absolute()), inp.name, args.technique, options,
+                     str(out.annotate_base(inp.name).absolute()) if args.annotate else None) for inp in todo]
     workers = args.workers or os.cpu_count() or 1
     try:
         if not specs:

@@ -48,19 +48,14 @@ def _path_arg(path: str) -> str:
     return os.path.join(".", path) if path.startswith("-") else path  # not taken for an option
 
 
-def annotated_suffix(path: str, out_dir: Path) -> str:
-    """.mp4 for a video; for a photo an image suffix where analyze-video writes photos as images."""
-    from vision_helper.seeing.video import check_output_path, open_frames
+def annotated_suffix(path: str) -> str:
+    """.mp4 for a video; .png for a photo where analyze-video writes an annotated photo as an image."""
+    from vision_helper import cli
+    from vision_helper.seeing.video import open_frames
 
     with open_frames(path) as source:
-        if source.kind != "image":
-            return ".mp4"
-    probe = out_dir / ".vision_helper_probe.png"
-    try:
-        check_output_path(probe)
-    except UserError:
-        return ".mp4"  # this analyze-video writes an annotated photo as a one-frame MP4
-    return ".png"
+        is_photo = source.kind == "image"
+    return ".png" if is_photo and ".png" in getattr(cli, "IMAGE_OUTPUTS", ()) else ".mp4"
 
 
 def _run(spec: JobSpec, outcome: Outcome) -> None:
@@ -69,7 +64,7 @@ def _run(spec: JobSpec, outcome: Outcome) -> None:
     argv = ["analyze-video", _path_arg(spec.path), "--technique", spec.technique, *spec.options]
     if spec.annotate_base is not None:
         base = Path(spec.annotate_base)
-        suffix = annotated_suffix(spec.path, base.parent)
+        suffix = annotated_suffix(spec.path)
         outcome.annotated = spec.annotate_base + suffix
         outcome.annotated_part = str(base.with_name(f".{base.name}{PART}{suffix}"))
         Path(outcome.annotated_part).unlink(missing_ok=True)  # left by an interrupted run

@@ -5,22 +5,29 @@ both turn a worker that dies into an error row for its input while the rest go o
 
 Local: concurrent.futures' ProcessPoolExecutor with the spawn context (MediaPipe graphs are not shared
 between threads, and a forked copy of a parent that already loaded them is not safe). A worker that dies
-breaks the whole pool (BrokenProcessPool fails every unfinished future), so each job touches a marker
-when it starts: after a break, the jobs that had not started are simply submitted again; the one job
-that had started is the one that died; when several had, each is run again alone, one at a time, so
-the one that kills its worker again is found.
+breaks the whole pool (BrokenProcessPool fails every unfinished future, and the pool ends the other
+workers with SIGTERM), so each job writes a marker with its worker's pid when it starts. After a break:
+a job whose worker ended otherwise than by the pool's SIGTERM (SIGKILL from the OOM killer, a crash) is
+the one that died, an error row; the other jobs, started or not, are submitted again. Where that cannot
+be told (a lone started job is the one; several, all ended by SIGTERM), each started job runs again
+alone, one at a time, so one that kills its worker again is found.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import shutil
+import signal
+import socket
+import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 
 from vision_helper.batch.job import JobSpec, Outcome, analyze_one
@@ -31,6 +38,7 @@ OnDone = Callable[[Outcome], None]
 MAX_UNEXPLAINED_BREAKS = 3  # a pool that keeps breaking before any job starts: give its inputs up
 RAY_INSTALL = "pip install 'vision_helper[cluster]' (from a checkout: pip install '.[cluster]')"
 RAY_LOCAL = "local"  # --ray local: start a one-machine Ray in this process (a test, or a first try)
+RAY_CONNECT_TIMEOUT_S = 5.0
 
 
 def died(spec: JobSpec, why: str = "killed, or out of memory") -> Outcome:
@@ -47,19 +55,22 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 
 def _marked(job: Job, spec: JobSpec, marker: str) -> Outcome:
-    """In the worker: say that this job has started (a file), then run it."""
-    Path(marker).touch()
+    """In the worker: say that this job has started, and in which process (a file), then run it."""
+    Path(marker).write_text(str(os.getpid()))
     return job(spec)
 
 
 def _pool_round(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job,
-                markers: dict[str, Path]) -> list[JobSpec]:
-    """Run specs in one pool; return those left unfinished because the pool broke."""
+                markers: dict[str, Path]) -> tuple[list[JobSpec], dict[int, int | None]]:
+    """Run specs in one pool; return those left unfinished because the pool broke, and how each worker
+    process ended (pid -> exit code: negative for a signal)."""
     unfinished: list[JobSpec] = []
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    processes = getattr(pool, "_processes", None) or {}  # the pool's own {pid: Process}; no public view
     try:
         futures: dict[Future[Outcome], JobSpec] = {
             pool.submit(_marked, job, spec, str(markers[spec.name])): spec for spec in specs}
+        processes = getattr(pool, "_processes", None) or processes
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -78,7 +89,24 @@ def _pool_round(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Jo
         raise
     pool.shutdown(wait=True)
     order = {spec.name: i for i, spec in enumerate(specs)}
-    return sorted(unfinished, key=lambda s: order[s.name])
+    return sorted(unfinished, key=lambda s: order[s.name]), {pid: p.exitcode for pid, p in processes.items()}
+
+
+def _how(exit_code: int | None) -> str | None:
+    """Why a worker died, or None where the pool itself ended it (SIGTERM to the survivors of a break)."""
+    if exit_code is None or exit_code == -signal.SIGTERM:
+        return None
+    if exit_code < 0:
+        name = signal.Signals(-exit_code).name if -exit_code in signal.valid_signals() else f"signal {-exit_code}"
+        return f"{name}: killed, or out of memory" if exit_code == -signal.SIGKILL else name
+    return f"exit code {exit_code}"
+
+
+def _worker_pid(marker: Path) -> int | None:
+    try:
+        return int(marker.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def run_local(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job = analyze_one) -> None:
@@ -96,14 +124,20 @@ def run_local(specs: Sequence[JobSpec], workers: int, on_done: OnDone, job: Job 
                 suspects = []
             else:
                 queue = []
-            unfinished = _pool_round(batch, max(1, min(size, len(batch))), on_done, job, markers)
+            unfinished, exits = _pool_round(batch, max(1, min(size, len(batch))), on_done, job, markers)
             started = [s for s in unfinished if markers[s.name].exists()]
             waiting = [s for s in unfinished if s not in started]
+            why = {s.name: _how(exits.get(_worker_pid(markers[s.name]) or -1)) for s in started}
             for spec in started:
                 markers[spec.name].unlink()
-            if len(started) == 1:
+            killed = [s for s in started if why[s.name] is not None]
+            if killed:  # the pool ended the others: they go on as if nothing happened
+                for spec in killed:
+                    on_done(died(spec, why[spec.name] or ""))
+                waiting = sorted([*waiting, *(s for s in started if s not in killed)], key=batch.index)
+            elif len(started) == 1:
                 on_done(died(started[0]))
-            else:
+            else:  # several were running and none is known to have died first: each runs again alone
                 suspects.extend(started)
             if unfinished and not started:  # broke before any job began: count it against them all
                 for spec in waiting:
@@ -128,19 +162,56 @@ def ray_available() -> bool:
     return True
 
 
+def _check_reachable(address: str) -> None:
+    """Ray keeps retrying an address nobody answers at for minutes; one connect attempt says it at once."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address == "auto":
+        return  # Ray's own: the cluster `ray start` began on this machine
+    if not host or not port.isdigit():
+        raise UserError(f"--ray {address}: expected HOST:PORT (what `ray start --head` printed), 'auto', or "
+                        f"'{RAY_LOCAL}' to start one here")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise UserError(f"--ray {address}: no Ray cluster answers there ({exc.strerror or exc}); start one with "
+                        f"`ray start --head` on that machine, or give '{RAY_LOCAL}' to start one here") from None
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    if os.environ.get("VISION_HELPER_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _ray_init(address: str, workers: int) -> None:
     import ray
 
+    if address != RAY_LOCAL:
+        _check_reachable(address)
     quiet = {"logging_level": logging.ERROR, "log_to_driver": False, "configure_logging": True}
     try:
-        if address == RAY_LOCAL:
-            ray.init(num_cpus=workers, include_dashboard=False, **quiet)
-        else:
-            ray.init(address=address, **quiet)
+        with _stderr_silenced():  # Ray's C++ side logs its retries straight to file descriptor 2
+            if address == RAY_LOCAL:  # "local": a new cluster even where `ray start` runs one on this machine
+                ray.init(address="local", num_cpus=workers, include_dashboard=False, **quiet)
+            else:
+                ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"--ray {address}: cannot join the Ray cluster ({first}); give the address `ray start "
-                        f"--head` printed (HOST:PORT), or '{RAY_LOCAL}' to start one here") from None
+                        "--head` printed (HOST:PORT); where the cluster uses token authentication (`ray start` of "
+                        "Ray 2.59+ turns it on), set RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN or "
+                        "~/.ray/auth_token)") from None
 
 
 def run_ray(specs: Sequence[JobSpec], address: str, workers: int, on_done: OnDone, job: Job = analyze_one) -> None:
