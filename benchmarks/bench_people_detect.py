@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision_helper.seeing.people.box_landmarks import BoxLandmarker
+from vision_helper.seeing.people.box_landmarks import BoxLandmarker, Roi, roi_from_keypoints
 from vision_helper.seeing.people.detect import (
     INPUT_SIZES_HW,
     L_HIP,
@@ -103,6 +103,62 @@ def recall(detector: PeopleDetector, min_scores: list[float]) -> None:
     for min_score in min_scores:
         detector.min_score = min_score
         _recall_table(detector, items)
+    for min_kp_score in (0.2, 0.0):
+        _client_landmarks_table(detector, items, min_kp_score)
+
+
+def _client_landmarks_table(
+    detector: PeopleDetector, items: list[tuple[str, np.ndarray, dict]], min_kp_score: float
+) -> None:
+    """pose_landmark_full on the client: from the matched MoveNet person's keypoints, and from a ROI built from
+    the labels themselves (what a perfect people stage could hand over). Error = landmarks' mid-hip (mid-shoulder
+    where the hips are not labelled) to the label, in % of the image diagonal; '-' = no pose (presence < 0.5)."""
+    landmarker = BoxLandmarker()
+    print(f"\nClient landmarks (pose_landmark_full via LiteRT; MoveNet min score {detector.min_score}, "
+          f"ROI from keypoints scoring >= {min_kp_score})")  # fmt: skip
+    print(f"{'file':64s} {'from MoveNet person':28s} from the labelled hips/shoulders")
+    good = {"movenet": [0, 0], "labels": [0, 0]}
+    for name, img, lab in items:
+        hip, shoulder = lab.get("client_mid_hip_px"), lab.get("client_mid_shoulder_px")
+        if not (hip or shoulder):
+            continue
+        h, w = img.shape[:2]
+        diag = float(np.hypot(w, h))
+        target = np.asarray(hip or shoulder, np.float32)
+        mp_pair = [23, 24] if hip else [11, 12]
+
+        def error(roi: Roi | None, target=target, pair=mp_pair, w=w, h=h, diag=diag, img=img) -> str:
+            if roi is None:
+                return "no ROI (torso keypoints weak)"
+            lm = landmarker.run_roi(img, roi)
+            presence = f"(presence {landmarker.last_presence:.2f})"
+            if lm is None:
+                return f"-   {presence}"
+            err = float(np.hypot(*(lm[pair, :2].mean(axis=0) * [w, h] - target))) / diag
+            return f"{'OK ' if err <= NEAR_SHARE_OF_DIAGONAL else 'off'} {err * 100:4.1f}% {presence}"
+
+        people = detector.detect(img)
+        part = mid_hip_px if hip else mid_shoulder_px
+        close = [p for p in people if float(np.hypot(*(part(p) - target))) <= NEAR_SHARE_OF_DIAGONAL * diag]
+        from_movenet = "no MoveNet person on her"
+        if close:
+            from_movenet = error(roi_from_keypoints(close[0].keypoints_px, close[0].keypoint_scores, min_kp_score))
+            good["movenet"][0] += from_movenet.startswith("OK")
+        good["movenet"][1] += 1
+        from_labels = "needs both hips and shoulders labelled"
+        if hip and shoulder:
+            kp = np.zeros((17, 2), np.float32)
+            kp[[L_HIP, R_HIP]] = hip
+            kp[[L_SHOULDER, R_SHOULDER]] = shoulder
+            scores = np.zeros(17, np.float32)
+            scores[[L_HIP, R_HIP, L_SHOULDER, R_SHOULDER]] = 1.0
+            from_labels = error(roi_from_keypoints(kp, scores))
+            good["labels"][0] += from_labels.startswith("OK")
+            good["labels"][1] += 1
+        print(f"{name[:64]:64s} {from_movenet:28s} {from_labels}")
+    print(f"landmarks on the client within 10 %: from MoveNet {good['movenet'][0]}/{good['movenet'][1]}, "
+          f"from labels {good['labels'][0]}/{good['labels'][1]}")  # fmt: skip
+    landmarker.close()
 
 
 def _recall_table(detector: PeopleDetector, items: list[tuple[str, np.ndarray, dict]]) -> None:
