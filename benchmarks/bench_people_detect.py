@@ -207,55 +207,51 @@ def clip_frames(n: int) -> list[np.ndarray]:
     return frames
 
 
-def _median_ms(fn, frames: list[np.ndarray], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        for f in frames:
-            t = time.perf_counter()
-            fn(f)
-            times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
-
-
 def speed(detector: PeopleDetector, threads: int, repeats: int) -> None:
-    frames = clip_frames(30)
-    print(f"\nSpeed on {len(frames)} real 640x480 frames, LiteRT {threads} threads, median of {repeats} passes")
-    for size in INPUT_SIZES_HW:
-        detector.detect(frames[0], size)
-        ms = _median_ms(lambda f, s=size: detector.detect(f, s), frames, repeats)
-        chosen = " (chosen for 640x480)" if size == choose_input_size(640, 480) else ""
-        print(f"  MoveNet {size[0]}x{size[1]}: {ms:6.1f} ms/frame{chosen}")
+    """Every variant on every frame in turn (interleaved), so a busy machine's load falls on all figures alike."""
+    from vision_helper.seeing.landmarks import PoseModel  # noqa: PLC0415 - the baseline only
 
+    frames = clip_frames(30)
     landmarker = BoxLandmarker(num_threads=threads)
+    pose = PoseModel()  # the app's solutions.pose path (complexity 1, tracking mode)
+    tops = {id(f): (detector.detect(f) or [None])[0] for f in frames}
+
+    def landmarks_only(f: np.ndarray) -> None:
+        p = tops[id(f)]
+        if p is not None:
+            landmarker.from_keypoints(f, p.keypoints_px, p.keypoint_scores)
 
     def people_and_landmarks(f: np.ndarray) -> None:
         people = detector.detect(f)
         if people:
             landmarker.from_keypoints(f, people[0].keypoints_px, people[0].keypoint_scores)
 
-    def top_landmarks(f: np.ndarray, p: PersonDetection) -> None:
-        landmarker.from_keypoints(f, p.keypoints_px, p.keypoint_scores)
-
-    people_and_landmarks(frames[0])
-    ms_stage = _median_ms(people_and_landmarks, frames, repeats)
-    tops = [detector.detect(f) for f in frames]
-    pairs = [(f, ps[0]) for f, ps in zip(frames, tops, strict=True) if ps]
-    ms_lm = statistics.median(_median_ms(lambda f, p=p: top_landmarks(f, p), [f], repeats) for f, p in pairs)
-
-    import mediapipe as mp  # noqa: PLC0415 - the baseline only
-
-    from vision_helper.seeing.landmarks import quiet_stderr  # noqa: PLC0415
-
-    with quiet_stderr():
-        pose = mp.solutions.pose.Pose(model_complexity=1, static_image_mode=False)
-        pose.process(cv2.cvtColor(frames[0], cv2.COLOR_BGR2RGB))
-    ms_mp = _median_ms(lambda f: pose.process(cv2.cvtColor(f, cv2.COLOR_BGR2RGB)), frames, repeats)
+    variants: dict[str, object] = {
+        f"MoveNet {h}x{w}": (lambda f, s=(h, w): detector.detect(f, s)) for h, w in INPUT_SIZES_HW
+    }
+    variants["BoxLandmarker alone (on the top person's keypoint ROI)"] = landmarks_only
+    variants["people stage: detector (size by aspect) + BoxLandmarker"] = people_and_landmarks
+    variants["baseline: solutions.pose, complexity 1, tracking"] = pose.run
+    for fn in variants.values():
+        fn(frames[0])
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    for _ in range(repeats):
+        for f in frames:
+            for name, fn in variants.items():
+                t = time.perf_counter()
+                fn(f)
+                times[name].append(time.perf_counter() - t)
     pose.close()
     landmarker.close()
-    print(f"  BoxLandmarker alone (pose_landmark_full on a keypoint ROI): {ms_lm:6.1f} ms/frame")
-    print(f"  detector + BoxLandmarker:                                   {ms_stage:6.1f} ms/frame")
-    print(f"  baseline solutions.pose (complexity 1, tracking):          {ms_mp:6.1f} ms/frame")
-    print(f"  ratio people stage / solutions.pose: {ms_stage / ms_mp:.2f}")
+    ms = {k: statistics.median(v) * 1000 for k, v in times.items()}
+    chosen = "MoveNet {}x{}".format(*choose_input_size(640, 480))
+    print(f"\nSpeed on {len(frames)} real 640x480 frames x {repeats}, LiteRT {threads} threads, interleaved; median ms")
+    for name, value in ms.items():
+        print(f"  {name:58s} {value:6.1f} ms{'  (chosen for 640x480)' if name == chosen else ''}")
+    stage = ms["people stage: detector (size by aspect) + BoxLandmarker"]
+    baseline = ms["baseline: solutions.pose, complexity 1, tracking"]
+    print(f"  ratio people stage / solutions.pose: {stage / baseline:.2f}; "
+          f"MoveNet {chosen[8:]} / solutions.pose: {ms[chosen] / baseline:.2f}")  # fmt: skip
 
 
 def main() -> None:

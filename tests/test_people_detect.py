@@ -215,3 +215,28 @@ def test_a_real_clip_the_prone_client_and_the_practitioner_behind_her_are_both_p
         practitioners += _near(people, lab["practitioner_mid_hip_px"], L_HIP, R_HIP, diag)
     cap.release()
     assert clients >= 2 and practitioners == 3
+
+
+def test_the_models_print_nothing_on_stderr_in_either_order() -> None:
+    """LiteRT announces its XNNPACK delegate once a process, whichever model applies it first; neither order may
+    leak it (or anything else) to the user's terminal."""
+    import subprocess
+    import sys
+
+    script = """
+import numpy as np
+from vision_helper.seeing.people.box_landmarks import BoxLandmarker, Roi
+from vision_helper.seeing.people.detect import PeopleDetector
+frame = np.zeros((480, 640, 3), np.uint8)
+first, second = (PeopleDetector, BoxLandmarker) if ORDER else (BoxLandmarker, PeopleDetector)
+models = [first(num_threads=1), second(num_threads=1)]
+for m in models:
+    m.detect(frame) if isinstance(m, PeopleDetector) else m.run_roi(frame, Roi((320, 240), 300, 0.0))
+"""
+    for order in (True, False):
+        run = subprocess.run(
+            [sys.executable, "-c", script.replace("ORDER", str(order))],
+            capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        assert run.stderr == "", run.stderr

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from vision_helper.seeing.landmarks import quiet_stderr
 from vision_helper.seeing.people.detect import (
     L_ANKLE,
     L_HIP,
@@ -153,7 +154,8 @@ class BoxLandmarker:
         self.min_presence = min_presence
         self.last_presence = 0.0  # the pose-presence score of the last run, for callers that weigh results
         self._interpreter = load_interpreter(pose_landmark_model_path(), num_threads)
-        self._interpreter.allocate_tensors()
+        with quiet_stderr():  # allocating applies the XNNPACK delegate, which announces itself once a process
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
         outputs = {tuple(d["shape"]): d["index"] for d in self._interpreter.get_output_details()}
         self._landmarks_out = outputs[(1, 195)]
@@ -178,9 +180,7 @@ class BoxLandmarker:
         if self._warm:
             self._interpreter.invoke()
         else:
-            from vision_helper.seeing.landmarks import quiet_stderr  # noqa: PLC0415
-
-            with quiet_stderr():  # the XNNPACK delegate announces itself on the first run
+            with quiet_stderr():  # in case the delegate announces itself on the first run instead
                 self._interpreter.invoke()
             self._warm = True
         raw = self._interpreter.get_tensor(self._landmarks_out).reshape(39, 5)[:33]
