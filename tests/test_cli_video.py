@@ -33,7 +33,7 @@ pytestmark = pytest.mark.video
 REPO = Path(__file__).resolve().parents[1]
 # Running MediaPipe through the CLI chooses the client with seeing.people.selector.PeopleSelector.
 needs_client_tracker = pytest.mark.skipif(importlib.util.find_spec("vision_helper.seeing.people.selector") is None,
-                                          reason="vision_helper.seeing.people.selector (PeopleSelector) not written yet")
+                                          reason="vision_helper.seeing.people.selector not written yet")
 
 
 def cli(*args: str | Path, stderr_tty: bool = False) -> subprocess.CompletedProcess[str]:

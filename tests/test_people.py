@@ -310,3 +310,50 @@ def test_roles_judged_in_practitioner_mode_too() -> None:
     out = _run(selector, 4, None)
     assert all(f.client == "pose" for f in out)
     assert all(np.allclose(f.pose[23, :2] * [W, H], CLIENT_DET.keypoints_px[11], atol=1e-3) for f in out)
+
+
+def test_a_lone_person_leaning_over_with_hands_at_work_is_not_taken_for_the_user() -> None:
+    """Upright, facing us, bent over something with the hands low in front: a practitioner whose client
+    the detector missed, not a user doing it themselves."""
+    worker = person((560, 300), 170, face=True, wrists_at=(420, 460), angle_deg=30)
+    selector = PeopleSelector(detector=ScriptedPeople([worker]), landmarker=FixedLandmarker(None))
+    out = _run(selector, 12, _mediapipe_like(worker))
+    assert all(f.client == "none" and f.pose is None for f in out)
+    upright_user = person((480, 300), face=True)  # hands by the sides: the user, as before
+    selector = PeopleSelector(detector=ScriptedPeople([upright_user]), landmarker=FixedLandmarker(None))
+    assert all(f.client == "pose" for f in _run(selector, 12, _mediapipe_like(upright_user)))
+
+
+def test_a_whole_frame_pose_on_someone_else_is_not_passed_for_the_lone_person() -> None:
+    alone = person((480, 300), face=False)
+    elsewhere = _mediapipe_like(person((150, 300), face=True))  # e.g. a face on a poster
+    selector = PeopleSelector(detector=ScriptedPeople([alone]), landmarker=FixedLandmarker(None))
+    out = _run(selector, 3, elsewhere)
+    assert out[0].pose is not elsewhere
+    assert all(f.pose is None or np.allclose(f.pose[23, :2] * [W, H], alone.keypoints_px[11], atol=1e-3)
+               for f in out)
+
+
+def test_a_head_and_shoulders_read_of_the_client_does_not_carry_regions() -> None:
+    """The whole-frame model found her face and put her hips just under her shoulders: a torso a
+    fraction of hers, so her own keypoints stand in."""
+    squashed = _mediapipe_like(CLIENT_DET)
+    shoulders = squashed[[11, 12], :2].mean(axis=0)
+    squashed[[23, 24], :2] = squashed[[11, 12], :2] + (shoulders - squashed[[11, 12], :2].mean(axis=0)) + [0.0, 0.04]
+    assert slid_onto_other(squashed, CLIENT_DET, [PRACTITIONER_DET], W, H)
+    selector = PeopleSelector(detector=ScriptedPeople([CLIENT_DET, PRACTITIONER_DET]),
+                              landmarker=FixedLandmarker(None))
+    for f in _run(selector, 4, squashed):
+        assert f.pose is not squashed
+        assert f.pose is not None and np.allclose(f.pose[23, :2] * [W, H], CLIENT_DET.keypoints_px[11], atol=1e-3)
+
+
+def test_a_reading_turned_head_to_foot_is_refused() -> None:
+    frame = np.zeros((H, W, 3), np.uint8)
+    poser = ClientPose(FixedLandmarker(_mediapipe_like(CLIENT_DET)))
+    assert poser.update(frame, CLIENT_DET, [PRACTITIONER_DET]) is not None and poser.source == "landmarks"
+    flipped = _mediapipe_like(CLIENT_DET)
+    flipped[[11, 12, 23, 24]] = flipped[[23, 24, 11, 12]]  # hips where her shoulders are, and back
+    poser.landmarker = FixedLandmarker(flipped)
+    poser.update(frame, CLIENT_DET, [PRACTITIONER_DET])
+    assert poser.source == "keypoints"

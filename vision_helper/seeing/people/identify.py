@@ -21,7 +21,8 @@ from vision_helper.seeing.people.detect import PersonDetection
 KP_SEEN = 0.2  # a keypoint scored at least this counts for the distance (the client's are often 0.2-0.4)
 MIN_SHARED = 3  # fewer shared keypoints than this: the boxes' overlap decides instead
 MATCH_DISTANCE = 0.5  # mean keypoint distance (box diagonals) up to which a detection is the same person
-HOLD_UPDATES = 8  # a person unseen for this many people-stage runs is forgotten
+HOLD_UPDATES = 25  # a person unseen for about this many people-stage runs is forgotten (the client, scored
+# near the detector's floor, is missed on many runs in a row)
 
 
 def box_diagonal_px(box_px: tuple[float, float, float, float]) -> float:

@@ -30,6 +30,7 @@ TORSO = (L_SH, R_SH, L_HIP, R_HIP)
 KP_SEEN = 0.2  # a keypoint scored this well counts as seen (the client's often score 0.2-0.4)
 KP_TRUNK = 0.15  # trunk keypoints count for posture down to this (a seated client's hips score 0.15-0.2)
 FACE_SEEN = 0.45  # nose and eyes scored at least this on average: a face toward the camera
+LEAN_DEG = 25.0  # an upright torso leaning this far: bent over someone (or something) in front
 LYING_DEG = 55.0  # the torso axis this far or more from vertical: lying
 MIN_SIZE = 0.35  # a person this much smaller (box diagonal) than the largest is a bystander far behind
 EVIDENCE_KEEP = 0.6  # share of the old client-likeness kept at each run (the rest is the new evidence)
@@ -116,11 +117,22 @@ def torso_length_px(det: PersonDetection) -> float:
     return float(np.hypot(*axis)) if axis is not None else 0.3 * size_px(det)
 
 
+def lean_deg(det: PersonDetection) -> float:
+    """How far the torso leans from vertical, in degrees (0 upright, 90 lying); 0 when unseen."""
+    axis = torso_axis_px(det)
+    if axis is None or float(np.hypot(*axis)) < 1.0:
+        return 0.0
+    return math.degrees(math.atan2(abs(float(axis[0])), -float(axis[1])))
+
+
 def hands_at_work(det: PersonDetection) -> bool:
-    """Upright with a wrist held low and away from the own trunk: working on something (someone) in
-    front, as a practitioner does; a lone user's hands are on their own hips or back, or raised."""
+    """Upright, leaning over something or with a wrist held low and out beside the own trunk: working on
+    something (someone) in front, as a practitioner does; a lone user's hands are on their own hips or
+    back, hang beside them, or are raised."""
     if posture(det) != "upright":
         return False
+    if lean_deg(det) >= LEAN_DEG:
+        return True
     torso = torso_length_px(det)
     x0, y0, x1, y1 = trunk_box_px(det, 0.0)
     kp, s = det.keypoints_px, det.keypoint_scores
@@ -130,7 +142,7 @@ def hands_at_work(det: PersonDetection) -> bool:
         if s[i] < KP_SEEN:
             continue
         x, y = float(kp[i, 0]), float(kp[i, 1])
-        away = max(x0 - x, x - x1, 0.0) >= 0.5 * torso
+        away = max(x0 - x, x - x1, 0.0) >= 0.25 * torso
         low = y >= sh_y + 0.25 * torso
         below_hips = y >= y1 + 0.3 * torso
         if (away and low) or below_hips:

@@ -50,9 +50,9 @@ SAME_PERSON = 0.12  # two skeletons closer than this (keypoint distance, box dia
 LONE_EVERY = 10  # frames between people-stage runs while one person is in view
 CROWD_EVERY = 2  # ... and while several are
 MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
-MIN_PERSON_SCORE = 0.12  # ... and this instance score (the client scores 0.1-0.4; ghosts lower)
+MIN_PERSON_SCORE = 0.1  # ... and this instance score (the client scores 0.1-0.4)
 MIN_PERSON_SIZE = 0.35  # ... and at least this share of the largest person's size
-LONE_AGAIN_RUNS = 15  # people-stage runs with one person in view before the scene counts as lone again
+LONE_AGAIN_S = 10.0  # one person in view this long before a practitioner scene counts as lone again
 CLIENT_HOLD_RUNS = 3  # the client's pose is kept this many runs while she is held but not seen
 
 
@@ -163,7 +163,7 @@ class PeopleSelector:
         self._people: list[TrackedPerson] = []
         self._since_run = 10**6  # frames since the people stage last ran (run on the first frame)
         self._crowd = False  # several people in view lately: a practitioner scene
-        self._lone_runs = 0
+        self._crowd_t: float | None = None  # when several people were last in view
         self._client_pose_now: np.ndarray | None = None
         self._client_missed = 0
         self._chosen_xy: np.ndarray | None = None  # where the chosen client was last seen
@@ -234,29 +234,32 @@ class PeopleSelector:
         every = self.crowd_every if self._crowd else self.lone_every
         lost = seen_pose is None and self._since_run >= self.crowd_every  # whole-frame model found no one
         if self._since_run >= every or self._hint_pending or lost:
-            self._run_people(frame_bgr, anchors_px)
+            self._run_people(frame_bgr, anchors_px, float(seen.t))
         now = [p for p in self._people if p.seen_now]
         if not self._crowd and self._judge.chosen_id is None:
             return self._lone(frame_bgr, seen, seen_pose, now)
         return self._practitioner_scene(frame_bgr, seen, seen_pose, now)
 
-    def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None) -> None:
+    def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float) -> None:
+        found = self._find_people(frame_bgr)  # a missing model raises here, on every frame: never skipped
         period = min(self._since_run, 10**3)
         self._since_run = 0
         self.stats["people_runs"] += 1
-        dets = people_in_view(self._find_people(frame_bgr))
+        dets = people_in_view(found)
         self._people = self._identities.update(dets, period=period)
         self._lone_person = dets[0] if len(dets) == 1 else None
         if len(dets) >= 2:
-            self._crowd, self._lone_runs = True, 0
-        else:
-            self._lone_runs += 1
-            if self._lone_runs >= LONE_AGAIN_RUNS:
-                self._crowd = False
+            self._crowd, self._crowd_t = True, t
+        elif self._crowd_t is not None and not 0.0 <= t - self._crowd_t < LONE_AGAIN_S:
+            self._crowd = False
         self._apply_choice(anchors_px)
+        before = self._judge.client_id
         roles = self._judge.update(self._people)
         client = self._person(roles.client_id)
-        self._client_pose_now = None
+        if roles.client_id != before:
+            self._client_pose_now = None  # someone else now: nothing of the last client's is kept
+            if self._client_pose is not None:
+                self._client_pose.forget()
         if client is not None and client.seen_now:
             self._chosen_xy = _centre_px(client.detection)
             others = [p.detection for p in self._people if p.seen_now and p.id != client.id]
