@@ -1,161 +1,257 @@
-"""What finding and following the client costs, and how often the track is on the client.
+"""Whose body the regions go on, measured on REAL pictures, and what the people stage costs.
 
-    .venv/bin/python -m benchmarks.bench_client [--frames 24] [--layouts beside,prone_rotated] [--no-hands]
+    .venv/bin/python -m benchmarks.bench_client [--only photos,clips,single,cost] [--modes default,practitioner]
+                                                [--max-seconds S]
 
-For each two-person composite (vision_helper.material.scenes, built from ../shared/footage) and each shared clip,
-the same frames go through LandmarkDetector (pose + hands, the baseline: what every frame costs anyway)
-and then through ClientTracker.update, timed separately in the same run. The tracker's time is the extra
-cost of choosing the client, reported per state:
-- searching: the client is not locked and the search ran (static pose runs on crops);
-- locked:    the client is followed (a tracking-mode pose run on a crop around them, or nothing at all
-             when the whole-frame model already returns the client);
-- other:     neither (e.g. a short occlusion, or the lone-person state between searches).
-Figures are medians in ms per frame with their ratio to the detector's own median, because the machine
-this runs on is shared and its speed varies from run to run.
+Material (never copied into the project; the script skips what is absent):
+- ../shared/footage/massage/*.jpg with labels.json: 11 real massage photos;
+- ../shared/footage/massage/videos/ with labels.json: 3 real clips labelled at three times each;
+- ../shared/footage/*.mp4: single-person clips (a lone person must lose no frame).
 
-"client" is the share of frames whose returned pose lies on the client (scenes.Scene.whose); "prac"
-counts frames on which the practitioner was returned as the client. The "_vanishing" rows have no client
-at all (painted out): the search then runs on every frame, which is its cost while unlocked. Composites
-run in practitioner mode and in the default mode (which shows a lone person facing the camera as the
-client until someone seen from behind is found). For the shared clips the one person in view is the
-client (judged by the measured truth for the back-view clip, by "a pose was returned" for the others),
-except in the sign-language clip, which shows a hand and forearm only: there the right answer is no
-client, and "client" is the share of frames with none.
+Each picture goes through FrameProcessor (MediaPipe pose + hands, then the processor's client selector),
+exactly as the CLI runs it, in the default mode and in practitioner mode. A frame's outcome:
+- right:        regions drawn with their mid-hip within 10 % of the image width of the client's labelled
+                mid-hip (the mid-shoulder where the hips are hidden: labels give null);
+- abstain:      no regions drawn;
+- PRACTITIONER: regions drawn elsewhere, their mid-hip inside the practitioner's labelled box;
+- elsewhere:    regions drawn elsewhere (a bystander, the floor, the client but more than 10 % off);
+- drawn:        regions drawn where the labels give no client point (judged only against the box).
+Targets (issue 13): right >= 60 %, right-or-abstain >= 90 %, PRACTITIONER = 0 (for a clip: on no frame,
+labelled or not; unlabelled frames are judged with the nearest labelled frame's labels).
+
+Run it against another checkout (e.g. main before the people stage) with
+`cd /tmp && PYTHONPATH=/path/to/checkout python -m benchmarks.bench_client`: only FrameProcessor is used.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import cv2
 import numpy as np
 
-from vision_helper.material.scenes import LAYOUTS, Scene, build_scene, client_joints, client_torso_length_px, read_clip
-from vision_helper.seeing.client import ClientTracker
-from vision_helper.seeing.landmarks import LandmarkDetector
-from vision_helper.track import TrackFrame
+from vision_helper.processor import FrameProcessor
+from vision_helper.seeing.video import open_frames
 
-FOOTAGE = Path(__file__).resolve().parents[2] / "shared" / "footage"
-CLIPS = {"mmpose_demo_backview_walk.mp4": 5.0, "tfjs_pose_squats_front.mp4": 5.0, "tfjs_pose_1_front_arms.mp4": 30.0,
-         "tfjs_asl_hand_25fps.mp4": 25.0}  # name: frames per second (PROVENANCE.md)
-
-
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "footage"
+MASSAGE = SHARED / "massage"
+SINGLE = {"mmpose_demo_backview_walk.mp4": "client", "tfjs_pose_squats_front.mp4": "client",
+          "tfjs_pose_1_front_arms.mp4": "client", "tfjs_asl_hand_25fps.mp4": "none",
+          "tfjs_pose_yoga_warrior.jpg": "client"}  # what the lone-person answer is (the sign clip: a hand only)
+TWO_PERSON_CLIP = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
 
 
-def run_frames(frames: list[np.ndarray], fps: float, tracker: ClientTracker, hands: bool,
-               judge: Callable[[int, TrackFrame], str]) -> dict[str, object]:
-    """Detector then tracker on each frame; per-frame ms of each, the tracker's state, whose pose."""
-    detector = LandmarkDetector(hands=hands)
-    detector.detect(frames[0], -1.0)  # graphs built and first frame run before the clock starts
-    detector.close()
-    detector = LandmarkDetector(hands=hands)
-    detector.detect(frames[0], -1.0)
-    tracker.warm_up(frames[0])
-    det_ms: list[float] = []
-    state_ms: dict[str, list[float]] = {"searching": [], "locked": [], "other": []}
-    whose: list[str] = []
-    for i, frame in enumerate(frames):
-        t0 = time.perf_counter()
-        seen = detector.detect(frame, i / fps)
-        t1 = time.perf_counter()
-        locked = tracker.locked
-        searches = tracker.stats["search_runs"]
-        out = tracker.update(frame, seen)
-        t2 = time.perf_counter()
-        det_ms.append(1000 * (t1 - t0))
-        state = "searching" if tracker.stats["search_runs"] > searches else ("locked" if locked else "other")
-        state_ms[state].append(1000 * (t2 - t1))
-        whose.append(judge(i, out))
-    detector.close()
-    tracker.close()
-    return {"det": _median(det_ms), "states": state_ms, "whose": whose}
+def _point(value: Any) -> np.ndarray | None:
+    return None if value is None else np.asarray(value, dtype=float)
 
 
-def _fmt(ms: float | None, base: float | None) -> str:
-    if ms is None or not base:
-        return "      -      "
-    return f"{ms:6.1f} ({ms / base:4.2f}x)"
+def judge(result: Any, width: int, label: dict[str, Any]) -> tuple[str, np.ndarray | None]:
+    """(outcome, drawn mid-hip px) of one frame against its labels (see the module docstring)."""
+    regions = getattr(result, "regions", None)
+    if regions is None:
+        return "abstain", None
+    hip = np.asarray(regions.frame.mid_hip_px, dtype=float)
+    shoulder = hip + np.asarray(regions.frame.spine_px, dtype=float)
+    tol = 0.1 * width
+    want_hip, want_sh = _point(label.get("client_mid_hip_px")), _point(label.get("client_mid_shoulder_px"))
+    box = label.get("practitioner_box_px")
+    in_box = box is not None and box[0] <= hip[0] <= box[2] and box[1] <= hip[1] <= box[3]
+    if want_hip is not None:
+        if float(np.hypot(*(hip - want_hip))) <= tol:
+            return "right", hip
+    elif want_sh is not None:
+        if float(np.hypot(*(shoulder - want_sh))) <= tol:
+            return "right", hip
+    else:
+        return ("PRACTITIONER" if in_box else "drawn"), hip
+    return ("PRACTITIONER" if in_box else "elsewhere"), hip
 
 
-def _row(name: str, mode: str, r: dict[str, object]) -> str:
-    states = r["states"]
-    assert isinstance(states, dict)
-    base = r["det"]
-    assert base is None or isinstance(base, float)
-    whose = r["whose"]
-    assert isinstance(whose, list)
-    n = len(whose)
-    on = whose.count("client") / n if n else 0.0
-    counts = " ".join(f"{k[:4]}={len(v):2d}" for k, v in states.items())
-    return (f"{name:30s} {mode:5s} {base or 0:7.1f} {_fmt(_median(states['searching']), base)} "
-            f"{_fmt(_median(states['locked']), base)} {on:6.0%} {whose.count('practitioner'):4d}   {counts}")
+def _processor(mode: str) -> FrameProcessor:
+    return FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"))
 
 
-def composite_judge(scene: Scene) -> Callable[[int, TrackFrame], str]:
-    return lambda i, out: scene.whose(i, out.pose)
+def _summary(outcomes: list[str]) -> str:
+    n = len(outcomes)
+    right = outcomes.count("right")
+    ok = right + outcomes.count("abstain")
+    return (f"right {right}/{n} ({100 * right / max(n, 1):.0f}%)  right-or-abstain {ok}/{n} "
+            f"({100 * ok / max(n, 1):.0f}%)  on-practitioner {outcomes.count('PRACTITIONER')}  "
+            f"elsewhere {outcomes.count('elsewhere')}  drawn-unlabelled {outcomes.count('drawn')}")
 
 
-def backview_judge(i: int, out: TrackFrame) -> str:
-    """The back-view clip: on her when the pose's torso centre is within 0.6 torso lengths of hers."""
-    if out.pose is None:
-        return "neither"
-    w, h = out.width, out.height
-    centre = out.pose[[11, 12, 23, 24], :2].mean(axis=0) * np.array([w, h])
-    near = np.hypot(*(centre - client_joints(i % 5)["torso"])) <= 0.6 * client_torso_length_px(i % 5)
-    return "client" if near else "neither"
+def bench_photos(modes: list[str]) -> None:
+    labels = json.loads((MASSAGE / "labels.json").read_text())
+    for mode in modes:
+        print(f"\n== real photos, {mode} mode ==")
+        outcomes: list[str] = []
+        for name, label in sorted(labels.items()):
+            source = open_frames(MASSAGE / name)
+            t, frame = next(iter(source))
+            scale = frame.shape[1] / label["size"][0]  # open_frames downscales large photos
+            scaled = {k: (None if v is None else [c * scale for c in v]) if k.endswith("_px") else v
+                      for k, v in label.items()}
+            processor = _processor(mode)
+            try:
+                result = processor.process(frame, 0.0)
+            finally:
+                processor.close()
+            outcome, hip = judge(result, frame.shape[1], scaled)
+            outcomes.append(outcome)
+            where = "-" if hip is None else f"({hip[0] / scale:.0f},{hip[1] / scale:.0f})"
+            print(f"  {name:58s} {outcome:12s} drawn mid-hip {where:12s} client={result.client}")
+        print(f"  TOTAL {_summary(outcomes)}")
+
+
+def _nearest_label(frames: dict[str, Any], t: float) -> tuple[dict[str, Any], bool]:
+    key = min(frames, key=lambda k: abs(float(k) - t))
+    return frames[key], abs(float(key) - t) < 0.021
+
+
+def bench_clips(modes: list[str], max_seconds: float | None) -> None:
+    labels = json.loads((MASSAGE / "videos" / "labels.json").read_text())
+    for mode in modes:
+        print(f"\n== real massage clips, {mode} mode ==")
+        all_labelled: list[str] = []
+        for name, spec in sorted(labels.items()):
+            path = MASSAGE / "videos" / name
+            if not path.is_file():
+                print(f"  {name}: missing, skipped")
+                continue
+            processor = _processor(mode)
+            labelled: list[str] = []
+            every: list[str] = []
+            ms: list[float] = []
+            times = sorted(float(k) for k in spec["frames"])
+            try:
+                source = open_frames(path)
+                for t, frame in source:
+                    if max_seconds is not None and t > max_seconds:
+                        break
+                    start = time.perf_counter()
+                    result = processor.process(frame, t)
+                    ms.append(1000 * (time.perf_counter() - start))
+                    scale = frame.shape[1] / spec["size"][0]
+                    label, _ = _nearest_label(spec["frames"], t)
+                    scaled = {k: (None if v is None else [c * scale for c in v]) for k, v in label.items()}
+                    outcome, _ = judge(result, frame.shape[1], scaled)
+                    every.append(outcome)
+                    if any(abs(t - lt) <= 0.5 / (source.fps or 25.0) for lt in times):
+                        labelled.append(outcome)
+            finally:
+                processor.close()
+            all_labelled += labelled
+            print(f"  {name}")
+            print(f"    labelled frames: {_summary(labelled)}")
+            print(f"    every frame ({len(every)}): regions drawn {len(every) - every.count('abstain')}, "
+                  f"ON PRACTITIONER {every.count('PRACTITIONER')}, right {every.count('right')}; "
+                  f"{statistics.median(ms):.0f} ms/frame median")
+        print(f"  TOTAL labelled: {_summary(all_labelled)}")
+
+
+def bench_single(max_seconds: float | None) -> None:
+    print("\n== single-person shared clips, default mode (no frame lost vs before) ==")
+    for name, want in SINGLE.items():
+        path = SHARED / name
+        if not path.is_file():
+            print(f"  {name}: missing, skipped")
+            continue
+        processor = _processor("default")
+        regions = client = n = 0
+        try:
+            for t, frame in open_frames(path):
+                if max_seconds is not None and t > max_seconds:
+                    break
+                result = processor.process(frame, t)
+                n += 1
+                regions += result.regions is not None
+                client += result.client != "none"
+        finally:
+            processor.close()
+        print(f"  {name:40s} frames {n:4d}  regions drawn {regions:4d}  client seen {client:4d}  (right answer: "
+              f"{'the person' if want == 'client' else 'no client'})")
+
+
+class _Timed:
+    """Wraps a selector and times its update()."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.ms = inner, []  # type: ignore[var-annotated]
+
+    def update(self, frame: np.ndarray, seen: Any) -> Any:
+        start = time.perf_counter()
+        out = self.inner.update(frame, seen)
+        self.ms.append(1000 * (time.perf_counter() - start))
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _frames_640(path: Path, n: int) -> list[tuple[float, np.ndarray]]:
+    out = []
+    for t, frame in open_frames(path):
+        out.append((t, cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA)))
+        if len(out) >= n:
+            break
+    return out
+
+
+def bench_cost(frames_n: int) -> None:
+    print(f"\n== cost at 640x480 ({frames_n} frames each; this machine's cores are shared) ==")
+    from vision_helper.seeing.landmarks import LandmarkDetector
+    from vision_helper.seeing.people.selector import PeopleSelector
+
+    lone = _frames_640(SHARED / "mmpose_demo_backview_walk.mp4", frames_n)
+    pair = _frames_640(MASSAGE / "videos" / TWO_PERSON_CLIP, frames_n)
+    for what, frames in (("lone person (back-view walk)", lone), ("two people (elderly client clip)", pair)):
+        if not frames:
+            print(f"  {what}: clip missing, skipped")
+            continue
+        selector = _Timed(PeopleSelector())
+        processor = FrameProcessor("piriformis", detector=LandmarkDetector(), client_selector=selector)
+        try:
+            processor.process(frames[0][1], 0.0)  # models built before the clock starts
+            selector.ms.clear()
+            start = time.perf_counter()
+            for i, (t, frame) in enumerate(frames[1:]):
+                processor.process(frame, t + 0.001 * i)
+            wall = time.perf_counter() - start
+        finally:
+            processor.close()
+        n = len(frames) - 1
+        print(f"  {what}: people stage {statistics.mean(selector.ms):.1f} ms/frame mean "
+              f"(median {statistics.median(selector.ms):.1f}, max {max(selector.ms):.1f}); end to end "
+              f"{1000 * wall / n:.1f} ms/frame = {n / wall:.1f} FPS")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=24, help="frames per composite (5 fps)")
-    parser.add_argument("--layouts", default=",".join(LAYOUTS))
-    parser.add_argument("--no-hands", action="store_true", help="baseline without the hand model")
-    parser.add_argument("--no-clips", action="store_true", help="skip the shared clips")
-    parser.add_argument("--crops", type=int, default=1, help="search crops per frame while unlocked")
+    parser.add_argument("--only", default="photos,clips,single,cost")
+    parser.add_argument("--modes", default="default,practitioner")
+    parser.add_argument("--max-seconds", type=float, default=None, help="stop each clip after this time")
+    parser.add_argument("--cost-frames", type=int, default=120)
     args = parser.parse_args(argv)
-    if not FOOTAGE.is_dir():
-        print(f"bench_client: shared footage not found at {FOOTAGE}", file=sys.stderr)
-        return 2
-    hands = not args.no_hands
-    print(f"detector: LandmarkDetector(hands={hands}); tracker times are extra ms per frame, median "
-          "(ratio to the detector's median in the same run)")
-    print(f"{'scene':30s} {'mode':5s} {'det ms':>7s} {'searching':>13s} {'locked':>13s} {'client':>6s} "
-          f"{'prac':>4s}   frames per state")
-    for layout in args.layouts.split(","):
-        for occlude, vanish in (((), None), (range(8, 12), None), ((), 0)):
-            if vanish is not None and layout not in ("beside", "prone_rotated", "chair_front"):
-                continue
-            scene = build_scene(FOOTAGE, layout, n_frames=args.frames, occlude=occlude, vanish_from=vanish)
-            for practitioner_mode in (True, False):
-                if vanish is not None and not practitioner_mode:
-                    continue  # no client at all: what the search costs while it never finds one
-                tracker = ClientTracker(practitioner_mode=practitioner_mode, search_crops_per_frame=args.crops)
-                r = run_frames(scene.frames, scene.fps, tracker, hands, composite_judge(scene))
-                print(_row(scene.name, "prac" if practitioner_mode else "dflt", r), flush=True)
-    if not args.no_clips:
-        for clip, fps in CLIPS.items():
-            path = FOOTAGE / clip
-            if not path.is_file():
-                continue
-            frames = read_clip(path)[:120]
-            if clip.startswith("mmpose"):
-                judge: Callable[[int, TrackFrame], str] = backview_judge
-            elif clip.startswith("tfjs_asl"):  # a hand and forearm, no one's body: right is no client
-                def judge(i: int, out: TrackFrame) -> str:
-                    return "client" if out.pose is None else "neither"
-            else:
-                def judge(i: int, out: TrackFrame) -> str:
-                    return "client" if out.pose is not None else "neither"
-            r = run_frames(frames, fps, ClientTracker(search_crops_per_frame=args.crops), hands, judge)
-            print(_row(clip, "dflt", r), flush=True)
+    if not MASSAGE.is_dir():
+        print(f"real footage not found at {MASSAGE}: nothing to measure", file=sys.stderr)
+        return 0
+    only, modes = set(args.only.split(",")), args.modes.split(",")
+    if "photos" in only:
+        bench_photos(modes)
+    if "clips" in only:
+        bench_clips(modes, args.max_seconds)
+    if "single" in only:
+        bench_single(args.max_seconds)
+    if "cost" in only:
+        bench_cost(args.cost_frames)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

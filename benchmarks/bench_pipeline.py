@@ -286,9 +286,9 @@ def make_processor(detector: Any = None, selector: Any = None, record_to: Path |
 
 
 def make_selector() -> Any:
-    from vision_helper.seeing.client import ClientTracker
+    from vision_helper.seeing.people.selector import PeopleSelector
 
-    return ClientTracker()
+    return PeopleSelector()
 
 
 def make_annotator() -> Callable[[np.ndarray, Any], np.ndarray]:

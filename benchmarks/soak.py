@@ -87,11 +87,11 @@ def recorded_landmarks() -> tuple[list[TrackFrame], str]:
     return frames, f"a synthetic session of {len(frames)} frames (vision_helper.material.synth)"
 
 
-class NoPose:
-    """Stands in for the client tracker's own pose models (search and follow): finds nobody, at no cost."""
+class NoPeople:
+    """Stands in for the people stage's detector: finds nobody, at no cost."""
 
-    def run(self, frame_bgr: np.ndarray) -> None:
-        return None
+    def detect(self, frame_bgr: np.ndarray) -> list[Any]:
+        return []
 
     def close(self) -> None:
         pass
@@ -160,13 +160,13 @@ def main(argv: list[str] | None = None) -> int:
 
         detector: Any = LandmarkDetector()
         source = "MediaPipe on every frame"
-        selector = None  # the processor's own ClientTracker, with its models
+        selector = None  # the processor's own PeopleSelector, with its models
     else:
-        from vision_helper.seeing.client import ClientTracker
+        from vision_helper.seeing.people.selector import PeopleSelector
 
         recorded, source = recorded_landmarks()
         detector = LoopedLandmarks(recorded)
-        selector = ClientTracker(search_model=NoPose(), roi_model=NoPose())
+        selector = PeopleSelector(detector=NoPeople(), use_landmarker=False)
     annotator = None
     if args.overlay:
         from vision_helper.overlay import Annotator

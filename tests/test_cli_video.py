@@ -31,9 +31,9 @@ from vision_helper.track import read_track
 pytestmark = pytest.mark.video
 
 REPO = Path(__file__).resolve().parents[1]
-# Running MediaPipe through the CLI chooses the client with seeing.client.ClientTracker.
-needs_client_tracker = pytest.mark.skipif(importlib.util.find_spec("vision_helper.seeing.client") is None,
-                                          reason="vision_helper.seeing.client (ClientTracker) not written yet")
+# Running MediaPipe through the CLI chooses the client with seeing.people.selector.PeopleSelector.
+needs_client_tracker = pytest.mark.skipif(importlib.util.find_spec("vision_helper.seeing.people.selector") is None,
+                                          reason="vision_helper.seeing.people.selector not written yet")
 
 
 def cli(*args: str | Path, stderr_tty: bool = False) -> subprocess.CompletedProcess[str]:
@@ -90,8 +90,8 @@ def encode_bars(path: Path, n: int = 40, options: dict[str, str] | None = None) 
 
 @pytest.fixture(scope="module")
 def squats_run(footage_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    if importlib.util.find_spec("vision_helper.seeing.client") is None:
-        pytest.skip("vision_helper.seeing.client (ClientTracker) not written yet")
+    if importlib.util.find_spec("vision_helper.seeing.people.selector") is None:
+        pytest.skip("vision_helper.seeing.people.selector (PeopleSelector) not written yet")
     clip = footage_dir / "tfjs_pose_squats_front.mp4"
     if not clip.is_file():
         pytest.skip(f"{clip} not found")

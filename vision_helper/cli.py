@@ -19,6 +19,7 @@ from vision_helper.body.anchors import Anchors, load_anchors
 from vision_helper.errors import UserError
 
 PROG = "python -m vision_helper"
+IMAGE_OUTPUTS = (".png", ".jpg", ".jpeg")  # --annotate on a photo writes the annotated photo
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -62,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                             'when the pose model cannot find the client, and followed by image tracking')
         p.add_argument("--client-hint", metavar="X,Y", type=_client_hint,
                        help="a normalized point on the client (e.g. 0.4,0.6) when several people are in view")
+        p.add_argument("--practitioner", action="store_true",
+                       help="practitioner mode: someone else is the client (a standing person facing the camera "
+                            "never is); analyze-video also draws a larger overlay with labelled regions")
         p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
         p.add_argument("--landmarks", type=Path, metavar="TRACK.jsonl",
                        help="replay landmarks recorded in this track instead of running MediaPipe (the "
@@ -93,10 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_video.add_argument("video", type=Path, metavar="VIDEO")
     technique_args(p_video)
     seeing_args(p_video)
-    p_video.add_argument("--annotate", type=Path, metavar="OUT.mp4", help="also write the video with the overlay")
+    p_video.add_argument("--annotate", type=Path, metavar="OUT.mp4",
+                         help="also write the video with the overlay (for an image input: OUT.png or OUT.jpg)")
     p_video.add_argument("--save-track", type=Path, metavar="TRACK.jsonl", help="also write the landmark track")
-    p_video.add_argument("--practitioner", action="store_true",
-                         help="practitioner mode: larger overlay with labelled regions")
 
     from vision_helper.batch.command import add_batch_parser
 
@@ -154,7 +157,9 @@ def _check_outputs(video: Path, outputs: list[tuple[Path | None, str]]) -> None:
     for out, what in given:
         if _same_file(out, video):
             raise UserError(f"{out}: is the input video itself; give another file name for the {what}")
-        if what == "annotated video":
+        if what == "annotated video" and out.suffix.lower() in IMAGE_OUTPUTS:
+            _check_output(out, "annotated image")
+        elif what == "annotated video":
             check_output_path(out, what)
         else:
             _check_output(out, what)
@@ -181,8 +186,16 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
                                    detector=detector, client_selector=selector)
         writer = None
         warnings: list[str] = []
+        image_out = annotate_out is not None and annotate_out.suffix.lower() in IMAGE_OUTPUTS
+        if image_out and source.kind != "image":
+            raise UserError(f"{annotate_out}: an annotated image needs an image input, and {args.video} is a "
+                            "video; give OUT.mp4 for --annotate")
         try:
-            if annotate_out is not None:
+            if image_out:
+                from vision_helper.overlay import Annotator, OverlayStyle
+
+                draw = Annotator(OverlayStyle(practitioner_mode=getattr(args, "practitioner", False)))
+            elif annotate_out is not None:
                 from vision_helper.overlay import Annotator, OverlayStyle
                 from vision_helper.seeing.video import AnnotatedVideoWriter
 
@@ -198,6 +211,8 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
                     result = processor.process(frame, t)
                     if writer is not None:
                         writer.write(draw(frame, result))
+                    elif image_out and annotate_out is not None:
+                        _write_image(annotate_out, draw(frame, result))
                     n += 1
                     if bar is not None:
                         bar.update(1)
@@ -217,6 +232,17 @@ def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
             processor.close()
             if writer is not None:
                 writer.close()
+
+
+def _write_image(path: Path, image: Any) -> None:
+    import cv2
+
+    try:
+        ok = cv2.imwrite(str(path), image)
+    except cv2.error:
+        ok = False
+    if not ok:
+        raise UserError(f"{path}: the annotated image could not be written; choose another place or name")
 
 
 def _recorded_landmarks(args: argparse.Namespace) -> tuple[Any, Any]:

@@ -532,7 +532,7 @@ def _body_line(result: FrameResult) -> tuple[str, tuple[int, int, int]]:
         state = result.anchor_status or "anchors"
         return f"Client: anchors ({state})", (RED if state.startswith("lost") else CLIENT_COLOUR)
     if result.others_px and result.client == "none":
-        return "Client: not found", RED
+        return "Client: not sure - click the client", RED
     label = "Client" if result.others_px else "Body"
     return f"{label}: {status}", STATUS_COLOURS.get(status, WHITE)
 

@@ -85,9 +85,9 @@ class FrameProcessor:
 
     def _ensure_selector(self) -> ClientSelector:
         if self._selector is None:
-            from vision_helper.seeing.client import ClientTracker
+            from vision_helper.seeing.people.selector import PeopleSelector
 
-            self._selector = ClientTracker(practitioner_mode=self.practitioner_mode)
+            self._selector = PeopleSelector(practitioner_mode=self.practitioner_mode)
             self._selector.set_anchors(self._anchors)
             self._selector.set_hint(self._hint)
         return self._selector

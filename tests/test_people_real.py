@@ -1,0 +1,88 @@
+"""The people stage on REAL massage photos and clips (../shared/footage/massage, never copied in): regions
+never on the practitioner, right or abstained, in both modes. Skips cleanly where the footage is absent.
+The per-file figures are printed by benchmarks/bench_client.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.bench_client import judge
+from vision_helper.processor import FrameProcessor
+from vision_helper.seeing.video import open_frames
+
+pytestmark = pytest.mark.video
+
+
+@pytest.fixture(scope="module")
+def massage(footage_dir: Path) -> Path:
+    folder = footage_dir / "massage"
+    if not (folder / "labels.json").is_file():
+        pytest.skip(f"real massage photos not found in {folder}")
+    return folder
+
+
+def _scaled(label: dict[str, Any], scale: float) -> dict[str, Any]:
+    return {k: (None if v is None else [c * scale for c in v]) if k.endswith("_px") else v for k, v in label.items()}
+
+
+@pytest.fixture(scope="module")
+def photo_outcomes(massage: Path) -> dict[tuple[str, str], str]:
+    labels = json.loads((massage / "labels.json").read_text())
+    out: dict[tuple[str, str], str] = {}
+    for mode in ("default", "practitioner"):
+        for name, label in labels.items():
+            _, frame = next(iter(open_frames(massage / name)))
+            processor = FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"))
+            try:
+                result = processor.process(frame, 0.0)
+            finally:
+                processor.close()
+            out[(mode, name)] = judge(result, frame.shape[1], _scaled(label, frame.shape[1] / label["size"][0]))[0]
+    return out
+
+
+@pytest.mark.parametrize("mode", ["default", "practitioner"])
+def test_real_photos_never_get_regions_on_the_practitioner(photo_outcomes: dict[tuple[str, str], str],
+                                                           mode: str) -> None:
+    on_practitioner = [name for (m, name), o in photo_outcomes.items() if m == mode and o == "PRACTITIONER"]
+    assert on_practitioner == []
+
+
+@pytest.mark.parametrize("mode", ["default", "practitioner"])
+def test_real_photos_are_right_or_abstained_at_least_nine_in_ten(photo_outcomes: dict[tuple[str, str], str],
+                                                                 mode: str) -> None:
+    mine = [o for (m, _), o in photo_outcomes.items() if m == mode]
+    assert sum(o in ("right", "abstain") for o in mine) >= 0.9 * len(mine)
+
+
+def test_the_lone_client_on_the_table_is_found(photo_outcomes: dict[tuple[str, str], str]) -> None:
+    """Side view, no practitioner: the one person is the client, in both modes (she lies down)."""
+    assert photo_outcomes[("default", "prone_side_no_practitioner_01.jpg")] == "right"
+    assert photo_outcomes[("practitioner", "prone_side_no_practitioner_01.jpg")] == "right"
+
+
+def test_a_real_clip_never_paints_the_practitioner(massage: Path) -> None:
+    """The elderly-client clip (practitioner standing behind the table, whole upper body in view): on
+    every frame of its first 4 s, no regions on the practitioner's labelled box."""
+    spec = json.loads((massage / "videos" / "labels.json").read_text())
+    name = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
+    path = massage / "videos" / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    label = _scaled(spec[name]["frames"]["3.750"], 1.0)
+    for mode in ("default", "practitioner"):
+        processor = FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"))
+        outcomes = []
+        try:
+            for t, frame in open_frames(path):
+                if t > 4.0:
+                    break
+                scaled = _scaled(label, frame.shape[1] / spec[name]["size"][0])
+                outcomes.append(judge(processor.process(frame, t), frame.shape[1], scaled)[0])
+        finally:
+            processor.close()
+        assert outcomes.count("PRACTITIONER") == 0, mode

@@ -1,0 +1,379 @@
+"""Whose body the regions go on: the people stage (detect -> identify -> roles -> client landmarks) as the
+processor's ClientSelector.
+
+A lone person is the user, as before: the whole-frame pose passes through, and the people stage runs
+only every `lone_every` frames to notice a second person (a lone person costs its time / lone_every).
+Once two or more people are seen, the frame is a practitioner scene: the people stage runs every
+`crowd_every` frames, norfair keeps identities, the role judge names the client (or no one), and her
+33 landmarks come from the whole-frame pose when it is on her, else from the landmark model on her box,
+else from her own keypoints. Not sure who the client is: no client (the page asks for a click). A click
+(`set_hint`) or placed anchors choose the person under or nearest them, kept by identity from then on.
+Anchors follow her by optical flow as the last resort and are re-fitted to her while she is seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from vision_helper.body.anchors import Anchors
+from vision_helper.body.model import BodyRegionModel, load_model
+from vision_helper.seeing.people.anchors import (
+    ANCHOR_LOST,
+    ANCHOR_TRACKING,
+    AnchorFlow,
+    anchor_points,
+    anchors_from_pose,
+    hand_boxes_px,
+)
+from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
+from vision_helper.seeing.people.detect import PersonDetection
+from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson, person_distance
+from vision_helper.seeing.people.roles import (
+    KP_SEEN,
+    L_HIP,
+    L_SH,
+    R_HIP,
+    R_SH,
+    RoleJudge,
+    facing_upright,
+    hands_at_work,
+    size_px,
+    trunk_box_px,
+)
+from vision_helper.track import TrackFrame
+
+SAME_PERSON = 0.12  # two skeletons closer than this (keypoint distance, box diagonals) are one person
+LONE_EVERY = 10  # frames between people-stage runs while one person is in view
+CROWD_EVERY = 2  # ... and while several are
+MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
+MIN_PERSON_SCORE = 0.1  # ... and this instance score (the client scores 0.1-0.4)
+MIN_PERSON_SIZE = 0.35  # ... and at least this share of the largest person's size
+LONE_AGAIN_S = 10.0  # one person in view this long before a practitioner scene counts as lone again
+CLIENT_HOLD_RUNS = 3  # the client's pose is kept this many runs while she is held but not seen
+
+
+class PeopleFinder(Protocol):
+    """What the selector needs of the detector (seeing.people.detect.PeopleDetector fits)."""
+
+    def detect(self, frame_bgr: np.ndarray) -> list[PersonDetection]: ...
+
+    def close(self) -> None: ...
+
+
+def is_person(det: PersonDetection, largest_px: float) -> bool:
+    seen = int((det.keypoint_scores >= KP_SEEN).sum())
+    return det.score >= MIN_PERSON_SCORE and seen >= MIN_KEYPOINTS and size_px(det) >= MIN_PERSON_SIZE * largest_px
+
+
+def people_in_view(dets: list[PersonDetection]) -> list[PersonDetection]:
+    """The detections that are people (not a low-score ghost or a sliver far behind), each once: a
+    second skeleton on much the same keypoints as a better-scored one is the same person read twice."""
+    largest = max((size_px(d) for d in dets), default=0.0)
+    kept: list[PersonDetection] = []
+    for d in sorted(dets, key=lambda d: -d.score):
+        if is_person(d, largest) and all(person_distance(d, k) >= SAME_PERSON for k in kept):
+            kept.append(d)
+    return kept
+
+
+def person_at(people: list[TrackedPerson], point_px: np.ndarray) -> TrackedPerson | None:
+    """The person under the point (the smallest trunk box holding it), else the one whose keypoints
+    come nearest, within half a body size."""
+    under = []
+    for p in people:
+        x0, y0, x1, y1 = trunk_box_px(p.detection)
+        if x0 <= point_px[0] <= x1 and y0 <= point_px[1] <= y1:
+            under.append(((x1 - x0) * (y1 - y0), p.id, p))
+    if under:
+        return min(under, key=lambda u: (u[0], u[1]))[2]
+    best: tuple[float, TrackedPerson] | None = None
+    for p in people:
+        seen = p.detection.keypoint_scores >= KP_SEEN
+        pts = p.detection.keypoints_px[seen] if seen.any() else p.detection.keypoints_px
+        d = float(np.min(np.hypot(*(pts - point_px).T)))
+        if d <= 0.5 * size_px(p.detection) and (best is None or d < best[0]):
+            best = (d, p)
+    return None if best is None else best[1]
+
+
+def pose_on_person(pose: np.ndarray, person: PersonDetection, others: list[PersonDetection],
+                   width: int, height: int) -> bool:
+    """The whole-frame pose lies on this person's keypoints, nearer than on anyone else's."""
+    return not slid_onto_other(pose, person, others, width, height)
+
+
+def same_trunk(a: np.ndarray, b: np.ndarray, width: int, height: int, tolerance: float = 0.5) -> bool:
+    """Two 33-landmark poses with shoulders and hips within `tolerance` torso lengths of each other (the
+    same body a frame later)."""
+    scale = np.array([width, height], dtype=float)
+    ta, tb = a[[11, 12, 23, 24], :2] * scale, b[[11, 12, 23, 24], :2] * scale
+    torso = float(np.hypot(*(tb[:2].mean(axis=0) - tb[2:].mean(axis=0))))
+    return float(np.linalg.norm(ta - tb, axis=1).mean()) <= tolerance * max(torso, 1.0)
+
+
+def _centre_px(det: PersonDetection) -> np.ndarray:
+    seen = [i for i in (L_SH, R_SH, L_HIP, R_HIP) if det.keypoint_scores[i] >= KP_SEEN]
+    if seen:
+        return det.keypoints_px[seen].mean(axis=0)
+    x0, y0, x1, y1 = det.box_px
+    return np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+
+
+class PeopleSelector:
+    """Implements processor.ClientSelector with the people stage. Models are built on first need; a
+    missing or corrupt model file raises PeopleModelError (a UserError naming the file)."""
+
+    def __init__(self, practitioner_mode: bool = False, *, detector: PeopleFinder | None = None,
+                 landmarker: BoxLandmarks | None = None, use_landmarker: bool = True,
+                 lone_every: int = LONE_EVERY, crowd_every: int = CROWD_EVERY,
+                 model: BodyRegionModel | None = None) -> None:
+        self._detector = detector
+        self._landmarker = landmarker
+        self._use_landmarker = use_landmarker
+        self._client_pose: ClientPose | None = None
+        self.lone_every = max(1, int(lone_every))
+        self.crowd_every = max(1, int(crowd_every))
+        self._model = model or load_model()
+        self._judge = RoleJudge(practitioner_mode)
+        self._identities = PeopleIdentities()
+        self._anchors: Anchors | None = None
+        self._flow: AnchorFlow | None = None
+        self._hint: tuple[float, float] | None = None
+        self._hint_pending = False
+        self._size: tuple[int, int] | None = None
+        self.stats = {"frames": 0, "people_runs": 0, "landmark_runs": 0}
+        self._reset_people()
+
+    # -- ClientSelector -------------------------------------------------------------------------
+    @property
+    def practitioner_mode(self) -> bool:
+        return self._judge.practitioner_mode
+
+    @practitioner_mode.setter
+    def practitioner_mode(self, on: bool) -> None:
+        self._judge.practitioner_mode = bool(on)
+
+    def _reset_people(self) -> None:
+        self._identities.reset()
+        self._judge.reset()
+        self._people: list[TrackedPerson] = []
+        self._since_run = 10**6  # frames since the people stage last ran (run on the first frame)
+        self._crowd = False  # several people in view lately: a practitioner scene
+        self._crowd_t: float | None = None  # when several people were last in view
+        self._client_pose_now: np.ndarray | None = None
+        self._client_missed = 0
+        self._chosen_xy: np.ndarray | None = None  # where the chosen client was last seen
+        self._lone_person: PersonDetection | None = None  # the one person of the last run, if one
+        self._last_lone_pose: np.ndarray | None = None  # the whole-frame pose last taken for the lone person
+
+    def set_anchors(self, anchors: Anchors | None) -> None:
+        """The user's word on where the client is: the person on the anchors is the client."""
+        self._anchors = anchors
+        self._flow = None  # started on the next frame, from the frame it sees
+        if anchors is not None:
+            self._judge.choose(None)
+            self._hint_pending = True
+            self._since_run = 10**6
+
+    def set_hint(self, xy: tuple[float, float] | None) -> None:
+        """The person under (or nearest) this normalized point is the client, kept by identity."""
+        self._hint = None if xy is None else (float(xy[0]), float(xy[1]))
+        self._hint_pending = xy is not None
+        self._judge.choose(None)
+        self._chosen_xy = None
+        self._since_run = 10**6
+
+    @property
+    def anchor_status(self) -> str | None:
+        if self._anchors is None:
+            return None
+        return ANCHOR_TRACKING if self._flow is None else self._flow.status
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+        if self._client_pose is not None:
+            self._client_pose.close()
+            self._client_pose = None
+
+    # -- models ---------------------------------------------------------------------------------
+    def _find_people(self, frame_bgr: np.ndarray) -> list[PersonDetection]:
+        if self._detector is None:
+            from vision_helper.seeing.people.detect import PeopleDetector
+
+            self._detector = PeopleDetector()
+        return self._detector.detect(frame_bgr)
+
+    def _client_poser(self) -> ClientPose:
+        if self._client_pose is None:
+            landmarker = self._landmarker
+            if landmarker is None and self._use_landmarker:
+                from vision_helper.seeing.people.box_landmarks import BoxLandmarker
+
+                landmarker = BoxLandmarker()
+            self._client_pose = ClientPose(landmarker)
+        return self._client_pose
+
+    # -- per frame ------------------------------------------------------------------------------
+    def update(self, frame_bgr: np.ndarray, seen: TrackFrame) -> TrackFrame:
+        h, w = frame_bgr.shape[:2]
+        if self._size != (w, h):
+            if self._size is not None:
+                self._reset_people()
+                self._flow = None
+            self._size = (w, h)
+        self.stats["frames"] += 1
+        self._since_run += 1
+        anchors_px = self._update_anchors(frame_bgr, seen)
+        seen_pose = seen.pose if seen.pose is not None and np.isfinite(seen.pose).all() else None
+        every = self.crowd_every if self._crowd else self.lone_every
+        lost = seen_pose is None and self._since_run >= self.crowd_every  # whole-frame model found no one
+        if self._since_run >= every or self._hint_pending or lost:
+            self._run_people(frame_bgr, anchors_px, float(seen.t))
+        now = [p for p in self._people if p.seen_now]
+        if not self._crowd and self._judge.chosen_id is None:
+            return self._lone(frame_bgr, seen, seen_pose, now)
+        return self._practitioner_scene(frame_bgr, seen, seen_pose, now)
+
+    def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float) -> None:
+        found = self._find_people(frame_bgr)  # a missing model raises here, on every frame: never skipped
+        period = min(self._since_run, 10**3)
+        self._since_run = 0
+        self.stats["people_runs"] += 1
+        dets = people_in_view(found)
+        self._people = self._identities.update(dets, period=period)
+        self._lone_person = dets[0] if len(dets) == 1 else None
+        if len(dets) >= 2:
+            self._crowd, self._crowd_t = True, t
+        elif self._crowd_t is not None and not 0.0 <= t - self._crowd_t < LONE_AGAIN_S:
+            self._crowd = False
+        self._apply_choice(anchors_px)
+        before = self._judge.client_id
+        roles = self._judge.update(self._people)
+        client = self._person(roles.client_id)
+        if roles.client_id != before:
+            self._client_pose_now = None  # someone else now: nothing of the last client's is kept
+            if self._client_pose is not None:
+                self._client_pose.forget()
+        if client is not None and client.seen_now:
+            self._chosen_xy = _centre_px(client.detection)
+            others = [p.detection for p in self._people if p.seen_now and p.id != client.id]
+            self.stats["landmark_runs"] += 1
+            self._client_pose_now = self._client_poser().update(frame_bgr, client.detection, others)
+            self._client_missed = 0
+        else:
+            self._client_missed += 1
+
+    def _apply_choice(self, anchors_px: np.ndarray | None) -> None:
+        """A pending click (or fresh anchors) picks the person under it; a chosen client norfair lost is
+        picked up again where she was last seen."""
+        now = [p for p in self._people if p.seen_now]
+        if self._hint_pending and self._size is not None:
+            point = None
+            if self._hint is not None:
+                point = np.array([self._hint[0] * self._size[0], self._hint[1] * self._size[1]])
+            elif anchors_px is not None:
+                point = anchors_px[0]  # the sacrum
+            person = person_at(now, point) if point is not None else None
+            if person is not None:
+                self._judge.choose(person.id)
+                self._chosen_xy = _centre_px(person.detection)
+                self._hint_pending = False
+            elif point is None:
+                self._hint_pending = False
+            return
+        chosen = self._judge.chosen_id
+        if chosen is not None and self._person(chosen) is None and self._chosen_xy is not None:
+            person = person_at(now, self._chosen_xy)
+            if person is not None:
+                self._judge.choose(person.id)
+
+    def _person(self, person_id: int | None) -> TrackedPerson | None:
+        return next((p for p in self._people if p.id == person_id), None) if person_id is not None else None
+
+    def _others_out(self, exclude: int | None, now: list[TrackedPerson]) -> list[np.ndarray]:
+        assert self._size is not None
+        return [pose_from_keypoints(p.detection, *self._size) for p in now if p.id != exclude]
+
+    def _lone(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
+              now: list[TrackedPerson]) -> TrackFrame:
+        """One person in view: the user, whichever way they face, unless they look like a practitioner
+        whose client the detector missed (upright, facing us, hands low and away from their own trunk),
+        or practitioner mode is on and they stand facing the camera. The whole-frame pose is used when it
+        lies on the person the people stage saw; no one seen by the people stage: no client."""
+        assert self._size is not None
+        w, h = self._size
+        person = self._lone_person
+        if person is None:
+            return self._none(seen, [])
+        if facing_upright(person) and (self.practitioner_mode or hands_at_work(person)):
+            return self._none(seen, self._others_out(None, now))
+        if seen_pose is not None and (pose_on_person(seen_pose, person, [], w, h) or (
+                self._last_lone_pose is not None and same_trunk(seen_pose, self._last_lone_pose, w, h))):
+            self._last_lone_pose = seen_pose
+            self._refit_anchors(seen_pose, frame_bgr, seen)
+            return replace(seen, pose=seen_pose, client="pose", anchors=None, others=[])
+        self._last_lone_pose = None
+        if self._client_pose_now is None and self._since_run == 0:
+            self._client_pose_now = self._client_poser().update(frame_bgr, person, [])
+        if self._client_pose_now is not None:
+            return replace(seen, pose=self._client_pose_now, client="pose", anchors=None, others=[])
+        return self._none(seen, [])
+
+    def _practitioner_scene(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
+                            now: list[TrackedPerson]) -> TrackFrame:
+        assert self._size is not None
+        w, h = self._size
+        client = self._person(self._judge.client_id)
+        others_now = [p for p in now if client is None or p.id != client.id]
+        others_out = self._others_out(client.id if client else None, now)
+        if client is None:
+            return self._none(seen, others_out)
+        pose = None
+        if seen_pose is not None and pose_on_person(seen_pose, client.detection,
+                                                    [p.detection for p in others_now], w, h):
+            pose = seen_pose  # the whole-frame model is on her (tracking mode, smoother): use it
+        elif self._client_missed <= CLIENT_HOLD_RUNS:
+            pose = self._client_pose_now
+        if pose is None:
+            return self._none(seen, others_out)
+        self._refit_anchors(pose, frame_bgr, seen)
+        return replace(seen, pose=pose, client="pose", anchors=None, others=others_out)
+
+    def _none(self, seen: TrackFrame, others: list[np.ndarray]) -> TrackFrame:
+        """No client pose: the anchors when they track her, else no one (the page asks for a click)."""
+        if self._flow is not None and self._flow.status == ANCHOR_TRACKING:
+            return replace(seen, pose=None, client="anchors", anchors=self._flow.anchors(), others=others)
+        return replace(seen, pose=None, client="none", anchors=None, others=others)
+
+    # -- anchors --------------------------------------------------------------------------------
+    def _update_anchors(self, frame_bgr: np.ndarray, seen: TrackFrame) -> np.ndarray | None:
+        if self._anchors is None:
+            return None
+        h, w = frame_bgr.shape[:2]
+        gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+        if self._flow is None:
+            self._flow = AnchorFlow(self._anchors, w, h)
+        self._flow.update(gray, float(seen.t), hand_boxes_px(seen.hands, w, h))
+        return self._flow.current_px()
+
+    def _refit_anchors(self, pose: np.ndarray, frame_bgr: np.ndarray, seen: TrackFrame) -> None:
+        """While the client is seen, the anchors restart from her when lost or drifted off her."""
+        if self._flow is None:
+            return
+        h, w = frame_bgr.shape[:2]
+        anchors = anchors_from_pose(pose, w, h, self._model)
+        if anchors is None:
+            return
+        from_pose = anchor_points(anchors)[:3] * np.array([w, h], dtype=float)
+        hips = float(np.hypot(*(from_pose[1] - from_pose[2])))
+        drift = float(np.abs(self._flow.current_px()[:3] - from_pose).max())
+        if self._flow.status == ANCHOR_LOST or drift > 0.5 * max(hips, 1.0):
+            self._flow = AnchorFlow(anchors, w, h)
+            self._flow.update(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), float(seen.t),
+                              hand_boxes_px(seen.hands, w, h))
