@@ -16,12 +16,13 @@ from vision_helper.body.skeleton import INDEX_FINGER_TIP
 from vision_helper.feedback import Coach
 from vision_helper.motion.circles import CircleCounter
 from vision_helper.motion.events import TECHNIQUES, CircleEvent, MotionChecker, MotionEvent, StrokeEvent
-from vision_helper.motion.hand import choose_hand, fingertip_px
+from vision_helper.motion.hand import MassagingHand
 from vision_helper.result import FrameResult
 from vision_helper.seeing.smoothing import PointSmoother, PoseSmoother, SmoothedPose
 from vision_helper.track import ReadStats, TrackFrame
 
 TRAIL_S = 2.0
+REPLAY_S = 3.0  # frames kept for feeding a hand that takes over its recent points (hand.MOTION_WINDOW_S)
 MAX_DT_S = 0.5  # longer gaps between frames do not count as time on target
 
 
@@ -66,6 +67,11 @@ class SessionAnalyzer:
         self._pose_smoother = PoseSmoother(hold_s=hold_s)
         self._point_smoother = PointSmoother()
         self._checker = make_checker(technique, self.model)
+        self._hands = MassagingHand(technique)
+        # A second hand moving over the other side's target at the same time gets a checker of its own.
+        self._second_smoother = PointSmoother()
+        self._second_checker: MotionChecker | None = None
+        self._recent_regions: deque[tuple[float, BodyRegions | None]] = deque()  # for _replay
         self._coach = Coach(technique, side=side, model=self.model) if coach else None
         self._trail: deque[tuple[float, float, float]] = deque()
         self._last_point: np.ndarray | None = None
@@ -105,21 +111,42 @@ class SessionAnalyzer:
         smoothed = self._pose_smoother.update(t, frame.pose, frame.width, frame.height)
         regions, status = self._regions(frame, smoothed)
         hands_px: list[np.ndarray] | None = None
-        chosen: int | None = None
-        raw_point: np.ndarray | None = None
-        if len(frame.hands) == 1:
-            chosen = 0
-            x, y = frame.hands[0].landmarks[INDEX_FINGER_TIP, :2].tolist()
-            raw_point = np.array([x * frame.width, y * frame.height])
-        elif frame.hands:
-            scale = np.array([frame.width, frame.height], dtype=float)
-            hands_px = [h.landmarks[:, :2] * scale for h in frame.hands]
-            chosen = choose_hand(hands_px, regions, self.technique, self._last_point)
-            raw_point = fingertip_px(hands_px[chosen]) if chosen is not None else None
+        width, height = frame.width, frame.height
+        tips = []
+        for h in frame.hands:
+            x, y = h.landmarks[INDEX_FINGER_TIP, :2].tolist()
+            tips.append((x * width, y * height))
+        choice = self._hands.update(t, tips, regions)
+        self._recent_regions.append((t, regions))
+        while self._recent_regions[0][0] < t - REPLAY_S:
+            self._recent_regions.popleft()
+        chosen = choice.primary
+        restart_events: list[MotionEvent] = []
+        if choice.primary_history is not None and len(choice.primary_history) > 1:
+            # A hand that has been moving takes over: the last hand's checker says what it still has, and a
+            # fresh one is fed the new hand's recent points, so its first circle or glide is not cut short.
+            restart_events = self._checker.flush(t)
+            self._checker = make_checker(self.technique, self.model)
+            self._point_smoother.reset()
+            self._replay(self._checker, self._point_smoother, choice.primary_history)
+        elif choice.switched:
+            self._point_smoother.reset()  # another hand: its point is not pulled from the last one's
+        raw_point = np.array(tips[chosen]) if chosen is not None else None
         point = self._point_smoother.update(t, raw_point)
         self._last_point = point if point is not None else self._last_point
-
-        events = self._checker.update(t, point, regions)
+        second_events: list[MotionEvent] = []
+        if choice.second is not None or self._second_checker is not None:
+            if self._second_checker is None or (choice.second_history is not None
+                                                and len(choice.second_history) > 1):
+                if self._second_checker is not None:
+                    second_events = self._second_checker.flush(t)
+                self._second_checker = make_checker(self.technique, self.model)
+                self._second_smoother.reset()
+                if choice.second_history is not None:
+                    self._replay(self._second_checker, self._second_smoother, choice.second_history)
+            second = None if choice.second is None else np.array(tips[choice.second])
+            second_events += self._second_checker.update(t, self._second_smoother.update(t, second), regions)
+        events = restart_events + self._checker.update(t, point, regions) + second_events
         on_target: bool | None = None
         if regions is not None:
             self.frames_with_body += 1
@@ -142,6 +169,19 @@ class SessionAnalyzer:
             trail.popleft()
         self._record(events)
         return _Step(smoothed, regions, status, hands_px, chosen, point, events, on_target)
+
+    def _replay(self, checker: MotionChecker, smoother: PointSmoother,
+                history: tuple[tuple[float, float, float], ...]) -> None:
+        """Feed a fresh checker a hand's points of the last few seconds (not this frame's: update does)."""
+        points = iter(history[:-1])
+        nxt = next(points, None)
+        for t, regions in list(self._recent_regions)[:-1]:
+            while nxt is not None and nxt[0] < t:
+                nxt = next(points, None)
+            if nxt is not None and nxt[0] == t:
+                checker.update(t, smoother.update(t, np.array(nxt[1:])), regions)
+            elif nxt is not None and t >= history[0][0]:
+                checker.update(t, None, regions)
 
     def update(self, frame: TrackFrame) -> FrameResult:
         step = self._advance(frame)
@@ -185,6 +225,8 @@ class SessionAnalyzer:
         """End of the recording: let the checker decide what is still pending."""
         t = self.t_last if self.t_last is not None else 0.0
         events = self._checker.flush(t)
+        if self._second_checker is not None:
+            events = sorted(events + self._second_checker.flush(t), key=lambda e: e.t_end)
         self._record(events)
         return events
 
