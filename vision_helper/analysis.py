@@ -211,6 +211,7 @@ class SessionAnalyzer:
         )
         if self._coach is not None:
             result.cues = [cue.text for cue in self._coach.update(result)]
+            result.cue_now = self._coach.active.text if self._coach.active is not None else ""
         return result
 
     def _record(self, events: Iterable[MotionEvent]) -> None:

@@ -656,8 +656,8 @@ class Annotator:
     def __call__(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
         if result.cues:
             self._cue = (result.cues[-1], result.t)
-        elif self._cue is not None and not (0 <= result.t - self._cue[1] <= self.hold_s):
-            self._cue = None
+        elif self._cue is not None and (result.cue_now == "" or not (0 <= result.t - self._cue[1] <= self.hold_s)):
+            self._cue = None  # old, or the coach says the user has done what it asked
         return annotate(frame_bgr, result, self.style, cue_text=self._cue[0] if self._cue else "")
 
 

@@ -34,6 +34,9 @@ class FrameResult:
     on_target: bool | None = None  # the hand point is on a target region now
     target_side: str | None = None  # side of the region the hand is over or nearest
     cues: list[str] = field(default_factory=list)  # coaching cues issued at this frame
+    # The cue that still applies now, for the screen: "" once the user has done what the last cue asked
+    # (or it is old); None where no coach ran. Cues are issued once (cues); this says how long to show them.
+    cue_now: str | None = None
     facing_camera: bool | None = None
     client: str = "none"  # "pose" | "anchors" | "none"
     others_px: list[np.ndarray] = field(default_factory=list)  # other bodies (33, 3) px, e.g. practitioner
