@@ -7,8 +7,8 @@ import numpy as np
 from vision_helper.analysis import SessionAnalyzer, analyze_frames
 from vision_helper.body.model import load_model
 from vision_helper.body.regions import BodyRegions, body_frame_from_points, regions_from_frame
-from vision_helper.material.synth import Body, Circles, Strokes, hand_cm, make_track, target_cm
-from vision_helper.motion.hand import SWITCH_MARGIN_CM, MassagingHand, choose_hand, fingertip_px
+from vision_helper.material.synth import Body, Circles, Idle, Strokes, hand_cm, make_track, target_cm
+from vision_helper.motion.hand import SWITCH_MARGIN_CM, MassagingHand, choose_hand, fingertip_px, palm_points_px
 
 MODEL = load_model()
 
@@ -196,3 +196,52 @@ def test_a_hand_that_starts_moving_takes_over_from_a_resting_followed_one() -> N
         chosen.append(follower.update(t, [rest, tuple(glide)], r).primary)
     assert chosen[0] == 0  # nothing moves yet: the hand already on a target region is followed
     assert chosen[-40:] == [1] * 40
+
+
+# -- a hand point when MediaPipe Hands finds nothing ------------------------------------------------------
+def _hands_missed(frames: list) -> list:
+    """The practitioner's frames as Hands would see a palm flat on a back: no hand at all, but his pose's right
+    forearm in line with the hand (wrist at the hand's wrist, elbow 1.4 hand lengths behind it)."""
+    for f in frames:
+        if f.hands:
+            scale = np.array([f.width, f.height], dtype=float)
+            hand = f.hands[0].landmarks[:, :2] * scale
+            wrist, tip = hand[0], hand[8]
+            elbow = wrist - 1.4 * (tip - wrist)
+            f.others[0][16, :2], f.others[0][14, :2] = wrist / scale, elbow / scale
+            f.others[0][[14, 16], 3] = 0.9
+        f.hands = []
+    return frames
+
+
+def test_strokes_are_followed_on_the_wrist_when_hands_finds_no_hand() -> None:
+    # a practitioner's palm flat on the back, never found by Hands; the pose still has his arm
+    frames, truth = make_track([Strokes(3, "up", "left"), Strokes(3, "up", "right")], Body("prone"),
+                               practitioner=True, noise_px=1.0, seed=2)
+    frames = _hands_missed(frames)
+    summary = analyze_frames(frames, "erector")["summary"]
+    assert summary["by_side"] == {"left": {"up": 3, "down": 0}, "right": {"up": 3, "down": 0}}
+    analyzer = SessionAnalyzer("erector", coach=False)
+    sources = {r.hand_point_source for r in (analyzer.update(f) for f in frames) if r.hand_point_px is not None}
+    assert sources == {"wrist"}  # the frame says which point is used
+
+
+def test_palm_point_lies_beyond_the_wrist_on_the_forearms_line() -> None:
+    pose = np.zeros((33, 4))
+    pose[:, 3] = 0.9
+    pose[13, :2], pose[15, :2] = (0.5, 0.5), (0.5, 0.2)  # left elbow, wrist: forearm pointing up the image
+    pose[14, 3] = 0.1  # the right arm is not seen
+    (x, y), = palm_points_px([pose], 100, 100)
+    assert x == 50.0 and abs(y - (20.0 - 0.33 * 30.0)) < 1e-9
+
+
+def test_a_still_wrist_is_never_followed_and_circles_say_the_fingertip_is_not_seen() -> None:
+    frames, _ = make_track([Idle(4.0, "left", "erector")], Body("prone"), practitioner=True, drop_hand=1.0)
+    analyzer = SessionAnalyzer("erector", coach=False)
+    assert all(analyzer.update(f).hand_point_px is None for f in frames)
+    frames, _ = make_track([Circles(3, "cw", "left")], Body("standing"), drop_hand=1.0)
+    analyzer = SessionAnalyzer("piriformis")
+    results = [analyzer.update(f) for f in frames]
+    assert all(r.hand_point_px is None for r in results)  # no guess from the wrist for circles
+    assert {r.hand_note for r in results[30:]} == {"fingertip not seen"}
+    assert any("ingertip" in c for r in results for c in r.cues)

@@ -193,7 +193,10 @@ class Coach:
             out["facing"] = "Turn your back to the camera"
             return out
         if not r.hand_found:
-            out["hand"] = "Bring your hand into view"
+            if r.hand_note == "fingertip not seen":
+                out["hand"] = "Fingertip not seen: turn the hand so the camera sees the finger"
+            else:
+                out["hand"] = "Bring your hand into view"
             return out
         if r.speed == "too fast":
             out["slower"] = self._slower_text()

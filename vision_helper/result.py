@@ -27,6 +27,10 @@ class FrameResult:
     hands_px: list[np.ndarray] = field(default_factory=list)  # (21, 2) px per hand seen
     chosen_hand: int | None = None  # index into hands_px of the hand the checker follows
     hand_point_px: np.ndarray | None = None  # index fingertip of the chosen hand (smoothed)
+    # Which point hand_point_px is: "fingertip" (MediaPipe Hands) or "wrist" (strokes only: the palm
+    # extrapolated from the pose's elbow and wrist when Hands finds no hand); None when there is none.
+    hand_point_source: str | None = None
+    hand_note: str | None = None  # e.g. "fingertip not seen": circles need it and a wrist is near the target
     trail_px: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # recent hand points
     events: list[MotionEvent] = field(default_factory=list)  # finished at this frame
     counts: dict[str, Any] = field(default_factory=dict)  # running counters (see analysis.counts)

@@ -83,19 +83,21 @@ NEAR_TARGET_CM = 15.0  # a hand further than this from every target region is no
 MATCH_CM = 12.0  # a fingertip this near where a followed hand was last seen is that hand again
 HOLD_S = 0.5  # the followed hand unseen this long: its role is free (the checkers end a turn after 0.5 s)
 FORGET_S = 1.0  # a hand unseen this long is forgotten
+IDLE_TAKEOVER_S = 2.0  # a hand that lay still in view while another was followed is taken only when none
+# has been followed for this long (a hand lifted off the skin between strokes comes back well within it)
 DEFAULT_CM_PER_PX = 0.3  # before a body is seen (a torso of about 170 px)
 
 
 class _Followed:
     """One hand followed from frame to frame: where it is and how far it has wandered lately."""
 
-    __slots__ = ("id", "x_px", "y_px", "last_t", "bins", "bin_t", "bin_sx", "bin_sy", "bin_n", "x_cm", "y_cm",
-                 "points")
+    __slots__ = ("id", "x_px", "y_px", "first_t", "last_t", "bins", "bin_t", "bin_sx", "bin_sy", "bin_n", "x_cm",
+                 "y_cm", "points")
 
     def __init__(self, ident: int, t: float, x_px: float, y_px: float) -> None:
         self.id = ident
         self.x_px, self.y_px = x_px, y_px
-        self.last_t = t
+        self.first_t = self.last_t = t
         self.bins: deque[tuple[float, float, float]] = deque()  # (t, x_cm, y_cm) bin means, oldest first
         self.bin_t = t
         self.bin_sx = self.bin_sy = 0.0
@@ -155,16 +157,21 @@ class MassagingHand:
     followed both (the second for a second checker), so each side is judged on its own.
     """
 
-    def __init__(self, technique: str) -> None:
+    def __init__(self, technique: str, *, require_motion: bool = False) -> None:
         self.technique = technique
+        # Points that may be anything (a wrist from the pose: the client's own arm lying by her head, too)
+        # are only followed while they move near the target.
+        self.require_motion = require_motion
         self._tracks: list[_Followed] = []
         self._next_id = 0
         self._primary: int | None = None  # track ids
+        self._primary_seen_t = -math.inf  # when the followed hand was last in view
         self._second: int | None = None
 
     def reset(self) -> None:
         self._tracks.clear()
         self._primary = self._second = None
+        self._primary_seen_t = -math.inf
 
     def _match(self, t: float, points_px: list[tuple[float, float]], cm_per_px: float,
                regions: BodyRegions | None) -> list[_Followed]:
@@ -223,7 +230,8 @@ class MassagingHand:
         cm_per_px = regions.frame.cm_per_px if regions is not None else DEFAULT_CM_PER_PX
         tracks = self._match(t, points_px, cm_per_px, regions)
         n = len(points_px)
-        if n == 1 and self._second is None and tracks[0].id == before:
+        if n == 1 and self._second is None and tracks[0].id == before and not self.require_motion:
+            self._primary_seen_t = t
             return HandChoice(0)  # the followed hand, alone in view: nothing to decide (most frames)
         dist_cm = [0.0] * n
         side: list[str | None] = [None] * n
@@ -258,8 +266,15 @@ class MassagingHand:
             elif s is not None:
                 p, s = s, None  # the second hand is the only one massaging now
                 self._second = None
-            else:
-                p = nearest(list(range(n)))  # nothing moves yet: the hand nearest the target
+            elif not self.require_motion:
+                # Nothing moves yet: the hand nearest the target; but a hand that has lain still in view all
+                # along is not taken for the followed one that was lifted off a moment ago.
+                fresh = [i for i in range(n) if t - self._primary_seen_t > IDLE_TAKEOVER_S
+                         or tracks[i].first_t > self._primary_seen_t]
+                if fresh:
+                    p = nearest(fresh)
+        if p is not None and self.require_motion and p not in active:
+            p = None  # a point that is not moving near the target is nobody's massaging hand
         if p is not None and s is None and p in active:
             # Another hand moving over the other side's target at the same time is judged on its own.
             cands = [i for i in active if i != p and side[i] is not None and side[i] != side[p]]
@@ -268,6 +283,7 @@ class MassagingHand:
         second_before = self._second
         if p is not None:
             self._primary = tracks[p].id
+            self._primary_seen_t = t
         elif not self._recent(self._primary, t, FORGET_S):
             self._primary = None
         if s is not None:
@@ -277,3 +293,27 @@ class MassagingHand:
         return HandChoice(p, s, switched=new_p and before is not None,
                           primary_history=tuple(tracks[p].points) if new_p and p is not None else None,
                           second_history=tuple(tracks[s].points) if new_s and s is not None else None)
+
+
+# -- a hand point when MediaPipe Hands finds nothing -----------------------------------------------------
+# Strokes are made with the whole hand. A palm flat on a back, seen from the side, is often not found by
+# Hands, but the pose still has the wrist and the elbow: the palm's centre lies on the forearm's line about
+# a third of a forearm beyond the wrist (forearm, elbow to wrist, about 26 cm; palm centre about 8-9 cm
+# past the wrist: Drillis & Contini segment lengths, hand 0.108 and forearm 0.146 of stature).
+PALM_BEYOND_WRIST = 0.33  # of the elbow -> wrist length
+MIN_ARM_VISIBILITY = 0.5
+_ARMS = ((13, 15), (14, 16))  # (elbow, wrist) of the left and right arm, MediaPipe Pose indices
+
+
+def palm_points_px(poses: list[np.ndarray], width: int, height: int) -> list[tuple[float, float]]:
+    """Palm centres extrapolated along elbow -> wrist, for every arm seen well enough in these (33, 4) poses."""
+    out: list[tuple[float, float]] = []
+    for pose in poses:
+        for elbow, wrist in _ARMS:
+            ex, ey, _, ev = pose[elbow].tolist()
+            wx, wy, _, wv = pose[wrist].tolist()
+            if ev < MIN_ARM_VISIBILITY or wv < MIN_ARM_VISIBILITY:
+                continue
+            out.append(((wx + PALM_BEYOND_WRIST * (wx - ex)) * width,
+                        (wy + PALM_BEYOND_WRIST * (wy - ey)) * height))
+    return out
