@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from vision_helper.analysis import analyze_frames
-from vision_helper.synth import Body, Circles, Segment, Strokes, make_track, target_cm
+from vision_helper.material.synth import Body, Circles, Segment, Strokes, make_track, target_cm
 
 GOAL = 0.90
 VIEWS = ("standing", "sitting", "prone", "prone_side")
