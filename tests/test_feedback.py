@@ -222,3 +222,54 @@ def test_five_upward_strokes_on_one_side_ask_for_the_other_side() -> None:
                                                   events=[stroke(t, "up")] if round(t, 3) in at else None), 12.0)
     assert [c.text for c in cues] == ["Now the other side"]
     assert cues[0].t == pytest.approx(11.0, abs=0.05)
+
+
+# -- the cue on screen ends once the user complies ---------------------------------------------------------
+
+def test_a_move_cue_leaves_the_screen_as_soon_as_the_hand_reaches_the_target() -> None:
+    coach = Coach("piriformis")
+    off = ON_LEFT_PIRIFORMIS + np.array([0.0, -80.0])  # above the region: "move down"
+    active: list[str | None] = []
+
+    def make(t: float) -> FrameResult:
+        return result(t, point=off if t < 3.0 else ON_LEFT_PIRIFORMIS)
+
+    for i in range(int(4.0 * FPS)):
+        coach.update(make(i / FPS))
+        active.append(coach.active.text if coach.active else None)
+    assert active[int(2.5 * FPS)] is not None and active[int(2.5 * FPS)].startswith("Move")
+    assert active[int(3.0 * FPS) + 1:] == [None] * (len(active) - int(3.0 * FPS) - 1)  # not 5 s later
+
+
+def test_a_slower_cue_ends_when_the_pace_is_good_and_the_overlay_stops_showing_it() -> None:
+    from vision_helper.overlay import Annotator
+
+    analyzer_cue: list[str | None] = []
+    coach = Coach("piriformis")
+    for i in range(int(4.0 * FPS)):
+        t = i / FPS
+        r = result(t, speed="too fast" if t < 2.0 else "good")
+        r.cues = [c.text for c in coach.update(r)]
+        r.cue_now = coach.active.text if coach.active else ""
+        analyzer_cue.append(r.cue_now)
+    assert analyzer_cue[int(1.5 * FPS)].startswith("Slower")
+    assert analyzer_cue[int(2.0 * FPS) + 1] == ""
+    annotator = Annotator(hold_s=3.0)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    said = result(1.0, cues=["Slower — very slow circles"], cue_now="Slower — very slow circles")
+    complied = result(1.2, cue_now="")
+    annotator(frame, said)
+    assert annotator._cue is not None
+    annotator(frame, complied)
+    assert annotator._cue is None
+
+
+def test_the_analyzer_reports_the_cue_that_still_applies() -> None:
+    frames, _ = make_track([Circles(2, "cw", "left", offset_cm=(0.0, 18.0)), Circles(3, "cw", "left")],
+                           Body("standing"), transition_s=1.0)
+    analyzer = SessionAnalyzer("piriformis")
+    results = [analyzer.update(f) for f in frames]
+    said = [r for r in results if any(c.startswith("Move") for c in r.cues)]
+    assert said, "an off-target circle is cued"
+    late = [r.cue_now for r in results if r.t > 8.0]
+    assert late and all(not (c or "").startswith("Move") for c in late)

@@ -203,3 +203,15 @@ def test_session_path_picture_shows_the_path_over_the_regions() -> None:
                for a in np.linspace(0, 2 * np.pi, 36, endpoint=False)]
     assert np.mean(on_path) > 0.9
     assert not ring[int(c[1]) - 8:int(c[1]) + 8, int(c[0]) - 8:int(c[0]) + 8].any()  # the circle, not a blob
+
+
+def test_the_overlay_says_when_the_followed_point_is_the_palm_from_the_wrist() -> None:
+    pose = back_view_pose()
+    regions = regions_from_pose(pose, W, H)
+    assert regions is not None
+    frame = grey_frame()
+    point = regions.erectors["left"].centre_px
+    fingertip = annotate(frame, result_with(regions, pose, hand_point_px=point, hand_point_source="fingertip"))
+    wrist = annotate(frame, result_with(regions, pose, hand_point_px=point, hand_point_source="wrist"))
+    below = (slice(int(point[1]) + 15, int(point[1]) + 60), slice(int(point[0]) - 80, int(point[0]) + 80))
+    assert (wrist[below] != fingertip[below]).any()  # a label under the point

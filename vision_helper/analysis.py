@@ -4,6 +4,7 @@ camera are judged by exactly the same code: analyze-track(extract-track(video)) 
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -16,13 +17,15 @@ from vision_helper.body.skeleton import INDEX_FINGER_TIP
 from vision_helper.feedback import Coach
 from vision_helper.motion.circles import CircleCounter
 from vision_helper.motion.events import TECHNIQUES, CircleEvent, MotionChecker, MotionEvent, StrokeEvent
-from vision_helper.motion.hand import choose_hand, fingertip_px
+from vision_helper.motion.hand import HOLD_S, NEAR_TARGET_CM, HandChoice, MassagingHand, palm_points_px
 from vision_helper.result import FrameResult
 from vision_helper.seeing.smoothing import PointSmoother, PoseSmoother, SmoothedPose
 from vision_helper.track import ReadStats, TrackFrame
 
 TRAIL_S = 2.0
+REPLAY_S = 3.0  # frames kept for feeding a hand that takes over its recent points (hand.MOTION_WINDOW_S)
 MAX_DT_S = 0.5  # longer gaps between frames do not count as time on target
+FINGERTIP_BACK_S = 0.5  # Hands must find the hand this long before its fingertip replaces the wrist's point
 
 
 def make_checker(technique: str, model: BodyRegionModel) -> MotionChecker:
@@ -66,6 +69,18 @@ class SessionAnalyzer:
         self._pose_smoother = PoseSmoother(hold_s=hold_s)
         self._point_smoother = PointSmoother()
         self._checker = make_checker(technique, self.model)
+        self._hands = MassagingHand(technique)
+        # A second hand moving over the other side's target at the same time gets a checker of its own.
+        self._second_smoother = PointSmoother()
+        self._second_checker: MotionChecker | None = None
+        self._recent_regions: deque[tuple[float, BodyRegions | None]] = deque()  # for _replay
+        # Strokes: when Hands finds no hand, the palm from the pose's wrist and elbow (motion.hand).
+        self._wrists = MassagingHand(technique, require_motion=True)
+        self._source: str | None = None  # "fingertip" | "wrist": the point the checker follows lately
+        self._fingertip_t = -math.inf  # when Hands last gave the followed fingertip
+        self._fingertip_run_t: float | None = None  # since when Hands has given it on every frame
+        self._point_source: str | None = None  # this frame's
+        self._hand_note: str | None = None
         self._coach = Coach(technique, side=side, model=self.model) if coach else None
         self._trail: deque[tuple[float, float, float]] = deque()
         self._last_point: np.ndarray | None = None
@@ -105,21 +120,46 @@ class SessionAnalyzer:
         smoothed = self._pose_smoother.update(t, frame.pose, frame.width, frame.height)
         regions, status = self._regions(frame, smoothed)
         hands_px: list[np.ndarray] | None = None
-        chosen: int | None = None
-        raw_point: np.ndarray | None = None
-        if len(frame.hands) == 1:
-            chosen = 0
-            x, y = frame.hands[0].landmarks[INDEX_FINGER_TIP, :2].tolist()
-            raw_point = np.array([x * frame.width, y * frame.height])
-        elif frame.hands:
-            scale = np.array([frame.width, frame.height], dtype=float)
-            hands_px = [h.landmarks[:, :2] * scale for h in frame.hands]
-            chosen = choose_hand(hands_px, regions, self.technique, self._last_point)
-            raw_point = fingertip_px(hands_px[chosen]) if chosen is not None else None
+        width, height = frame.width, frame.height
+        tips = []
+        for h in frame.hands:
+            x, y = h.landmarks[INDEX_FINGER_TIP, :2].tolist()
+            tips.append((x * width, y * height))
+        choice = self._hands.update(t, tips, regions)
+        self._recent_regions.append((t, regions))
+        while self._recent_regions[0][0] < t - REPLAY_S:
+            self._recent_regions.popleft()
+        chosen = choice.primary
+        restart_events: list[MotionEvent] = []
+        if chosen is not None and choice.primary_history is None and self._source != "wrist":
+            # The followed fingertip, as on most frames: nothing to switch.
+            raw_point: np.ndarray | None = np.array(tips[chosen])
+            self._fingertip_t = t
+            if self._fingertip_run_t is None:
+                self._fingertip_run_t = t
+            self._source = self._point_source = "fingertip"
+            self._hand_note = None
+            if choice.switched:
+                self._point_smoother.reset()  # another hand: its point is not pulled from the last one's
+        else:
+            chosen, raw_point, restart_events = self._follow_slow(frame, t, regions, tips, choice)
         point = self._point_smoother.update(t, raw_point)
         self._last_point = point if point is not None else self._last_point
-
+        second_events: list[MotionEvent] = []
+        if choice.second is not None or self._second_checker is not None:
+            if self._second_checker is None or (choice.second_history is not None
+                                                and len(choice.second_history) > 1):
+                if self._second_checker is not None:
+                    second_events = self._second_checker.flush(t)
+                self._second_checker = make_checker(self.technique, self.model)
+                self._second_smoother.reset()
+                if choice.second_history is not None:
+                    self._replay(self._second_checker, self._second_smoother, choice.second_history)
+            second = None if choice.second is None else np.array(tips[choice.second])
+            second_events += self._second_checker.update(t, self._second_smoother.update(t, second), regions)
         events = self._checker.update(t, point, regions)
+        if restart_events or second_events:
+            events = restart_events + events + second_events
         on_target: bool | None = None
         if regions is not None:
             self.frames_with_body += 1
@@ -143,6 +183,71 @@ class SessionAnalyzer:
         self._record(events)
         return _Step(smoothed, regions, status, hands_px, chosen, point, events, on_target)
 
+    def _follow_slow(self, frame: TrackFrame, t: float, regions: BodyRegions | None,
+                     tips: list[tuple[float, float]], choice: HandChoice
+                     ) -> tuple[int | None, np.ndarray | None, list[MotionEvent]]:
+        """The followed point when something changes: a hand takes over, Hands misses the hand (strokes:
+        the palm from the pose's wrist), or Hands finds it again. Returns (chosen, raw point, events)."""
+        chosen = choice.primary
+        history = choice.primary_history
+        raw_point = np.array(tips[chosen]) if chosen is not None else None
+        source: str | None = "fingertip" if chosen is not None else None
+        if chosen is not None:
+            self._fingertip_t = t
+            if self._fingertip_run_t is None:
+                self._fingertip_run_t = t
+        else:
+            self._fingertip_run_t = None
+        note: str | None = None
+        if self._source == "wrist" and chosen is not None and t - (self._fingertip_run_t or t) < FINGERTIP_BACK_S:
+            raw_point, source, chosen, history = None, None, None, None  # Hands flickers back: stay on the wrist
+        if raw_point is None and (not frame.hands or self._source == "wrist") and (
+                frame.pose is not None or frame.others) and (self.technique == "erector" or self._coach is not None):
+            palms = palm_points_px(([frame.pose] if frame.pose is not None else []) + list(frame.others),
+                                   frame.width, frame.height)
+            if self.technique == "erector":
+                # Strokes are made with the whole hand: when Hands has missed it for a moment, the palm
+                # from the pose's wrist and elbow is followed (only while it moves near the target).
+                wrist = self._wrists.update(t, palms, regions)
+                if wrist.primary is not None and (self._source == "wrist" or t - self._fingertip_t > HOLD_S):
+                    raw_point, source, history = np.array(palms[wrist.primary]), "wrist", wrist.primary_history
+            elif self._coach is not None and regions is not None and any(
+                    regions.nearest(self.technique, np.array(p))[1] * regions.frame.cm_per_px <= NEAR_TARGET_CM
+                    for p in palms):
+                # Circles need the fingertip: say so rather than guess (for the user; analyze-track, which
+                # coaches nobody, skips it).
+                note = "fingertip not seen"
+        events: list[MotionEvent] = []
+        new_source = source is not None and self._source is not None and source != self._source
+        if (history is not None and len(history) > 1) or new_source:
+            # A hand (or another point of it) that has been moving takes over: the last one's checker says
+            # what it still has, and a fresh one is fed the new point's recent path, so its first circle or
+            # glide is not cut short and no jump between two points is taken for a move.
+            events = self._checker.flush(t)
+            self._checker = make_checker(self.technique, self.model)
+            self._point_smoother.reset()
+            if history is not None and len(history) > 1:
+                self._replay(self._checker, self._point_smoother, history)
+        elif choice.switched:
+            self._point_smoother.reset()  # another hand: its point is not pulled from the last one's
+        if source is not None:
+            self._source = source
+        self._point_source, self._hand_note = source, note
+        return chosen, raw_point, events
+
+    def _replay(self, checker: MotionChecker, smoother: PointSmoother,
+                history: tuple[tuple[float, float, float], ...]) -> None:
+        """Feed a fresh checker a hand's points of the last few seconds (not this frame's: update does)."""
+        points = iter(history[:-1])
+        nxt = next(points, None)
+        for t, regions in list(self._recent_regions)[:-1]:
+            while nxt is not None and nxt[0] < t:
+                nxt = next(points, None)
+            if nxt is not None and nxt[0] == t:
+                checker.update(t, smoother.update(t, np.array(nxt[1:])), regions)
+            elif nxt is not None and t >= history[0][0]:
+                checker.update(t, None, regions)
+
     def update(self, frame: TrackFrame) -> FrameResult:
         step = self._advance(frame)
         regions, point, smoothed = step.regions, step.point, step.smoothed
@@ -160,7 +265,8 @@ class SessionAnalyzer:
         result = FrameResult(
             t=frame.t, width=frame.width, height=frame.height, technique=self.technique, track_frame=frame,
             pose_px=pose_px, regions=regions, regions_status=step.status, hands_px=hands_px,
-            chosen_hand=step.chosen, hand_point_px=point,
+            chosen_hand=step.chosen, hand_point_px=point, hand_point_source=self._point_source if point is not None
+            else None, hand_note=self._hand_note,
             trail_px=np.array([(x, y) for _, x, y in self._trail]) if self._trail else np.zeros((0, 2)),
             events=step.events, counts=dict(self.counts), speed=self._checker.speed_now(),
             on_target=step.on_target, target_side=target_side,
@@ -171,6 +277,7 @@ class SessionAnalyzer:
         )
         if self._coach is not None:
             result.cues = [cue.text for cue in self._coach.update(result)]
+            result.cue_now = self._coach.active.text if self._coach.active is not None else ""
         return result
 
     def _record(self, events: Iterable[MotionEvent]) -> None:
@@ -185,6 +292,8 @@ class SessionAnalyzer:
         """End of the recording: let the checker decide what is still pending."""
         t = self.t_last if self.t_last is not None else 0.0
         events = self._checker.flush(t)
+        if self._second_checker is not None:
+            events = sorted(events + self._second_checker.flush(t), key=lambda e: e.t_end)
         self._record(events)
         return events
 

@@ -53,6 +53,10 @@ SETTLE_S = {
 # Cues set off by a finished circle or stroke stay pending this long when a more important cue is talking.
 EVENT_CUE_TTL_S = 6.0
 
+# The cue on screen (Coach.active) ends as soon as the user has done what it asked, and at the latest this
+# long after it was said: old advice misleads.
+ACTIVE_MAX_S = 5.0
+
 # A direction component smaller than this fraction of the main one is not worth saying.
 SECOND_DIRECTION_FRACTION = 0.5
 
@@ -168,6 +172,9 @@ class Coach:
         self._pending_events: dict[str, tuple[Cue, float]] = {}  # key → (cue, expires at)
         self._tally = _SideTally()
         self.issued: deque[Cue] = deque(maxlen=100)  # the latest cues, for the page
+        self.active: Cue | None = None  # the advice that still applies now (what the screen should show)
+        self._last_direction: str | None = None  # of the last finished circle or stroke (event cues' compliance)
+        self._last_side: str | None = None
 
     # -- conditions ------------------------------------------------------------------------------
     def _state_cues(self, r: FrameResult) -> dict[str, str]:
@@ -186,7 +193,10 @@ class Coach:
             out["facing"] = "Turn your back to the camera"
             return out
         if not r.hand_found:
-            out["hand"] = "Bring your hand into view"
+            if r.hand_note == "fingertip not seen":
+                out["hand"] = "Fingertip not seen: turn the hand so the camera sees the finger"
+            else:
+                out["hand"] = "Bring your hand into view"
             return out
         if r.speed == "too fast":
             out["slower"] = self._slower_text()
@@ -238,6 +248,30 @@ class Coach:
                     and self._tally.get(side, "cw") > 0 and self._tally.get(side, "ccw") > 0)
         return self._tally.get(side, "up") >= self.other_side_after
 
+    def _complied(self, cue: Cue, r: FrameResult, states: dict[str, str]) -> bool:
+        """Whether the user has done what the cue asked (so it should leave the screen now)."""
+        if cue.key in SETTLE_S and cue.key != "slower":
+            return cue.key not in states  # a state cue: the state is gone (hand on target, body in view, ...)
+        if cue.key == "slower":
+            return r.speed in ("good", "too slow") or (
+                bool(r.events) and not any(e.too_fast for e in r.events))
+        if cue.key == "stroke_up":
+            return any(e.direction == "up" for e in r.events)
+        if cue.key == "other_direction":
+            return any(e.direction != self._last_direction for e in r.events)
+        if cue.key == "other_side":
+            return any(e.side != self._last_side for e in r.events)
+        return False
+
+    def _update_active(self, r: FrameResult, states: dict[str, str], t: float) -> None:
+        cue = self.active
+        if cue is None:
+            return
+        if t - cue.t > ACTIVE_MAX_S or self._complied(cue, r, states):
+            self.active = None
+        elif cue.key in states and states[cue.key] != cue.text:
+            self.active = Cue(cue.key, states[cue.key], cue.t, cue.priority)  # e.g. a new direction to move
+
     # -- issuing ---------------------------------------------------------------------------------
     def _cooldown(self, key: str) -> float:
         return self.praise_cooldown_s if key == "good" else self.cooldown_s
@@ -255,6 +289,9 @@ class Coach:
 
         candidates: list[Cue] = []
         states = self._state_cues(result)
+        self._update_active(result, states, t)
+        for event in result.events:
+            self._last_direction, self._last_side = event.direction, event.side
         for key in list(self._since):
             if key not in states:
                 del self._since[key]
@@ -280,4 +317,5 @@ class Coach:
         self._last_by_key[cue.key] = t
         self._pending_events.pop(cue.key, None)
         self.issued.append(cue)
+        self.active = cue
         return [cue]

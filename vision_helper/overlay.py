@@ -498,6 +498,9 @@ def _draw_fingertip(cv: _Canvas, result: FrameResult) -> None:
         cv2.line(cv.img, (p[0], p[1] - arm), (p[0], p[1] - r // 2), c, cv.thin + extra, cv2.LINE_AA)
         cv2.line(cv.img, (p[0], p[1] + r // 2), (p[0], p[1] + arm), c, cv.thin + extra, cv2.LINE_AA)
     cv2.circle(cv.img, p, max(1, cv.thin), colour, -1, cv2.LINE_AA)
+    if result.hand_point_source == "wrist":  # say which point is followed: not a fingertip Hands found
+        _text_centred(cv.img, "palm (from wrist)", (p[0], p[1] + arm + max(8, round(12 * cv.unit))),
+                      cv.label_font, colour, cv.text_thick)
 
 
 def _counter_lines(counts: dict[str, object]) -> list[str]:
@@ -656,8 +659,8 @@ class Annotator:
     def __call__(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
         if result.cues:
             self._cue = (result.cues[-1], result.t)
-        elif self._cue is not None and not (0 <= result.t - self._cue[1] <= self.hold_s):
-            self._cue = None
+        elif self._cue is not None and (result.cue_now == "" or not (0 <= result.t - self._cue[1] <= self.hold_s)):
+            self._cue = None  # old, or the coach says the user has done what it asked
         return annotate(frame_bgr, result, self.style, cue_text=self._cue[0] if self._cue else "")
 
 

@@ -601,6 +601,7 @@ class CueQueue:
 
     def __init__(self, keep: int = 8) -> None:
         self._next_id = 1
+        self._ended_id = 0
         self.recent: deque[QueuedCue] = deque(maxlen=keep)
         self._lock = threading.Lock()
 
@@ -614,7 +615,13 @@ class CueQueue:
 
     def latest(self) -> QueuedCue | None:
         with self._lock:
-            return self.recent[-1] if self.recent else None
+            return self.recent[-1] if self.recent and self.recent[-1].id != self._ended_id else None
+
+    def end_latest(self) -> None:
+        """The user has done what the latest cue asked (the coach's cue_now is ""): stop showing it."""
+        with self._lock:
+            if self.recent:
+                self._ended_id = self.recent[-1].id
 
 
 def speech_text(text: str) -> str:
@@ -962,6 +969,8 @@ class ProcessingSession:
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
             self.cues.push(result.cues, result.t)
+            if result.cue_now == "":
+                self.cues.end_latest()
             if result.regions_status == "lost":
                 self._body_lost_since = now_s if self._body_lost_since is None else self._body_lost_since
             else:

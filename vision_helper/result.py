@@ -27,6 +27,10 @@ class FrameResult:
     hands_px: list[np.ndarray] = field(default_factory=list)  # (21, 2) px per hand seen
     chosen_hand: int | None = None  # index into hands_px of the hand the checker follows
     hand_point_px: np.ndarray | None = None  # index fingertip of the chosen hand (smoothed)
+    # Which point hand_point_px is: "fingertip" (MediaPipe Hands) or "wrist" (strokes only: the palm
+    # extrapolated from the pose's elbow and wrist when Hands finds no hand); None when there is none.
+    hand_point_source: str | None = None
+    hand_note: str | None = None  # e.g. "fingertip not seen": circles need it and a wrist is near the target
     trail_px: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # recent hand points
     events: list[MotionEvent] = field(default_factory=list)  # finished at this frame
     counts: dict[str, Any] = field(default_factory=dict)  # running counters (see analysis.counts)
@@ -34,6 +38,9 @@ class FrameResult:
     on_target: bool | None = None  # the hand point is on a target region now
     target_side: str | None = None  # side of the region the hand is over or nearest
     cues: list[str] = field(default_factory=list)  # coaching cues issued at this frame
+    # The cue that still applies now, for the screen: "" once the user has done what the last cue asked
+    # (or it is old); None where no coach ran. Cues are issued once (cues); this says how long to show them.
+    cue_now: str | None = None
     facing_camera: bool | None = None
     client: str = "none"  # "pose" | "anchors" | "none"
     others_px: list[np.ndarray] = field(default_factory=list)  # other bodies (33, 3) px, e.g. practitioner

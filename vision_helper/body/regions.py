@@ -54,6 +54,11 @@ class BodyFrame:
     spine_px: np.ndarray
     cm_per_px: float
     facing_camera: bool | None  # False: back toward the camera (what we want); None: side view
+    # How much the camera foreshortens the across-body direction (1: seen square on, from behind or above;
+    # about 0.4 from the side of a prone body): the measured hip width over what the torso length predicts.
+    # Circles are measured with the across direction stretched back by it, so a round circle on the skin
+    # is round again (motion.circles).
+    across_scale: float = 1.0
     # (mid-hip x, y, then the inverse of the [half_hip, spine] basis row by row) as floats: to_uv runs
     # several times a frame
     _uv_map: tuple[float, float, float, float, float, float] = field(init=False, repr=False, compare=False)
@@ -321,6 +326,18 @@ def body_frame_from_points(
     return _frame_from_xy(lx, ly, rx, ry, shoulder, hint, model or load_model())  # type: ignore[arg-type]
 
 
+FULL_WIDTH_FRACTION = 0.8  # hips at least this share of the width the torso predicts are not foreshortened
+MIN_ACROSS_SCALE = 0.25  # foreshortening is never taken for stronger than this (noise would be blown up)
+
+
+def _across_scale(half_hip_len_px: float, torso_px: float, model: BodyRegionModel) -> float:
+    """BodyFrame.across_scale from the measured half-hip length: people's hips vary by some 20 %, so only a
+    clearly narrower width is taken for foreshortening."""
+    expected = torso_px * model.half_hip_width_cm / model.torso_length_cm
+    ratio = half_hip_len_px / expected if expected > 0 else 1.0
+    return 1.0 if ratio >= FULL_WIDTH_FRACTION else max(ratio, MIN_ACROSS_SCALE)
+
+
 def _frame_from_xy(lx: float, ly: float, rx: float, ry: float, shoulder: tuple[float, float] | None,
                    hint: tuple[float, float] | None, model: BodyRegionModel,
                    thigh: tuple[float, float] | None = None) -> BodyFrame | None:
@@ -347,7 +364,8 @@ def _frame_from_xy(lx: float, ly: float, rx: float, ry: float, shoulder: tuple[f
                     hx, hy = sy / torso * min_len, -sx / torso * min_len
             try:
                 return BodyFrame(np.array((mx, my)), np.array((hx, hy)), np.array((sx, sy)),
-                                 model.torso_length_cm / torso, _facing_xy(sx, sy, hx, hy))
+                                 model.torso_length_cm / torso, _facing_xy(sx, sy, hx, hy),
+                                 _across_scale(half_len, torso, model))
             except ValueError:  # hips in line with the spine: no way to tell left from right
                 return None
     if half_len < 1e-6:
@@ -367,7 +385,7 @@ def _frame_from_xy(lx: float, ly: float, rx: float, ry: float, shoulder: tuple[f
             hx, hy = side * uy * min_len, -side * ux * min_len
     sx, sy = ux * torso, uy * torso
     return BodyFrame(np.array((mx, my)), np.array((hx, hy)), np.array((sx, sy)),
-                     model.torso_length_cm / torso, _facing_xy(sx, sy, hx, hy))
+                     model.torso_length_cm / torso, _facing_xy(sx, sy, hx, hy), _across_scale(half_len, torso, model))
 
 
 def _facing_xy(sx: float, sy: float, hx: float, hy: float) -> bool | None:

@@ -137,6 +137,10 @@ class CircleCounter:
         self._regions: BodyRegions | None = None  # the latest body seen: a lost body rarely moves
         self._cm_per_px = DEFAULT_CM_PER_PX
         self._origin = (0.0, 0.0)
+        # The plane circles are measured in: image px about the mid-hip, turned so the spine points along
+        # +y (a rotation: cw stays cw), with the across direction stretched by 1 / frame.across_scale so a
+        # circle that a side view squashes into a thin ellipse is round again. (up x, up y, across scale)
+        self._basis = (0.0, 1.0, 1.0)
         self._last_seen_t: float | None = None
         self._last_period = DEFAULT_PERIOD_S
         self._recent: deque[tuple[float, float, float]] = deque()  # (t, total angle, |step|) per point
@@ -220,12 +224,20 @@ class CircleCounter:
             self._regions = regions
             self._cm_per_px = frame.cm_per_px
             self._origin = (float(frame.mid_hip_px[0]), float(frame.mid_hip_px[1]))
+            if frame.across_scale < 1.0:
+                # Halfway (geometrically): fully stretched, the across jitter would grow as much as the circle.
+                self._basis = (frame.up_xy[0], frame.up_xy[1], math.sqrt(frame.across_scale))
+            else:
+                self._basis = (0.0, 1.0, 1.0)  # seen square on: the image plane as it is
         if self._last_seen_t is not None and t - self._last_seen_t > GAP_S and self._xs:
             events += self._end_turn()
         if point_px is None:
             return events
-        x = float(point_px[0]) - self._origin[0]
-        y = float(point_px[1]) - self._origin[1]
+        dx = float(point_px[0]) - self._origin[0]
+        dy = float(point_px[1]) - self._origin[1]
+        ux, uy, f = self._basis
+        x = (dx * uy - dy * ux) / f
+        y = dx * ux + dy * uy
         if not (math.isfinite(x) and math.isfinite(y)):
             return events
         self._last_seen_t = t
@@ -421,7 +433,9 @@ class CircleCounter:
         radius_cm = math.sqrt(sxx + syy) * self._cm_per_px  # RMS distance from the centre
         if radius_cm < self.min_radius_cm or radius_cm > self.max_radius_cm:
             return None
-        centre = np.array([mx + self._origin[0], my + self._origin[1]])
+        ux, uy, f = self._basis
+        a = mx * f
+        centre = np.array([a * uy + my * ux + self._origin[0], -a * ux + my * uy + self._origin[1]])
         region, distance_px = regions.nearest("piriformis", centre)
         period = self._pace_period(k0, end, t_end)
         self._last_period = period
