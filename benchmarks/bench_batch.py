@@ -31,8 +31,8 @@ FOOTAGE = REPO.parent / "shared" / "footage"
 MASSAGE_PHOTOS = 6  # of the real massage photos, the first few by name
 
 
-def gather(into: Path) -> list[Path]:
-    """Copy the benchmark's inputs into `into`; returns the copies."""
+def gather(into: Path, repeat: int = 1) -> list[Path]:
+    """Copy the benchmark's inputs into `into` (each `repeat` times, for machines with many cores)."""
     into.mkdir(parents=True, exist_ok=True)
     sources = sorted((REPO / "sample_videos").glob("*.mp4"))
     if FOOTAGE.is_dir():
@@ -41,10 +41,11 @@ def gather(into: Path) -> list[Path]:
     else:
         print(f"note: {FOOTAGE} not found; only the bundled samples are used", file=sys.stderr)
     copies = []
-    for source in sources:
-        copy = into / source.name
-        shutil.copyfile(source, copy)  # no sidecar track beside it: MediaPipe runs
-        copies.append(copy)
+    for k in range(repeat):
+        for source in sources:
+            copy = into / (source.name if k == 0 else f"{source.stem}_{k}{source.suffix}")
+            shutil.copyfile(source, copy)  # no sidecar track beside it: MediaPipe runs
+            copies.append(copy)
     return copies
 
 
@@ -82,9 +83,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--max-frames", type=int, default=30)
     parser.add_argument("--technique", choices=("piriformis", "erector"), default="piriformis")
+    parser.add_argument("--repeat", type=int, default=1, help="copies of each input (more inputs than workers)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_batch_") as tmp:
-        inputs = gather(Path(tmp) / "inputs")
+        inputs = gather(Path(tmp) / "inputs", args.repeat)
         n = len(inputs)
         print(f"inputs: {n} ({sum(p.suffix == '.mp4' for p in inputs)} videos, "
               f"{sum(p.suffix == '.jpg' for p in inputs)} photos), --max-frames {args.max_frames}, "
