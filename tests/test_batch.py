@@ -156,6 +156,15 @@ def test_each_json_is_what_analyze_video_prints(first_run: dict[str, Any]) -> No
                                        "reused": 0}
 
 
+def test_json_equals_analyze_video_with_mediapipe_on_a_real_clip(footage: Any, tmp_path: Path) -> None:
+    clip = footage("tfjs_pose_squats_front.mp4")  # no sidecar track: MediaPipe runs in both
+    done = cli("analyze-batch", clip, "--technique", "erector", "--max-frames", "6", "-o", tmp_path)
+    alone = cli("analyze-video", clip, "--technique", "erector", "--max-frames", "6")
+    assert done.returncode == 0 and alone.returncode == 0, done.stderr + alone.stderr
+    assert (tmp_path / "tfjs_pose_squats_front.json").read_text() == alone.stdout
+    assert json.loads(alone.stdout)["summary"]["frames_with_body"] >= 5  # the model really saw her
+
+
 def test_summary_has_one_row_per_input_with_the_counts(first_run: dict[str, Any]) -> None:
     out, sessions = first_run["out"], first_run["sessions"]
     rows = rows_of(out)
