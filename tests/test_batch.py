@@ -35,7 +35,7 @@ from vision_helper.batch import outputs
 from vision_helper.batch.command import run_batch
 from vision_helper.batch.inputs import expand_inputs, unique_names
 from vision_helper.batch.job import JobSpec, Outcome, analyze_one
-from vision_helper.batch.runners import run_local
+from vision_helper.batch.runners import run_local, run_ray
 from vision_helper.errors import UserError
 
 pytestmark = pytest.mark.video
@@ -403,3 +403,19 @@ def test_ray_local_gives_the_same_results(first_run: dict[str, Any], tmp_path: P
     assert done.returncode == 1, done.stderr
     assert jsons(tmp_path / "out") == jsons(first_run["out"])
     assert rows_of(tmp_path / "out") == rows_of(first_run["out"])
+
+
+@needs_ray
+def test_a_dead_ray_worker_fails_only_its_own_input() -> None:
+    import ray.cloudpickle
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import tests/
+    try:
+        specs = [JobSpec(f"/clips/{n}.mp4", n, "piriformis") for n in ("a", "crash", "b")]
+        outcomes: list[Outcome] = []
+        run_ray(specs, "local", 2, outcomes.append, job=dies_on_crash)
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    by_name = {o.name: o for o in outcomes}
+    assert len(outcomes) == 3 and [n for n, o in sorted(by_name.items()) if o.ok] == ["a", "b"]
+    assert by_name["crash"].message.startswith("/clips/crash.mp4: the worker process analysing it died (Ray")

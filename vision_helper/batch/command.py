@@ -154,11 +154,9 @@ def run_batch(args: argparse.Namespace, runner: Callable[..., None] | None = Non
                      str(out.annotate_base(inp.name).absolute()) if args.annotate else None) for inp in todo]
     workers = args.workers or os.cpu_count() or 1
     try:
-        if not specs:
-            pass
-        elif args.ray is not None:
+        if specs and args.ray is not None:
             run_ray(specs, args.ray, workers, on_done)
-        else:
+        elif specs:
             (runner or run_local)(specs, min(workers, len(specs)), on_done)
     except (KeyboardInterrupt, UserError):
         progress.close()
