@@ -1,7 +1,7 @@
 """The Streamlit page: live webcam or replayed video → FrameProcessor → overlay, counters and coaching.
 
 A thin face: widgets and layout only. Session state and every decision that can be tested without a
-browser live in vision_helper/page.py; the judging is FrameProcessor's, the drawing overlay.py's.
+browser live in vision_helper/web/; the judging is FrameProcessor's, the drawing overlay.py's.
 Run with `bash scripts/run_app.sh` (opens on a bundled sample) or `streamlit run app.py -- --sample NAME`.
 """
 
@@ -9,38 +9,32 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from vision_helper import page as pg
 from vision_helper.errors import UserError
+from vision_helper.web import clicks, config, cues, display, export, media
+from vision_helper.web.live import LiveHolder, LiveSession
+from vision_helper.web.replay import ReplaySession
+from vision_helper.web.reruns import keep_full_reruns
+from vision_helper.web.session import ProcessingSession, SessionSettings
 
 SOURCES = ("Sample video", "Upload a video", "Live webcam")
-TECHNIQUE_LABELS = {"piriformis": "Piriformis: very slow finger circles", "erector": "Spinal erectors: upward strokes"}
-SIDE_LABELS = {"both": "Both sides", "left": "Left side", "right": "Right side"}
-HOW_TO = {
-    "piriformis": "One finger on the piriformis (the buttock, between the sacrum and the top of the thigh bone), "
-                  "light pressure, **very slow circles in both directions**.",
-    "erector": "Lying face down: a hand at the base of each erector beside the lower spine, **soft strokes "
-               "upward**, several times, then the other side.",
-}
 REPLAY_TICK_S = 0.1  # the replay view redraws at up to 10 frames a second; every frame is still processed
 LIVE_TICK_S = 0.5  # the live counters refresh twice a second (the video itself streams at camera rate)
-DISPLAY_MAX_W = 960
 
 
 # -- state ------------------------------------------------------------------------------------------------
 
 def _state() -> Any:
     ss = st.session_state
-    ss.setdefault("holder", pg.LiveHolder())
+    ss.setdefault("holder", LiveHolder())
     ss.setdefault("replay", None)
     ss.setdefault("replay_key", None)
-    ss.setdefault("clicker", pg.AnchorClicker())
+    ss.setdefault("clicker", clicks.AnchorClicker())
     ss.setdefault("anchors", None)
     ss.setdefault("client_hint", None)
     ss.setdefault("anchor_still", None)
@@ -50,7 +44,7 @@ def _state() -> Any:
 
 def _requested_sample() -> str | None:
     """--sample NAME after `--` on the command line, or ?sample=NAME in the address."""
-    name = pg.parse_app_args(sys.argv[1:]).sample
+    name = config.parse_app_args(sys.argv[1:]).sample
     try:
         name = st.query_params.get("sample") or name
     except Exception:  # noqa: BLE001 - no query parameters in this context
@@ -58,7 +52,7 @@ def _requested_sample() -> str | None:
     return name
 
 
-def _first_run_defaults(ss: Any, samples: list[pg.Sample]) -> None:
+def _first_run_defaults(ss: Any, samples: list[media.Sample]) -> None:
     """Open straight on the requested sample (or the first one), so a newcomer sees it work."""
     if ss.get("initialised"):
         return
@@ -67,7 +61,7 @@ def _first_run_defaults(ss: Any, samples: list[pg.Sample]) -> None:
     chosen = None
     if requested:
         try:
-            chosen = pg.find_sample(samples, requested)
+            chosen = media.find_sample(samples, requested)
             ss["autoplay"] = True
         except UserError as exc:
             ss["start_notice"] = str(exc)
@@ -84,12 +78,20 @@ def _first_run_defaults(ss: Any, samples: list[pg.Sample]) -> None:
 
 # -- sidebar ----------------------------------------------------------------------------------------------
 
-def _sidebar(ss: Any) -> tuple[pg.SessionSettings, str, bool]:
+def _sidebar(ss: Any, samples: list[media.Sample]) -> tuple[SessionSettings, str, bool]:
+    def on_technique_change() -> None:
+        """Offer the sample that shows the newly chosen technique (the other one's would count nothing)."""
+        chosen = media.sample_for(samples, st.session_state.get("sample_name"), st.session_state["technique"])
+        if chosen is not None and chosen.name != st.session_state.get("sample_name"):
+            st.session_state["sample_name"] = chosen.name
+            st.session_state["autoplay"] = True
+
     with st.sidebar:
         st.header("Technique")
-        technique = st.radio("Technique", list(TECHNIQUE_LABELS), key="technique",
-                             format_func=TECHNIQUE_LABELS.__getitem__, label_visibility="collapsed")
-        side = st.selectbox("Side", list(SIDE_LABELS), key="side", format_func=SIDE_LABELS.__getitem__,
+        technique = st.radio("Technique", list(display.TECHNIQUE_LABELS), key="technique",
+                             on_change=on_technique_change, format_func=display.TECHNIQUE_LABELS.__getitem__,
+                             label_visibility="collapsed")
+        side = st.selectbox("Side", list(display.SIDE_LABELS), key="side", format_func=display.SIDE_LABELS.__getitem__,
                             help="Count the hand as on target only over this side of the person.")
         practitioner = st.toggle("Practitioner mode", key="practitioner",
                                  help="For working on a client: larger, labelled regions; the regions stay on "
@@ -98,8 +100,8 @@ def _sidebar(ss: Any) -> tuple[pg.SessionSettings, str, bool]:
         st.header("Video")
         source = st.radio("Source", SOURCES, key="source", label_visibility="collapsed")
         st.divider()
-        st.caption(pg.DISCLAIMER)
-    settings = pg.SessionSettings(technique=technique, side=None if side == "both" else side,
+        st.caption(config.DISCLAIMER)
+    settings = SessionSettings(technique=technique, side=None if side == "both" else side,
                                   practitioner_mode=practitioner,
                                   anchors=ss["anchors"], client_hint=ss["client_hint"])
     return settings, source, speak
@@ -107,50 +109,31 @@ def _sidebar(ss: Any) -> tuple[pg.SessionSettings, str, bool]:
 
 # -- shared pieces ----------------------------------------------------------------------------------------
 
-def _rgb(frame_bgr: np.ndarray) -> np.ndarray:
-    img = frame_bgr[:, :, ::-1]
-    if img.shape[1] > DISPLAY_MAX_W:
-        step = int(np.ceil(img.shape[1] / DISPLAY_MAX_W))
-        img = img[::step, ::step]
-    return np.ascontiguousarray(img)
-
-
-def _coaching_panel(snap: pg.Snapshot, session: pg.ProcessingSession, speak: bool, live: bool,
+def _coaching_panel(snap: display.Snapshot, session: ProcessingSession, speak: bool, live: bool,
                     running: bool = True) -> None:
     """Counters, speed gauge, on-target indicator, the latest cue, rates and guidance."""
-    items = pg.counter_items(snap.technique, snap.counts)
+    items = display.counter_items(snap.technique, snap.counts)
     for row in range(0, len(items), 3):
         for col, (label, value) in zip(st.columns(3), items[row:row + 3], strict=False):
             col.metric(label, value)
-    speed_text, speed_colour, _ = pg.speed_display(snap.speed)
-    target_text, target_colour = pg.target_display(snap.on_target, snap.hand_found, snap.body_status,
-                                                   snap.target_side)
-    st.markdown(
-        f'<div data-testid="vh-status" style="display:flex;gap:.6rem;flex-wrap:wrap">'
-        f'<span style="background:{speed_colour};color:white;padding:.25rem .6rem;border-radius:.3rem">'
-        f'Speed: {speed_text}</span>'
-        f'<span style="background:{target_colour};color:white;padding:.25rem .6rem;border-radius:.3rem">'
-        f'{target_text}</span>'
-        f'<span style="border:1px solid #bbb;padding:.25rem .6rem;border-radius:.3rem">'
-        f'Body: {snap.body_status}</span></div>',
-        unsafe_allow_html=True)
-    cue = pg.current_cue(session.cues, snap.media_t_s)
+    st.markdown(display.status_html(snap), unsafe_allow_html=True)
+    cue = cues.current_cue(session.cues, snap.media_t_s)
     if cue is not None:
-        st.markdown(pg.cue_badge_html(cue.text), unsafe_allow_html=True)
+        st.markdown(display.cue_badge_html(cue.text), unsafe_allow_html=True)
         if speak:
             import streamlit.components.v1 as components
 
-            components.html(pg.speech_html([cue]), height=0)
-    advice = pg.placement_advice(snap.body_status, snap.technique, snap.seconds_body_lost)
+            components.html(cues.speech_html([cue]), height=0)
+    advice = display.placement_advice(snap.body_status, snap.technique, snap.seconds_body_lost)
     if advice and snap.frames:
         st.info(advice)
     if snap.error:
         st.warning(snap.error)
-    st.caption(f'<span data-testid="vh-fps">{pg.rate_text(snap, live=live, running=running)}</span>',
+    st.caption(f'<span data-testid="vh-fps">{display.rate_text(snap, live=live, running=running)}</span>',
                unsafe_allow_html=True)
 
 
-def _summary(session: pg.ProcessingSession, key: str) -> None:
+def _summary(session: ProcessingSession, key: str) -> None:
     """After stopping: counts, time on target, speed over time, the hand's path, exports."""
     import altair as alt
 
@@ -160,14 +143,7 @@ def _summary(session: pg.ProcessingSession, key: str) -> None:
     s = summary["summary"]
     technique = summary["technique"]
     st.subheader("Session summary")
-    if technique == "piriformis":
-        figures = [("Circles", s.get("revolutions", s["count"])), ("Clockwise", s.get("cw", 0)),
-                   ("Counter-clockwise", s.get("ccw", 0))]
-    else:
-        figures = [("Strokes", s.get("strokes", s["count"])), ("Upward", s.get("up", 0)),
-                   ("Downward", s.get("down", 0))]
-    figures += [("On target", s["on_target"]), ("Too fast", s["too_fast"]),
-                ("Time on target", f"{s['time_on_target_s']:.0f} s"), ("Duration", f"{summary['duration_s']:.0f} s")]
+    figures = display.summary_figures(summary)
     cols = st.columns(len(figures))
     for col, (label, value) in zip(cols, figures, strict=True):
         col.metric(label, value)
@@ -177,10 +153,10 @@ def _summary(session: pg.ProcessingSession, key: str) -> None:
 
     left, right = st.columns(2)
     with left:
-        what, rows = pg.speed_series(technique, summary["events"])
+        what, rows = export.speed_series(technique, summary["events"])
         st.markdown(f"**Speed over time** ({what})")
         if rows:
-            limits = pg.speed_limits(technique, session.processor.model.technique)
+            limits = export.speed_limits(technique, session.processor.model.technique)
             data = alt.Data(values=rows)
             band = alt.Chart(alt.Data(values=[limits])).mark_rect(opacity=0.15, color="green").encode(
                 y="good_low:Q", y2="good_high:Q")
@@ -199,16 +175,16 @@ def _summary(session: pg.ProcessingSession, key: str) -> None:
         log = session.log
         if log.size is not None:
             picture = draw_session_path(log.size, log.regions, log.path_px, technique, background=log.still_bgr)
-            x0, y0, x1, y1 = pg.path_view_box(log.size, log.regions, technique, log.path_px)
-            st.image(_rgb(np.ascontiguousarray(picture[y0:y1, x0:x1])), width="stretch")
+            x0, y0, x1, y1 = export.path_view_box(log.size, log.regions, technique, log.path_px)
+            st.image(display.display_rgb(np.ascontiguousarray(picture[y0:y1, x0:x1])), width="stretch")
         else:
             st.caption("No frames were seen.")
 
     meta = session.meta()
     c1, c2, c3 = st.columns(3)
-    c1.download_button("Download summary (JSON)", pg.summary_json(summary, meta), file_name="session.json",
+    c1.download_button("Download summary (JSON)", export.summary_json(summary, meta), file_name="session.json",
                        mime="application/json", key=f"{key}_json")
-    c2.download_button("Download events (CSV)", pg.events_csv(summary["events"]), file_name="events.csv",
+    c2.download_button("Download events (CSV)", export.events_csv(summary["events"]), file_name="events.csv",
                        mime="text/csv", key=f"{key}_csv")
     rec = session.recording_path
     if rec is not None and rec.exists():
@@ -222,7 +198,7 @@ def _summary(session: pg.ProcessingSession, key: str) -> None:
 
 # -- anchors ----------------------------------------------------------------------------------------------
 
-def _anchor_tools(ss: Any, session: pg.ProcessingSession | None, live: bool) -> None:
+def _anchor_tools(ss: Any, session: ProcessingSession | None, live: bool) -> None:
     """Click the sacrum and both hips on a still frame, or click the client to choose them."""
     from streamlit_image_coordinates import streamlit_image_coordinates
 
@@ -235,20 +211,21 @@ def _anchor_tools(ss: Any, session: pg.ProcessingSession | None, live: bool) -> 
             return
         if st.button("Take a still from the video" if ss["anchor_still"] is None else "Take a new still",
                      key="take_still"):
-            ss["anchor_still"] = _rgb(session.last_raw_bgr)
+            ss["anchor_still"] = display.display_rgb(session.last_raw_bgr)
             ss["clicker"].clear()
         still = ss["anchor_still"]
         if still is None:
             return
         mode = st.radio("What does a click set?", ("Anchors: sacrum, left hip, right hip", "The client (whose body)"),
                         key="anchor_mode", horizontal=True)
-        clicker: pg.AnchorClicker = ss["clicker"]
+        clicker: clicks.AnchorClicker = ss["clicker"]
         if mode.startswith("Anchors"):
             st.markdown(f"**{clicker.prompt}**")
         else:
             st.markdown("**Click on the client's body** (the person lying or sitting, not the one working).")
-        shown = pg.mark_points(still, clicker.points, ss["client_hint"])
-        value = streamlit_image_coordinates(shown, key="anchor_click", width=min(DISPLAY_MAX_W, shown.shape[1]))
+        shown = clicks.mark_points(still, clicker.points, ss["client_hint"])
+        value = streamlit_image_coordinates(shown, key="anchor_click",
+                                            width=min(display.DISPLAY_MAX_W_PX, shown.shape[1]))
         if mode.startswith("Anchors"):
             if clicker.click(value):
                 anchors = clicker.anchors()
@@ -257,7 +234,7 @@ def _anchor_tools(ss: Any, session: pg.ProcessingSession | None, live: bool) -> 
                 st.rerun()
         elif value and value != ss["hint_event"]:
             ss["hint_event"] = value
-            ss["client_hint"] = pg.click_to_normalized(value)
+            ss["client_hint"] = clicks.click_to_normalized(value)
             st.rerun()
         b1, b2, b3 = st.columns(3)
         if b1.button("Undo last point", key="anchor_undo"):
@@ -277,37 +254,28 @@ def _anchor_tools(ss: Any, session: pg.ProcessingSession | None, live: bool) -> 
 
 # -- live -------------------------------------------------------------------------------------------------
 
-def start_webrtc(holder: pg.LiveHolder, rtc_configuration: dict[str, Any]) -> Any:
+def start_webrtc(holder: LiveHolder, ice: dict[str, Any]) -> Any:
     """The one call into streamlit-webrtc (AppTest cannot run it; tests patch webrtc_streamer).
 
     async_processing=True: the library hands the callback only the newest frame that arrived while the
     previous one was processed, so frames never queue behind a slow one; the page's StaleFrameGate also
     skips frames that arrive already late.
     """
-    import av
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    pg.allow_loopback_ice()
-
-    def on_frame(frame: av.VideoFrame) -> av.VideoFrame:
-        try:
-            img = frame.to_ndarray(format="bgr24")
-            out = holder.on_frame(img, frame.time, time.monotonic())
-            return av.VideoFrame.from_ndarray(out, format="bgr24")
-        except Exception:  # noqa: BLE001 - the stream must go on; the session keeps its own message
-            return frame
+    config.allow_loopback_ice()
 
     return webrtc_streamer(
         key="live",
         video_html_attrs={"style": {"width": "100%"}, "autoPlay": True, "controls": False, "muted": True},
         mode=WebRtcMode.SENDRECV,
-        rtc_configuration=rtc_configuration,
+        rtc_configuration=ice,
         media_stream_constraints={"video": {"width": {"ideal": 640}, "height": {"ideal": 480},
                                             "frameRate": {"ideal": 30}}, "audio": False},
-        video_frame_callback=on_frame,
+        video_frame_callback=holder.av_callback,
         on_video_ended=holder.on_ended,
         async_processing=True,
-        translations=pg.WEBRTC_TRANSLATIONS,
+        translations=config.WEBRTC_TRANSLATIONS,
     )
 
 
@@ -319,20 +287,21 @@ def _rtc_configuration() -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - an unreadable secrets.toml must not stop the page
         st.warning("`.streamlit/secrets.toml` could not be read; using no ICE servers.")
     try:
-        return pg.rtc_configuration(os.environ, secrets)
+        return config.rtc_configuration(os.environ, secrets)
     except UserError as exc:
         st.warning(f"{exc}. Using no ICE servers (works on this machine and on a local network).")
         return {"iceServers": []}
 
 
-def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
-    holder: pg.LiveHolder = ss["holder"]
-    directory = pg.recordings_dir()
+def _live(ss: Any, settings: SessionSettings, speak: bool) -> None:
+    holder: LiveHolder = ss["holder"]
+    directory = config.recordings_dir()
 
-    def make() -> pg.LiveSession:
-        return pg.LiveSession(holder.settings or settings, record_to=pg.new_recording_path(directory, "live"))
+    def make() -> LiveSession:
+        return LiveSession(holder.settings or settings, record_to=config.new_recording_path(directory, "live"))
 
     holder.configure(make, settings)
+    holder.prepare()  # the session and its models start now, so the first camera frame is judged at once
     # Nothing may appear or vanish above the webrtc component between reruns: a component whose position
     # changes is mounted afresh by the browser, which stops the camera stream.
     video_col, panel_col = st.columns([3, 2])
@@ -356,11 +325,11 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
         if holder.error:
             st.error(holder.error)
         session = holder.session
-        if session is None:
-            st.info("Waiting for the first frame from the camera..." if playing else pg.NO_CAMERA_HELP)
+        if session is None or not session.frames:
+            st.info("Waiting for the first frame from the camera..." if playing else config.NO_CAMERA_HELP)
             return
         snap = session.snapshot()
-        notice = pg.camera_notice(snap, playing)
+        notice = display.camera_notice(snap, playing)
         if notice:
             st.error(notice)
         _coaching_panel(snap, session, speak, live=True, running=playing)
@@ -384,8 +353,8 @@ def _live(ss: Any, settings: pg.SessionSettings, speak: bool) -> None:
 
 # -- replay ---------------------------------------------------------------------------------------------
 
-def _open_replay(ss: Any, key: tuple[str, str], settings: pg.SessionSettings,
-                 make: Callable[[], pg.ReplaySession]) -> pg.ReplaySession | None:
+def _open_replay(ss: Any, key: tuple[str, str], settings: SessionSettings,
+                 make: Callable[[], ReplaySession]) -> ReplaySession | None:
     """The replay session for this choice, opened afresh when the choice changes."""
     if ss["replay_key"] == key and ss["replay"] is not None:
         return ss["replay"]
@@ -402,21 +371,21 @@ def _open_replay(ss: Any, key: tuple[str, str], settings: pg.SessionSettings,
     return ss["replay"]
 
 
-def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg.Sample], upload: bool) -> None:
+def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media.Sample], upload: bool) -> None:
     if upload:
-        st.markdown(f"Upload a video (mp4, mov, webm, avi; up to {pg.MAX_UPLOAD_MB} MB) or a photo. The file is "
+        st.markdown(f"Upload a video (mp4, mov, webm, avi; up to {media.MAX_UPLOAD_MB} MB) or a photo. The file is "
                     "checked by its content, processed from a temporary copy, and that copy is removed after.")
         file = st.file_uploader("Video file", key="upload", label_visibility="collapsed")
         if file is None:
             return
         key = ("upload", f"{file.file_id}")
 
-        def make() -> pg.ReplaySession:
+        def make() -> ReplaySession:
             file.seek(0)
-            uploaded = pg.UploadedVideo(file, file.name, file.size)
+            uploaded = media.UploadedVideo(file, file.name, file.size)
             try:
-                return pg.ReplaySession(settings, uploaded.path, title=file.name, upload=uploaded,
-                                        record_to=pg.new_recording_path(pg.recordings_dir(), "upload"))
+                return ReplaySession(settings, uploaded.path, title=file.name, upload=uploaded,
+                                        record_to=config.new_recording_path(config.recordings_dir(), "upload"))
             except UserError as exc:
                 raise UserError(uploaded.user_message(exc)) from None
     else:
@@ -428,20 +397,20 @@ def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg
             ss["sample_name"] = names[0]
 
         def on_sample_change() -> None:
-            chosen = pg.find_sample(samples, st.session_state["sample_name"])
+            chosen = media.find_sample(samples, st.session_state["sample_name"])
             if chosen.technique:
                 st.session_state["technique"] = chosen.technique
             st.session_state["autoplay"] = True
 
         st.selectbox("Sample video", names, key="sample_name", on_change=on_sample_change,
-                     format_func=lambda n: pg.find_sample(samples, n).title)
-        sample = pg.find_sample(samples, ss["sample_name"])
+                     format_func=lambda n: media.find_sample(samples, n).title)
+        sample = media.find_sample(samples, ss["sample_name"])
         if sample.description:
             st.caption(sample.description)
         key = ("sample", sample.name)
 
-        def make() -> pg.ReplaySession:
-            return pg.ReplaySession(settings, sample.video, title=sample.title, track=sample.track)
+        def make() -> ReplaySession:
+            return ReplaySession(settings, sample.video, title=sample.title, track=sample.track)
 
     session = _open_replay(ss, key, settings, make)
     if session is None:
@@ -471,7 +440,7 @@ def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg
         video_col, panel_col = st.columns([3, 2])
         with video_col:
             if frame is not None:
-                st.image(_rgb(frame), caption=session.title, output_format="JPEG")
+                st.image(display.display_rgb(frame), caption=session.title, output_format="JPEG")
             progress = session.progress()
             if progress is not None:
                 st.progress(progress, text="finished" if session.finished else
@@ -494,15 +463,16 @@ def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg
 
 def main() -> None:
     st.set_page_config(page_title="vision_helper: self-massage coach", page_icon="🫱", layout="wide")
+    keep_full_reruns()  # a click's rerun is not swallowed by a ticking panel (see vision_helper/web/reruns.py)
     ss = _state()
-    samples, samples_message = pg.load_samples()
+    samples, samples_message = media.load_samples()
     ss["samples_message"] = samples_message
     _first_run_defaults(ss, samples)
-    settings, source, speak = _sidebar(ss)
+    settings, source, speak = _sidebar(ss, samples)
 
     st.title("Self-massage coach")
-    st.markdown(f"**{TECHNIQUE_LABELS[settings.technique]}.** {HOW_TO[settings.technique]}")
-    st.caption(pg.DISCLAIMER)
+    st.markdown(f"**{display.TECHNIQUE_LABELS[settings.technique]}.** {display.HOW_TO[settings.technique]}")
+    st.caption(config.DISCLAIMER)
     if ss.get("start_notice"):
         st.warning(ss.pop("start_notice"))
 

@@ -12,10 +12,47 @@ import cv2
 import numpy as np
 import pytest
 
-from vision_helper import page as pg
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import load_model
 from vision_helper.errors import UserError, VideoError
+from vision_helper.web import media
+from vision_helper.web.clicks import AnchorClicker, click_to_normalized, mark_points
+from vision_helper.web.config import (
+    ICE_ENV,
+    LOOPBACK_ENV,
+    TURN_CREDENTIAL_ENV,
+    TURN_URL_ENV,
+    TURN_USER_ENV,
+    allow_loopback_ice,
+    new_recording_path,
+    parse_app_args,
+    recordings_dir,
+    rtc_configuration,
+)
+from vision_helper.web.cues import CUE_SHOW_S, CueQueue, QueuedCue, current_cue, speech_html
+from vision_helper.web.display import (
+    Snapshot,
+    camera_notice,
+    counter_items,
+    placement_advice,
+    rate_text,
+    speed_display,
+    target_display,
+)
+from vision_helper.web.export import CSV_FIELDS, events_csv, path_view_box, speed_limits, speed_series, summary_json
+from vision_helper.web.live import LiveHolder, LiveSession
+from vision_helper.web.media import (
+    MAX_UPLOAD_MB,
+    SAMPLES_DIR,
+    Sample,
+    UploadedVideo,
+    find_sample,
+    load_samples,
+    sniff_media_type,
+)
+from vision_helper.web.rates import MAX_FRAME_AGE_S, FpsMeter, SessionClock, StaleFrameGate
+from vision_helper.web.replay import PlaybackClock, ReplaySession
+from vision_helper.web.session import ProcessingSession, SessionSettings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,25 +60,25 @@ REPO = Path(__file__).resolve().parents[1]
 # -- start-up arguments and ICE settings ---------------------------------------------------------------
 
 def test_sample_argument_is_read_and_foreign_arguments_are_ignored() -> None:
-    assert pg.parse_app_args(["--sample", "piriformis_circles"]).sample == "piriformis_circles"
-    assert pg.parse_app_args(["-q", "tests/test_page.py", "--sample=erector_strokes"]).sample == "erector_strokes"
-    assert pg.parse_app_args(["-q", "--maxfail=1"]).sample is None
-    assert pg.parse_app_args(["--sample", "  "]).sample is None
+    assert parse_app_args(["--sample", "piriformis_circles"]).sample == "piriformis_circles"
+    assert parse_app_args(["-q", "tests/test_page.py", "--sample=erector_strokes"]).sample == "erector_strokes"
+    assert parse_app_args(["-q", "--maxfail=1"]).sample is None
+    assert parse_app_args(["--sample", "  "]).sample is None
 
 
 def test_ice_servers_default_to_none_so_nothing_is_looked_up() -> None:
-    assert pg.rtc_configuration({}, None) == {"iceServers": []}
+    assert rtc_configuration({}, None) == {"iceServers": []}
 
 
 def test_ice_servers_from_json_env_turn_variables_and_secrets() -> None:
-    env = {pg.ICE_ENV: '[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]'}
-    assert pg.rtc_configuration(env) == {"iceServers": [
+    env = {ICE_ENV: '[{"urls": "turn:turn.example.org:3478", "username": "u", "credential": "p"}]'}
+    assert rtc_configuration(env) == {"iceServers": [
         {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}]}
-    env = {pg.TURN_URL_ENV: "turns:t.example.org:5349", pg.TURN_USER_ENV: "me", pg.TURN_CREDENTIAL_ENV: "pw"}
-    assert pg.rtc_configuration(env)["iceServers"] == [{"urls": ["turns:t.example.org:5349"], "username": "me",
+    env = {TURN_URL_ENV: "turns:t.example.org:5349", TURN_USER_ENV: "me", TURN_CREDENTIAL_ENV: "pw"}
+    assert rtc_configuration(env)["iceServers"] == [{"urls": ["turns:t.example.org:5349"], "username": "me",
                                                         "credential": "pw"}]
     secrets = {"webrtc": {"ice_servers": [{"urls": ["stun:stun.example.org:3478"]}]}}
-    assert pg.rtc_configuration({}, secrets)["iceServers"] == [{"urls": ["stun:stun.example.org:3478"]}]
+    assert rtc_configuration({}, secrets)["iceServers"] == [{"urls": ["stun:stun.example.org:3478"]}]
 
 
 @pytest.mark.parametrize("value, words", [
@@ -52,7 +89,7 @@ def test_ice_servers_from_json_env_turn_variables_and_secrets() -> None:
 ])
 def test_a_malformed_ice_setting_is_one_clear_line(value: str, words: str) -> None:
     with pytest.raises(UserError, match=words) as err:
-        pg.rtc_configuration({pg.ICE_ENV: value})
+        rtc_configuration({ICE_ENV: value})
     assert "\n" not in str(err.value)
 
 
@@ -60,11 +97,11 @@ def test_loopback_ice_is_opt_in_and_adds_127_0_0_1(monkeypatch: pytest.MonkeyPat
     import aioice.ice
 
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["192.0.2.7"])
-    assert not pg.allow_loopback_ice({})
+    assert not allow_loopback_ice({})
     assert aioice.ice.get_host_addresses(True, False) == ["192.0.2.7"]
-    assert pg.allow_loopback_ice({pg.LOOPBACK_ENV: "1"})
+    assert allow_loopback_ice({LOOPBACK_ENV: "1"})
     assert aioice.ice.get_host_addresses(True, False) == ["192.0.2.7", "127.0.0.1"]
-    assert pg.allow_loopback_ice({pg.LOOPBACK_ENV: "1"})  # idempotent: not wrapped twice
+    assert allow_loopback_ice({LOOPBACK_ENV: "1"})  # idempotent: not wrapped twice
     assert aioice.ice.get_host_addresses(True, False) == ["192.0.2.7", "127.0.0.1"]
     assert aioice.ice.get_host_addresses(False, True) == ["192.0.2.7"]
 
@@ -73,12 +110,12 @@ def test_recording_paths_are_fresh_and_tidy(tmp_path: Path) -> None:
     from datetime import datetime
 
     now = datetime(2026, 1, 2, 3, 4, 5)
-    first = pg.new_recording_path(tmp_path, "live", now)
+    first = new_recording_path(tmp_path, "live", now)
     assert first.name == "live-20260102-030405.track.jsonl"
     first.write_text("")
-    second = pg.new_recording_path(tmp_path, "li/ve..", now)
+    second = new_recording_path(tmp_path, "li/ve..", now)
     assert second != first and second.parent == tmp_path and "/" not in second.name[:-1]
-    assert pg.recordings_dir({"VISION_HELPER_RECORDINGS": str(tmp_path)}) == tmp_path
+    assert recordings_dir({"VISION_HELPER_RECORDINGS": str(tmp_path)}) == tmp_path
 
 
 # -- bundled samples --------------------------------------------------------------------------------------
@@ -96,7 +133,7 @@ def test_samples_come_from_the_manifest_with_their_tracks(tmp_path: Path) -> Non
         {"name": "circles", "video": "circles.mp4", "technique": "piriformis", "title": "Slow circles"},
         {"name": "strokes", "video": "strokes.mp4", "technique": "erector", "side": "left"},
     ]}))
-    samples, message = pg.load_samples(tmp_path)
+    samples, message = load_samples(tmp_path)
     assert message is None
     assert [s.name for s in samples] == ["circles", "strokes"]
     assert samples[0].track == (tmp_path / "circles.track.jsonl").resolve() and samples[0].title == "Slow circles"
@@ -115,34 +152,34 @@ def test_a_manifest_cannot_point_outside_the_bundled_folder(tmp_path: Path) -> N
         {"name": "missing", "video": "missing.mp4"},
         {"name": "ok", "video": "ok.mp4"},
     ]))
-    samples, _ = pg.load_samples(bundled)
+    samples, _ = load_samples(bundled)
     assert [s.name for s in samples] == ["ok"]
 
 
 def test_no_samples_or_a_broken_manifest_is_said_plainly(tmp_path: Path) -> None:
-    samples, message = pg.load_samples(tmp_path / "nope")
+    samples, message = load_samples(tmp_path / "nope")
     assert samples == [] and "upload a video or use the webcam" in message
-    samples, message = pg.load_samples(tmp_path)
+    samples, message = load_samples(tmp_path)
     assert samples == [] and "No bundled sample videos" in message
     _touch(tmp_path / "walk.mp4")
     (tmp_path / "samples.json").write_text("{broken")
-    samples, message = pg.load_samples(tmp_path)
+    samples, message = load_samples(tmp_path)
     assert [s.name for s in samples] == ["walk"] and "could not be read" in message
 
 
 def test_an_unknown_sample_name_lists_the_bundled_ones(tmp_path: Path) -> None:
-    samples = [pg.Sample("a", "A", tmp_path / "a.mp4"), pg.Sample("b", "B", tmp_path / "b.mp4")]
-    assert pg.find_sample(samples, "b").title == "B"
+    samples = [Sample("a", "A", tmp_path / "a.mp4"), Sample("b", "B", tmp_path / "b.mp4")]
+    assert find_sample(samples, "b").title == "B"
     with pytest.raises(UserError, match="no bundled sample named 'c'; choose one of: a, b"):
-        pg.find_sample(samples, "c")
+        find_sample(samples, "c")
 
 
 def test_the_bundled_samples_if_rendered_have_videos_and_tracks() -> None:
-    samples, _ = pg.load_samples()
+    samples, _ = load_samples()
     if not samples:
         pytest.skip("sample_videos/ not rendered yet")
     for sample in samples:
-        assert sample.video.is_file() and sample.video.parent == pg.SAMPLES_DIR.resolve()
+        assert sample.video.is_file() and sample.video.parent == SAMPLES_DIR.resolve()
 
 
 # -- uploads ----------------------------------------------------------------------------------------------
@@ -158,7 +195,7 @@ def _write_video(path: Path, frames: int = 6, size: tuple[int, int] = (96, 64)) 
 
 def test_an_upload_is_checked_by_decoding_its_content_and_removed_after(tmp_path: Path) -> None:
     data = _write_video(tmp_path / "clip.mp4").read_bytes()
-    upload = pg.UploadedVideo(io.BytesIO(data), "holiday.bin", len(data))  # the name says nothing
+    upload = UploadedVideo(io.BytesIO(data), "holiday.bin", len(data))  # the name says nothing
     try:
         assert upload.exists and upload.path.read_bytes() == data
         assert upload.info["width"] == 96 and upload.info["height"] == 64
@@ -166,7 +203,7 @@ def test_an_upload_is_checked_by_decoding_its_content_and_removed_after(tmp_path
     finally:
         upload.cleanup()
     assert not upload.exists and not upload.path.parent.exists()
-    forgotten = pg.UploadedVideo(io.BytesIO(data), "left.mp4", len(data))
+    forgotten = UploadedVideo(io.BytesIO(data), "left.mp4", len(data))
     folder = forgotten.path.parent
     del forgotten  # a page session dropped without cleanup(): the copy goes with it
     import gc
@@ -184,7 +221,7 @@ def test_a_text_file_named_mp4_is_refused_naming_the_users_file_and_leaves_nothi
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     data = b"just some notes, not a video\n" * 20
     with pytest.raises(VideoError) as err:
-        pg.UploadedVideo(io.BytesIO(data), "notes.mp4", len(data))
+        UploadedVideo(io.BytesIO(data), "notes.mp4", len(data))
     message = str(err.value)
     assert message.startswith("notes.mp4") and "vision_helper_upload_" not in message and "\n" not in message
     assert not list(tmp_path.glob("vision_helper_upload_*"))
@@ -192,27 +229,27 @@ def test_a_text_file_named_mp4_is_refused_naming_the_users_file_and_leaves_nothi
 
 def test_empty_and_oversized_uploads_are_refused_before_anything_is_written(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="empty"):
-        pg.UploadedVideo(io.BytesIO(b""), "a.mp4", 0)
+        UploadedVideo(io.BytesIO(b""), "a.mp4", 0)
     with pytest.raises(UserError, match=r"3 MB is over the 2 MB limit"):
-        pg.UploadedVideo(io.BytesIO(b"\0" * 10), "big.mp4", 3 * 1024 * 1024, max_mb=2)
+        UploadedVideo(io.BytesIO(b"\0" * 10), "big.mp4", 3 * 1024 * 1024, max_mb=2)
     # a stream longer than it claimed is cut off at the cap too
     with pytest.raises(UserError, match="over the 1 MB limit"):
-        pg.UploadedVideo(io.BytesIO(b"\0" * (2 * 1024 * 1024)), "liar.mp4", 100, max_mb=1)
+        UploadedVideo(io.BytesIO(b"\0" * (2 * 1024 * 1024)), "liar.mp4", 100, max_mb=1)
 
 
 def test_media_type_hints_come_from_the_first_bytes() -> None:
-    assert pg.sniff_media_type(b"\0\0\0\x18ftypmp42") == "mp4"
-    assert pg.sniff_media_type(b"\x1a\x45\xdf\xa3rest") == "webm"
-    assert pg.sniff_media_type(b"RIFF\0\0\0\0AVI LIST") == "avi"
-    assert pg.sniff_media_type(b"\xff\xd8\xff\xe0") == "jpeg"
-    assert pg.sniff_media_type(b"hello world, this is text") is None
+    assert sniff_media_type(b"\0\0\0\x18ftypmp42") == "mp4"
+    assert sniff_media_type(b"\x1a\x45\xdf\xa3rest") == "webm"
+    assert sniff_media_type(b"RIFF\0\0\0\0AVI LIST") == "avi"
+    assert sniff_media_type(b"\xff\xd8\xff\xe0") == "jpeg"
+    assert sniff_media_type(b"hello world, this is text") is None
 
 
 def test_upload_cap_matches_the_streamlit_config() -> None:
     import tomllib
 
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["maxUploadSize"] == pg.MAX_UPLOAD_MB
+    assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
     assert config["browser"]["gatherUsageStats"] is False
     assert config["server"]["enableXsrfProtection"] is True
     assert config["client"]["showErrorDetails"] == "none"
@@ -222,28 +259,28 @@ def test_upload_cap_matches_the_streamlit_config() -> None:
 
 def test_counters_follow_the_technique() -> None:
     counts = {"cw": 3, "ccw": 1, "left": 4, "right": 0, "on_target": 2, "too_fast": 1, "up": 9}
-    assert pg.counter_items("piriformis", counts) == [
+    assert counter_items("piriformis", counts) == [
         ("Clockwise", 3), ("Counter-clockwise", 1), ("Left side", 4), ("Right side", 0), ("On target", 2),
         ("Too fast", 1)]
-    assert [label for label, _ in pg.counter_items("erector", {})][:2] == ["Upward strokes", "Downward strokes"]
-    assert dict(pg.counter_items("erector", counts))["Upward strokes"] == 9
+    assert [label for label, _ in counter_items("erector", {})][:2] == ["Upward strokes", "Downward strokes"]
+    assert dict(counter_items("erector", counts))["Upward strokes"] == 9
 
 
 def test_speed_gauge_and_target_indicator() -> None:
-    assert pg.speed_display("too fast")[0] == "Too fast" and pg.speed_display("too fast")[2] == 2
-    assert pg.speed_display("good")[2] == 1 and pg.speed_display("too slow")[2] == 0
-    assert pg.speed_display(None) == ("No motion yet", "#888888", None)
-    assert pg.target_display(True, True, "found", "left")[0] == "On target (left)"
-    assert pg.target_display(False, True, "found")[0] == "Off target"
-    assert pg.target_display(None, False, "found")[0] == "Hand not in view"
-    assert pg.target_display(True, True, "lost")[0] == "Body not found"
+    assert speed_display("too fast")[0] == "Too fast" and speed_display("too fast")[2] == 2
+    assert speed_display("good")[2] == 1 and speed_display("too slow")[2] == 0
+    assert speed_display(None) == ("No motion yet", "#888888", None)
+    assert target_display(True, True, "found", "left")[0] == "On target (left)"
+    assert target_display(False, True, "found")[0] == "Off target"
+    assert target_display(None, False, "found")[0] == "Hand not in view"
+    assert target_display(True, True, "lost")[0] == "Body not found"
 
 
 def test_camera_guidance_only_after_the_body_has_been_missing_a_moment() -> None:
-    assert pg.placement_advice("lost", "piriformis", 0.5) is None
-    assert pg.placement_advice("found", "piriformis", 5.0) is None
-    assert "hips and shoulders" in pg.placement_advice("lost", "piriformis", 2.0)
-    assert "at the side, above hip height" in pg.placement_advice("lost", "erector", 2.0)
+    assert placement_advice("lost", "piriformis", 0.5) is None
+    assert placement_advice("found", "piriformis", 5.0) is None
+    assert "hips and shoulders" in placement_advice("lost", "piriformis", 2.0)
+    assert "at the side, above hip height" in placement_advice("lost", "erector", 2.0)
 
 
 # -- export ------------------------------------------------------------------------------------------------
@@ -257,32 +294,32 @@ EVENTS = [
 
 
 def test_events_export_as_csv_rows_a_spreadsheet_reads_back() -> None:
-    rows = list(csv.DictReader(io.StringIO(pg.events_csv(EVENTS))))
+    rows = list(csv.DictReader(io.StringIO(events_csv(EVENTS))))
     assert len(rows) == 2
     assert rows[0]["direction"] == "cw" and float(rows[0]["period_s"]) == 3.0 and rows[0]["length_cm"] == ""
     assert rows[1]["too_fast"] == "True"
-    assert pg.events_csv([]).strip() == ",".join(pg.CSV_FIELDS)
+    assert events_csv([]).strip() == ",".join(CSV_FIELDS)
 
 
 def test_summary_exports_as_json_with_where_it_came_from() -> None:
     summary = {"technique": "piriformis", "frames": 10, "duration_s": 4.6, "events": EVENTS, "summary": {"count": 2}}
-    data = json.loads(pg.summary_json(summary, {"kind": "live", "recording": "/x/live.track.jsonl"}))
+    data = json.loads(summary_json(summary, {"kind": "live", "recording": "/x/live.track.jsonl"}))
     assert data["events"] == EVENTS and data["summary"] == {"count": 2}
     assert data["session"] == {"kind": "live", "recording": "/x/live.track.jsonl"}
 
 
 def test_speed_over_time_uses_the_models_limits() -> None:
-    what, rows = pg.speed_series("piriformis", EVENTS)
+    what, rows = speed_series("piriformis", EVENTS)
     assert what == "seconds per circle" and [r["value"] for r in rows] == [3.0, 0.6]
     assert rows[1]["too_fast"] is True
     rules = load_model().technique
-    limits = pg.speed_limits("piriformis", rules)
+    limits = speed_limits("piriformis", rules)
     assert limits["too_fast"] == rules["piriformis"]["min_period_s"]
     assert limits["good_low"] < limits["good_high"]
     strokes = [{"t_end": 2.0, "speed_cm_s": 8.0, "direction": "up"}]
-    assert pg.speed_series("erector", strokes) == ("stroke speed (cm/s)", [
+    assert speed_series("erector", strokes) == ("stroke speed (cm/s)", [
         {"t_s": 2.0, "value": 8.0, "direction": "up", "too_fast": False}])
-    assert pg.speed_limits("erector", rules)["too_fast"] == rules["erector"]["max_speed_cm_s"]
+    assert speed_limits("erector", rules)["too_fast"] == rules["erector"]["max_speed_cm_s"]
 
 
 # -- manual anchors ---------------------------------------------------------------------------------------
@@ -292,14 +329,14 @@ def _click(x: float, y: float, t: int, w: float = 200, h: float = 100) -> dict[s
 
 
 def test_clicks_become_normalized_points() -> None:
-    assert pg.click_to_normalized(_click(50, 25, 1)) == (0.25, 0.25)
-    assert pg.click_to_normalized(_click(250, -5, 1)) == (1.0, 0.0)  # clamped to the image
-    assert pg.click_to_normalized(None) is None
-    assert pg.click_to_normalized({"x": 1, "y": 1, "width": 0, "height": 10}) is None
+    assert click_to_normalized(_click(50, 25, 1)) == (0.25, 0.25)
+    assert click_to_normalized(_click(250, -5, 1)) == (1.0, 0.0)  # clamped to the image
+    assert click_to_normalized(None) is None
+    assert click_to_normalized({"x": 1, "y": 1, "width": 0, "height": 10}) is None
 
 
 def test_anchor_clicks_fill_sacrum_then_hips_and_repeated_events_are_ignored() -> None:
-    clicker = pg.AnchorClicker()
+    clicker = AnchorClicker()
     assert "sacrum" in clicker.prompt
     assert clicker.click(_click(100, 60, 1))
     assert not clicker.click(_click(100, 60, 1))  # the same event again on a rerun
@@ -317,7 +354,7 @@ def test_anchor_clicks_fill_sacrum_then_hips_and_repeated_events_are_ignored() -
 
 def test_placed_points_are_marked_on_a_copy_of_the_still() -> None:
     still = np.zeros((100, 200, 3), np.uint8)
-    marked = pg.mark_points(still, {"sacrum": (0.5, 0.5)}, hint=(0.1, 0.1))
+    marked = mark_points(still, {"sacrum": (0.5, 0.5)}, hint=(0.1, 0.1))
     assert still.max() == 0  # the original is untouched
     assert marked[50, 100].any() and marked[10, 20].any()
     assert not marked[90, 190].any()
@@ -326,7 +363,7 @@ def test_placed_points_are_marked_on_a_copy_of_the_still() -> None:
 # -- cues and speech --------------------------------------------------------------------------------------
 
 def test_cues_are_numbered_and_the_latest_few_kept() -> None:
-    q = pg.CueQueue(keep=3)
+    q = CueQueue(keep=3)
     q.push(["Slower — very slow circles"], 1.0)
     q.push(["", "Now the other side"], 2.0)
     assert q.latest().text == "Now the other side" and q.latest().id == 2
@@ -336,8 +373,8 @@ def test_cues_are_numbered_and_the_latest_few_kept() -> None:
 
 
 def test_speech_snippet_says_each_cue_once_and_cannot_be_broken_out_of() -> None:
-    cue = pg.QueuedCue(7, "Slower — very slow circles </script><b>x</b>", 1.0)
-    snippet = pg.speech_html([cue])
+    cue = QueuedCue(7, "Slower — very slow circles </script><b>x</b>", 1.0)
+    snippet = speech_html([cue])
     assert snippet.count("</script>") == 1  # the text's own closing tag is escaped
     assert "speechSynthesis" in snippet and "sessionStorage" in snippet and "cue.id <= last" in snippet
     payload = json.loads(snippet.split("const cues = ", 1)[1].split(";\n", 1)[0].replace("<\\/", "</"))
@@ -345,41 +382,41 @@ def test_speech_snippet_says_each_cue_once_and_cannot_be_broken_out_of() -> None
 
 
 def test_a_cue_stays_on_the_page_a_few_seconds_then_makes_way() -> None:
-    q = pg.CueQueue()
-    assert pg.current_cue(q, 3.0) is None
+    q = CueQueue()
+    assert current_cue(q, 3.0) is None
     q.push(["Move down toward the feet"], 10.0)
-    assert pg.current_cue(q, 12.0).text == "Move down toward the feet"
-    assert pg.current_cue(q, 10.0 + pg.CUE_SHOW_S + 0.1) is None
+    assert current_cue(q, 12.0).text == "Move down toward the feet"
+    assert current_cue(q, 10.0 + CUE_SHOW_S + 0.1) is None
 
 
 def test_the_fps_line_says_what_is_measured() -> None:
-    snap = pg.Snapshot(frames=42, fps=24.96, camera_fps=30.0, dropped=3, latency_ms=38.2, lag_ms=51.0)
-    assert pg.rate_text(snap, live=True, running=True) == (
+    snap = Snapshot(frames=42, fps=24.96, camera_fps=30.0, dropped=3, latency_ms=38.2, lag_ms=51.0)
+    assert rate_text(snap, live=True, running=True) == (
         "25.0 frames/s processed · 30.0 frames/s received · 3 stale frames skipped · 38 ms a frame · "
         "overlay 51 ms behind · 42 frames")
-    assert pg.rate_text(snap, live=False, running=True) == "25.0 frames/s processed · 38 ms a frame · 42 frames"
-    assert pg.rate_text(snap, live=True, running=False) == "stopped · 42 frames processed"
+    assert rate_text(snap, live=False, running=True) == "25.0 frames/s processed · 38 ms a frame · 42 frames"
+    assert rate_text(snap, live=True, running=False) == "stopped · 42 frames processed"
 
 
 def test_a_camera_that_stops_sending_is_noticed_and_nothing_is_lost(circles_track: tuple[Path, list]) -> None:
     track, frames = circles_track
-    session = pg.LiveSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    session = LiveSession(SessionSettings("piriformis"), **_replayed(track))
     for f in frames[:20]:
         session.on_frame(_blank(), f.t, 500.0 + f.t)
     fine = session.snapshot(now_s=500.0 + frames[19].t + 0.5)
-    assert pg.camera_notice(fine, playing=True) is None
+    assert camera_notice(fine, playing=True) is None
     lost = session.snapshot(now_s=500.0 + frames[19].t + 5.0)
-    notice = pg.camera_notice(lost, playing=True)
+    notice = camera_notice(lost, playing=True)
     assert notice.startswith("No frames from the camera for 5 s") and "counts and the recording" in notice
     assert lost.frames == 20 and lost.counts == fine.counts
-    assert pg.camera_notice(lost, playing=False) is None  # stopped on purpose: nothing to worry about
+    assert camera_notice(lost, playing=False) is None  # stopped on purpose: nothing to worry about
     session.close()
 
 
 # -- live-rate helpers ----------------------------------------------------------------------------------
 
 def test_fps_meter_measures_the_recent_rate() -> None:
-    meter = pg.FpsMeter(window_s=2.0)
+    meter = FpsMeter(window_s=2.0)
     for i in range(61):
         meter.tick(10.0 + i / 30)
     assert meter.fps() == pytest.approx(30.0, rel=0.02)
@@ -387,7 +424,7 @@ def test_fps_meter_measures_the_recent_rate() -> None:
 
 
 def test_stale_frames_are_skipped_so_a_backlog_drains() -> None:
-    gate = pg.StaleFrameGate(max_age_s=0.1)
+    gate = StaleFrameGate(max_age_s=0.1)
     wall = 100.0
     for i in range(10):  # on time
         assert gate.admit(i / 30, wall + i / 30 + 0.005)
@@ -401,7 +438,7 @@ def test_stale_frames_are_skipped_so_a_backlog_drains() -> None:
 
 
 def test_gate_rebases_when_late_for_too_long_and_on_a_new_stream() -> None:
-    gate = pg.StaleFrameGate(max_age_s=0.1, rebase_after_s=1.0)
+    gate = StaleFrameGate(max_age_s=0.1, rebase_after_s=1.0)
     assert gate.admit(0.0, 50.0)
     admitted = [gate.admit(i / 30, 50.0 + i / 30 + 0.3) for i in range(1, 60)]  # a constant extra 0.3 s delay
     assert not admitted[0] and admitted[-1]  # after a second of drops it takes the new delay as normal
@@ -410,7 +447,7 @@ def test_gate_rebases_when_late_for_too_long_and_on_a_new_stream() -> None:
 
 
 def test_session_clock_never_goes_back_across_camera_restarts() -> None:
-    clock = pg.SessionClock(gap_s=0.5)
+    clock = SessionClock(gap_s=0.5)
     ts = [clock.time_for(i / 30, 10.0 + i / 30) for i in range(30)]
     assert ts[0] == 0.0 and ts[-1] == pytest.approx(29 / 30)
     restarted = clock.time_for(0.0, 60.0)  # STOP, then START: the new stream's clock starts at 0 again
@@ -422,7 +459,7 @@ def test_session_clock_never_goes_back_across_camera_restarts() -> None:
 
 
 def test_playback_clock_plays_pauses_and_holds() -> None:
-    clock = pg.PlaybackClock()
+    clock = PlaybackClock()
     assert clock.position(5.0) == 0.0
     clock.play(5.0)
     assert clock.position(6.5) == pytest.approx(1.5)
@@ -466,7 +503,7 @@ def test_the_page_counts_exactly_what_the_cli_counts_and_records_a_track_it_can_
 
     track, frames = circles_track
     record = tmp_path / "rec.track.jsonl"
-    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), record_to=record, **_replayed(track))
+    session = ProcessingSession(SessionSettings("piriformis"), record_to=record, **_replayed(track))
     changed = 0
     for f in frames:
         frame = _blank()
@@ -489,7 +526,7 @@ def test_the_page_counts_exactly_what_the_cli_counts_and_records_a_track_it_can_
 def test_a_bad_frame_is_reported_in_one_line_and_nothing_counted_so_far_is_lost(circles_track: tuple[Path, list]
                                                                                ) -> None:
     track, frames = circles_track
-    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    session = ProcessingSession(SessionSettings("piriformis"), **_replayed(track))
     for f in frames[:200]:
         session.process(_blank(), f.t)
     before = session.snapshot()
@@ -506,7 +543,7 @@ def test_a_bad_frame_is_reported_in_one_line_and_nothing_counted_so_far_is_lost(
 
 def test_live_stale_frames_are_redrawn_not_processed(circles_track: tuple[Path, list]) -> None:
     track, frames = circles_track
-    session = pg.LiveSession(pg.SessionSettings("piriformis"), **_replayed(track))
+    session = LiveSession(SessionSettings("piriformis"), **_replayed(track))
     wall = 1000.0
     for f in frames[:30]:
         session.on_frame(_blank(), f.t, wall + f.t)
@@ -518,21 +555,21 @@ def test_live_stale_frames_are_redrawn_not_processed(circles_track: tuple[Path, 
     snap = session.snapshot(now_s=wall + 2.0)
     assert snap.frames == 30 and snap.dropped == 10
     # the overlay that left was never more than the frame's lateness plus its processing time behind
-    assert snap.lag_ms is not None and snap.lag_ms <= pg.MAX_FRAME_AGE_S * 1000 + snap.latency_ms + 50
+    assert snap.lag_ms is not None and snap.lag_ms <= MAX_FRAME_AGE_S * 1000 + snap.latency_ms + 50
     session.close()
 
 
 def test_stopping_flushes_the_recording_and_starting_again_continues_the_session(
         circles_track: tuple[Path, list], tmp_path: Path) -> None:
     track, frames = circles_track
-    holder = pg.LiveHolder()
+    holder = LiveHolder()
     made: list[Path] = []
 
-    def make() -> pg.LiveSession:
+    def make() -> LiveSession:
         made.append(tmp_path / f"s{len(made)}.track.jsonl")
-        return pg.LiveSession(holder.settings, record_to=made[-1], **_replayed(track))
+        return LiveSession(holder.settings, record_to=made[-1], **_replayed(track))
 
-    holder.configure(make, pg.SessionSettings("piriformis"))
+    holder.configure(make, SessionSettings("piriformis"))
     assert holder.session is None and not made  # no camera yet: no session, no empty file
     wall = 50.0
     for f in frames[:10]:
@@ -569,16 +606,16 @@ def test_settings_change_while_frames_flow(circles_track: tuple[Path, list]) -> 
 
     track, frames = circles_track
     client = NotingClient()
-    session = pg.ProcessingSession(pg.SessionSettings("piriformis"), detector=RecordedLandmarks(track),
+    session = ProcessingSession(SessionSettings("piriformis"), detector=RecordedLandmarks(track),
                                    client_selector=client)
     session.process(_blank(), frames[0].t)
     anchors = Anchors(sacrum=(0.5, 0.6), left_hip=(0.4, 0.55), right_hip=(0.6, 0.55))
-    session.apply(pg.SessionSettings("erector", side="left", practitioner_mode=True, anchors=anchors,
+    session.apply(SessionSettings("erector", side="left", practitioner_mode=True, anchors=anchors,
                                      client_hint=(0.3, 0.5)))
     assert session.processor.technique == "erector" and session.processor.side == "left"
     assert session.annotator.style.practitioner_mode
     assert client.anchors[-1] == anchors and client.hints[-1] == (0.3, 0.5)
-    session.apply(pg.SessionSettings("erector", side="left", practitioner_mode=True))
+    session.apply(SessionSettings("erector", side="left", practitioner_mode=True))
     assert client.anchors[-1] is None and client.hints[-1] is None  # cleared on the page: cleared here
     session.process(_blank(), frames[1].t)
     assert session.snapshot().technique == "erector" and "up" in session.snapshot().counts
@@ -601,7 +638,7 @@ def test_replay_of_a_sample_processes_every_frame_and_summarises(circles_track: 
 
     track, frames = circles_track
     video = _video_for(frames, tmp_path / "circles.mp4")
-    session = pg.ReplaySession(pg.SessionSettings("piriformis"), video, title="circles", track=track)
+    session = ReplaySession(SessionSettings("piriformis"), video, title="circles", track=track)
     assert session.first_frame() is not None and session.frames == 1
     session.play(now_s=0.0)
     shown = session.step(now_s=0.5, budget_s=5.0)  # half a second of video due
@@ -618,8 +655,8 @@ def test_replay_of_a_sample_processes_every_frame_and_summarises(circles_track: 
 
 def test_replay_of_an_upload_removes_the_copy_once_read(tmp_path: Path) -> None:
     data = _write_video(tmp_path / "clip.mp4", frames=5).read_bytes()
-    upload = pg.UploadedVideo(io.BytesIO(data), "clip.mp4", len(data))
-    session = pg.ReplaySession(pg.SessionSettings("piriformis"), upload.path, title="clip", upload=upload,
+    upload = UploadedVideo(io.BytesIO(data), "clip.mp4", len(data))
+    session = ReplaySession(SessionSettings("piriformis"), upload.path, title="clip", upload=upload,
                                record_to=tmp_path / "up.track.jsonl")
     while not session.finished:
         session.step(max_frames=10)
@@ -648,7 +685,7 @@ def app_env(circles_track: tuple[Path, list], tmp_path: Path, monkeypatch: pytes
     (samples / "circles.track.jsonl").write_bytes(track.read_bytes())
     (samples / "samples.json").write_text(json.dumps([{"name": "circles", "video": "circles.mp4",
                                                        "technique": "piriformis", "title": "Slow circles"}]))
-    monkeypatch.setattr(pg, "SAMPLES_DIR", samples)
+    monkeypatch.setattr(media, "SAMPLES_DIR", samples)
     monkeypatch.setenv("VISION_HELPER_RECORDINGS", str(tmp_path / "recordings"))
     monkeypatch.setattr(sys, "argv", ["app.py"])
     env: dict = {"calls": [], "ctx": SimpleNamespace(state=SimpleNamespace(playing=False)), "dir": tmp_path}
@@ -708,7 +745,7 @@ def test_an_unknown_sample_name_says_so_and_the_page_still_opens(app_env: dict,
 
 def test_without_bundled_samples_the_page_says_so(app_env: dict, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pg, "SAMPLES_DIR", tmp_path / "empty")
+    monkeypatch.setattr(media, "SAMPLES_DIR", tmp_path / "empty")
     at = _app().run()
     assert not at.exception
     at.radio(key="source").set_value("Sample video").run()
@@ -766,38 +803,43 @@ def test_live_page_streams_through_the_processor_and_keeps_the_session_when_stop
     assert not at.exception
     assert "counts and the recording are kept" in _texts(at.info)
     assert "Session summary" in _texts(at.subheader)
-    recording = holder.session.recording_path
+    first = holder.session
+    recording = first.recording_path
     at.button(key="live_new").click().run()
-    assert holder.session is None and len(recording.read_text().splitlines()) == 3
+    assert first.closed and len(recording.read_text().splitlines()) == 3
     assert f"Earlier session (3 frames) saved as `{recording}`" in _texts(at.caption)
+    # the next session is made and warmed ahead of the camera; it records nothing until a frame comes
+    assert holder.wait_until_warm(60) and holder.session is not first
+    assert holder.session.frames == 0 and holder.session.recording_path is None
+    assert sorted(recording.parent.iterdir()) == [recording]
 
 
 def test_a_bad_ice_setting_is_one_line_and_the_camera_still_works_locally(app_env: dict,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(pg.ICE_ENV, "[{oops")
+    monkeypatch.setenv(ICE_ENV, "[{oops")
     at = _app().run()
     at.radio(key="source").set_value("Live webcam").run()
     assert not at.exception
-    assert f"{pg.ICE_ENV} is not valid JSON" in _texts(at.warning)
+    assert f"{ICE_ENV} is not valid JSON" in _texts(at.warning)
     assert app_env["calls"][-1]["rtc_configuration"] == {"iceServers": []}
 
 
 def test_the_path_picture_is_cropped_to_where_the_work_happened() -> None:
     path = np.array([[300.0, 300.0], [310.0, 305.0], [np.nan, np.nan], [305.0, 310.0]])
-    x0, y0, x1, y1 = pg.path_view_box((640, 480), None, "piriformis", path)
+    x0, y0, x1, y1 = path_view_box((640, 480), None, "piriformis", path)
     assert x0 <= 300 and x1 >= 310 and y0 <= 300 and y1 >= 310  # the whole path is in view
     assert (x1 - x0) < 640 and (x1 - x0) / (y1 - y0) == pytest.approx(640 / 480, rel=0.02)
     assert 0 <= x0 and 0 <= y0 and x1 <= 640 and y1 <= 480
-    assert pg.path_view_box((640, 480), None, "piriformis", np.zeros((0, 2))) == (0, 0, 640, 480)
+    assert path_view_box((640, 480), None, "piriformis", np.zeros((0, 2))) == (0, 0, 640, 480)
     # a path at the edge stays inside the frame
-    x0, y0, x1, y1 = pg.path_view_box((640, 480), None, "piriformis", np.array([[5.0, 470.0], [8.0, 475.0]]))
+    x0, y0, x1, y1 = path_view_box((640, 480), None, "piriformis", np.array([[5.0, 470.0], [8.0, 475.0]]))
     assert x0 == 0 and y1 == 480
 
 
 # -- the bundled samples, as the page replays them ------------------------------------------------------------
 
-def _bundled() -> list[pg.Sample]:
-    samples, _ = pg.load_samples(REPO / "sample_videos")
+def _bundled() -> list[Sample]:
+    samples, _ = load_samples(REPO / "sample_videos")
     if not samples:
         pytest.skip("sample_videos/ not rendered")
     return samples
@@ -809,7 +851,7 @@ def test_each_bundled_sample_replays_in_the_page_as_the_cli_judges_its_track() -
 
     for sample in _bundled():
         assert sample.track is not None and sample.technique in ("piriformis", "erector")
-        session = pg.ReplaySession(pg.SessionSettings(sample.technique), sample.video, title=sample.title,
+        session = ReplaySession(SessionSettings(sample.technique), sample.video, title=sample.title,
                                    track=sample.track)
         while not session.finished:
             session.step(max_frames=100)
@@ -820,18 +862,24 @@ def test_each_bundled_sample_replays_in_the_page_as_the_cli_judges_its_track() -
         assert page_summary["by_side"] == cli["by_side"], sample.name
 
 
-def test_choosing_a_sample_switches_to_its_technique(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("widget", "key", "value", "follows", "expected"), [
+    ("selectbox", "sample_name", "erector_strokes", "technique", "erector"),  # a sample brings its technique
+    ("radio", "technique", "erector", "sample_name", "erector_strokes"),  # a technique is offered its sample
+])
+def test_sample_and_technique_follow_each_other(widget: str, key: str, value: str, follows: str, expected: str,
+                                                monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import sys
 
     samples = {s.name: s for s in _bundled()}
-    if "erector_strokes" not in samples:
-        pytest.skip("no erector sample bundled")
-    monkeypatch.setattr(sys, "argv", ["app.py"])
+    if not {"erector_strokes", "piriformis_circles"} <= samples.keys():
+        pytest.skip("both techniques' samples are needed")
+    monkeypatch.setattr(sys, "argv", ["app.py", "--sample", "piriformis_circles"])
     monkeypatch.setenv("VISION_HELPER_RECORDINGS", str(tmp_path))
     at = _app().run()
-    at.selectbox(key="sample_name").set_value("erector_strokes").run()
+    getattr(at, widget)(key=key).set_value(value).run()
     assert not at.exception
-    assert at.radio(key="technique").value == "erector"
+    followed = at.radio(key=follows) if follows == "technique" else at.selectbox(key=follows)
+    assert followed.value == expected
     assert at.session_state["replay"].title == samples["erector_strokes"].title
 
 

@@ -163,6 +163,30 @@ class FrameProcessor:
     def recording_path(self) -> Path | None:
         return None if self._writer is None else self._writer.path
 
+    def start_recording(self, path: str | Path) -> None:
+        """Record the track from the next frame on (the page starts it with the first camera frame, so a
+        page opened without ever starting the camera leaves no empty file)."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+            self._writer = TrackWriter(path)
+
+    def flush(self) -> None:
+        """Put what has been recorded so far on disk (before it is offered for download)."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.flush()
+
+    def warm_up(self, width_px: int = 640, height_px: int = 480) -> None:
+        """Build the models and run each once on a blank frame, so the first camera frame does not wait for
+        graph creation (about a second). Nothing is recorded or judged: the session's counts stay as they are."""
+        blank = np.zeros((height_px, width_px, 3), np.uint8)
+        with self._lock:
+            self._ensure_detector().detect(blank, 0.0)
+            warm = getattr(self._ensure_selector(), "warm_up", None)
+            if warm is not None:
+                warm(blank)
+
     def close(self) -> None:
         with self._lock:
             if self._writer is not None:

@@ -1,0 +1,173 @@
+"""The live page's rough edges: models started before the first frame, a click's rerun never swallowed by a
+ticking panel, and a technique switch that leaves no stale advice and offers the matching sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vision_helper.material.synth import Body, Circles, make_track, write_track
+from vision_helper.processor import FrameProcessor
+from vision_helper.seeing.replay import RecordedClient, RecordedLandmarks
+from vision_helper.track import TrackFrame
+from vision_helper.web.cues import current_cue
+from vision_helper.web.display import Snapshot, display_rgb, status_html, summary_figures
+from vision_helper.web.live import LiveHolder, LiveSession
+from vision_helper.web.media import Sample, sample_for
+from vision_helper.web.session import ProcessingSession, SessionSettings
+
+W, H = 640, 480
+
+
+@pytest.fixture(scope="module")
+def circles_track(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    frames, _ = make_track([Circles(2, "cw", side="left")], Body("standing"), seed=5, noise_px=0.5)
+    path = tmp_path_factory.mktemp("track") / "circles.track.jsonl"
+    write_track(frames, path)
+    return path
+
+
+class CountingDetector(RecordedLandmarks):
+    """The replayed landmarks, counting the frames the models were asked about."""
+
+    def __init__(self, track: Path) -> None:
+        super().__init__(track)
+        self.calls = 0
+
+    def detect(self, frame_bgr: np.ndarray, t: float) -> TrackFrame:
+        self.calls += 1
+        return super().detect(frame_bgr, t)
+
+
+class WarmingClient(RecordedClient):
+    def __init__(self) -> None:
+        self.warmed = 0
+
+    def warm_up(self, frame_bgr: np.ndarray) -> None:
+        self.warmed += 1
+
+
+def test_warm_up_starts_every_model_and_judges_nothing(circles_track: Path) -> None:
+    detector, client = CountingDetector(circles_track), WarmingClient()
+    processor = FrameProcessor("piriformis", detector=detector, client_selector=client)
+    processor.warm_up()
+    assert detector.calls == 1 and client.warmed == 1
+    assert processor.summary()["frames"] == 0 and processor.last_result is None
+    processor.close()
+
+
+def test_prepare_makes_the_session_and_warms_it_before_the_camera_and_records_from_the_first_frame(
+        circles_track: Path, tmp_path: Path) -> None:
+    holder = LiveHolder()
+    made: list[LiveSession] = []
+    detector, client = CountingDetector(circles_track), WarmingClient()
+    record = tmp_path / "live.track.jsonl"
+
+    def make() -> LiveSession:
+        made.append(LiveSession(holder.settings, record_to=record, detector=detector, client_selector=client))
+        return made[-1]
+
+    holder.configure(make, SessionSettings("piriformis"))
+    holder.prepare()
+    holder.prepare()  # asked again on the next rerun: still one session
+    assert holder.wait_until_warm(30)
+    assert len(made) == 1 and holder.session is made[0] and client.warmed == 1 and detector.calls == 1
+    assert not record.exists()  # no camera yet: no file
+    holder.on_frame(np.full((H, W, 3), 90, np.uint8), 0.0, 100.0)
+    assert holder.session is made[0] and made[0].frames == 1  # the first frame uses the warm session
+    holder.on_ended()
+    assert len(record.read_text().splitlines()) == 1
+    holder.new_session()
+    holder.prepare()
+    assert holder.wait_until_warm(30) and len(made) == 2 and holder.session is made[1]
+    made[1].close()
+
+
+def test_a_session_that_cannot_record_is_still_judged_and_says_so(circles_track: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("a file where the recordings folder should be")
+    session = ProcessingSession(SessionSettings("piriformis"), record_to=blocker / "rec.track.jsonl",
+                                detector=RecordedLandmarks(circles_track), client_selector=RecordedClient())
+    session.process(np.full((H, W, 3), 90, np.uint8), 0.0)
+    snap = session.snapshot()
+    assert snap.frames == 1 and snap.error is not None and "not recorded" in snap.error and "\n" not in snap.error
+    session.close()
+
+
+def test_switching_the_technique_clears_the_last_techniques_cue(circles_track: Path) -> None:
+    session = ProcessingSession(SessionSettings("piriformis"), detector=RecordedLandmarks(circles_track),
+                                client_selector=RecordedClient())
+    session.process(np.full((H, W, 3), 90, np.uint8), 1.0)
+    session.cues.push(["Slower: very slow circles"], 1.0)
+    assert current_cue(session.cues, 1.5) is not None
+    session.apply(SessionSettings("erector"))
+    assert current_cue(session.cues, 1.5) is None
+    assert session.processor.technique == "erector" and session.snapshot().counts.get("cw", 0) == 0
+    session.close()
+
+
+def _sample(name: str, technique: str | None) -> Sample:
+    return Sample(name, name, Path(f"{name}.mp4"), technique=technique)
+
+
+def test_a_new_technique_is_offered_its_own_sample() -> None:
+    samples = [_sample("circles", "piriformis"), _sample("strokes", "erector"), _sample("any", None)]
+    assert sample_for(samples, "circles", "erector").name == "strokes"
+    assert sample_for(samples, "strokes", "erector").name == "strokes"  # already right: kept
+    assert sample_for(samples, "any", "erector").name == "any"  # says nothing about its technique: kept
+    assert sample_for(samples[:1], "circles", "erector") is None  # none bundled for it: nothing offered
+
+
+def test_the_summary_figures_follow_the_technique() -> None:
+    base = {"on_target": 3, "too_fast": 1, "time_on_target_s": 12.4, "count": 4}
+    circles = summary_figures({"technique": "piriformis", "duration_s": 30.0, "summary": {**base, "cw": 3, "ccw": 1}})
+    strokes = summary_figures({"technique": "erector", "duration_s": 30.0, "summary": {**base, "up": 4}})
+    assert circles[:3] == [("Circles", 4), ("Clockwise", 3), ("Counter-clockwise", 1)]
+    assert strokes[:3] == [("Strokes", 4), ("Upward", 4), ("Downward", 0)]
+    assert ("Time on target", "12 s") in strokes and ("Duration", "30 s") in circles
+
+
+def test_status_badges_escape_what_they_show_and_wide_frames_are_shown_smaller() -> None:
+    html = status_html(Snapshot(body_status="<lost>", speed="good", hand_found=True, on_target=True))
+    assert "Good pace" in html and "On target" in html and "&lt;lost&gt;" in html and "<lost>" not in html
+    wide = np.zeros((10, 2000, 3), np.uint8)
+    wide[..., 2] = 255  # red in BGR
+    shown = display_rgb(wide, max_width_px=960)
+    assert shown.shape[1] <= 960 and shown[0, 0].tolist() == [255, 0, 0] and shown.flags.c_contiguous
+
+
+# -- a click's rerun and a ticking panel ----------------------------------------------------------------------
+
+def _click_then_tick() -> object:
+    from streamlit.proto.WidgetStates_pb2 import WidgetStates
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+    requests = ScriptRequests()
+    clicked = WidgetStates()
+    radio = clicked.widgets.add()
+    radio.id, radio.string_value = "source", "Live webcam"
+    requests.request_rerun(RerunData(widget_states=clicked))  # the click: a full rerun, not started yet
+    requests.request_rerun(RerunData(fragment_id="live_panel", is_auto_rerun=True))  # the panel's tick
+    return requests.on_scriptrunner_ready().rerun_data
+
+
+def test_a_ticking_panel_does_not_turn_a_clicks_full_rerun_into_a_panel_refresh() -> None:
+    from vision_helper.web.reruns import keep_full_reruns
+
+    assert keep_full_reruns() and keep_full_reruns()  # once per process, idempotent
+    rerun = _click_then_tick()
+    assert rerun.fragment_id_queue == []  # the whole page runs (and with it the panel)
+    assert [w.string_value for w in rerun.widget_states.widgets] == ["Live webcam"]
+
+
+def test_a_tick_on_its_own_still_refreshes_only_its_panel() -> None:
+    from streamlit.runtime.scriptrunner_utils.script_requests import RerunData, ScriptRequests
+
+    from vision_helper.web.reruns import keep_full_reruns
+
+    keep_full_reruns()
+    requests = ScriptRequests()
+    requests.request_rerun(RerunData(fragment_id="live_panel", is_auto_rerun=True))
+    assert requests.on_scriptrunner_ready().rerun_data.fragment_id_queue == ["live_panel"]

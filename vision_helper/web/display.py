@@ -1,0 +1,142 @@
+"""What the counters, gauges, notices and rate line show: pure text and colours, tested without a browser."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CAMERA_LOST_S = 3.0  # the page says "no frames from the camera" after this long while playing
+DISPLAY_MAX_W_PX = 960  # pictures wider than this are shown downscaled
+
+
+@dataclass
+class Snapshot:
+    """What the page shows, copied under the session's lock (the webrtc thread writes, the page reads)."""
+
+    technique: str = "piriformis"
+    frames: int = 0
+    counts: dict[str, Any] = field(default_factory=dict)
+    speed: str | None = None
+    on_target: bool | None = None
+    target_side: str | None = None
+    body_status: str = "lost"
+    hand_found: bool = False
+    seconds_body_lost: float = 0.0
+    fps: float = 0.0
+    camera_fps: float = 0.0
+    latency_ms: float | None = None
+    lag_ms: float | None = None  # live: how far behind the freshest frames the shown overlay is (median)
+    dropped: int = 0
+    error: str | None = None
+    media_t_s: float = 0.0
+    seconds_since_frame: float | None = None
+    anchor_status: str | None = None
+    client: str = "none"
+
+TECHNIQUE_LABELS = {"piriformis": "Piriformis: very slow finger circles", "erector": "Spinal erectors: upward strokes"}
+SIDE_LABELS = {"both": "Both sides", "left": "Left side", "right": "Right side"}
+HOW_TO = {
+    "piriformis": "One finger on the piriformis (the buttock, between the sacrum and the top of the thigh bone), "
+                  "light pressure, **very slow circles in both directions**.",
+    "erector": "Lying face down: a hand at the base of each erector beside the lower spine, **soft strokes "
+               "upward**, several times, then the other side.",
+}
+COUNTER_LABELS = {"cw": "Clockwise", "ccw": "Counter-clockwise", "up": "Upward strokes", "down": "Downward strokes",
+                  "left": "Left side", "right": "Right side", "on_target": "On target", "too_fast": "Too fast"}
+SPEED_DISPLAY = {"too slow": ("Too slow", "#3c8dde", 0), "good": ("Good pace", "#2e9e44", 1),
+                 "too fast": ("Too fast", "#d63b3b", 2)}
+
+def counter_items(technique: str, counts: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """(label, value) pairs in reading order: directions first, then sides, then quality."""
+    directions = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
+    keys = (*directions, "left", "right", "on_target", "too_fast")
+    return [(COUNTER_LABELS[k], int(counts.get(k, 0) or 0)) for k in keys]
+
+def speed_display(speed: str | None) -> tuple[str, str, int | None]:
+    """(text, colour, gauge position 0..2 or None) for FrameResult.speed."""
+    if speed in SPEED_DISPLAY:
+        return SPEED_DISPLAY[speed]
+    return ("No motion yet", "#888888", None)
+
+def status_html(snap: Snapshot) -> str:
+    """The speed, on-target and body badges in one row."""
+    speed_text, speed_colour, _ = speed_display(snap.speed)
+    target_text, target_colour = target_display(snap.on_target, snap.hand_found, snap.body_status, snap.target_side)
+    badge = "padding:.25rem .6rem;border-radius:.3rem"
+    return (f'<div data-testid="vh-status" style="display:flex;gap:.6rem;flex-wrap:wrap">'
+            f'<span style="background:{speed_colour};color:white;{badge}">Speed: {html.escape(speed_text)}</span>'
+            f'<span style="background:{target_colour};color:white;{badge}">{html.escape(target_text)}</span>'
+            f'<span style="border:1px solid #bbb;{badge}">Body: {html.escape(snap.body_status)}</span></div>')
+
+
+def display_rgb(frame_bgr: np.ndarray, max_width_px: int = DISPLAY_MAX_W_PX) -> np.ndarray:
+    """The frame as RGB for st.image, every n-th pixel kept when it is wider than the page shows."""
+    img = frame_bgr[:, :, ::-1]
+    if img.shape[1] > max_width_px:
+        step = int(np.ceil(img.shape[1] / max_width_px))
+        img = img[::step, ::step]
+    return np.ascontiguousarray(img)
+
+
+def target_display(on_target: bool | None, hand_found: bool, body_status: str, side: str | None = None
+                   ) -> tuple[str, str]:
+    """(text, colour) of the on-target indicator."""
+    if body_status == "lost":
+        return ("Body not found", "#888888")
+    if not hand_found:
+        return ("Hand not in view", "#888888")
+    if on_target:
+        return (f"On target{f' ({side})' if side else ''}", "#2e9e44")
+    return ("Off target", "#d68a1e")
+
+def placement_advice(body_status: str, technique: str, seconds_lost: float) -> str | None:
+    """Camera-placement guidance once the body has been missing for a moment."""
+    if body_status != "lost" or seconds_lost < 1.0:
+        return None
+    if technique == "erector":
+        return ("No body found. For lying face down, place the camera at the side, above hip height, so the "
+                "whole back from hips to shoulders is in view. If it still fails, place the anchors by hand.")
+    return ("No body found. Step back so your hips and shoulders are in view, with your back to the camera "
+            "and the room well lit.")
+
+def camera_notice(snap: Snapshot, playing: bool) -> str | None:
+    """What to say when the camera stream is on but no frames come (unplugged, covered, taken by another app)."""
+    if not playing or snap.seconds_since_frame is None or snap.seconds_since_frame <= CAMERA_LOST_S:
+        return None
+    return (f"No frames from the camera for {snap.seconds_since_frame:.0f} s: is it unplugged, covered or used by "
+            "another app? Your counts and the recording so far are kept; press STOP, then START to continue.")
+
+def rate_text(snap: Snapshot, *, live: bool, running: bool) -> str:
+    """The live FPS line: processing rate, frames reaching the app, stale frames skipped, time per frame."""
+    if not running:
+        return f"stopped · {snap.frames} frames processed"
+    text = f"{snap.fps:.1f} frames/s processed"
+    if live:
+        text += f" · {snap.camera_fps:.1f} frames/s received · {snap.dropped} stale frames skipped"
+    if snap.latency_ms is not None:
+        text += f" · {snap.latency_ms:.0f} ms a frame"
+    if live and snap.lag_ms is not None:
+        text += f" · overlay {snap.lag_ms:.0f} ms behind"
+    return f"{text} · {snap.frames} frames"
+
+def cue_badge_html(text: str) -> str:
+    return (f'<div data-testid="vh-cue" style="font-size:1.25rem;padding:.4rem .7rem;border-radius:.4rem;'
+            f'background:#fff4d6;color:#5a4300">{html.escape(text)}</div>')
+
+
+def summary_figures(summary: Mapping[str, Any]) -> list[tuple[str, int | str]]:
+    """(label, value) of the session summary's headline figures: the counts by direction, then quality and time."""
+    s = summary["summary"]
+    if summary["technique"] == "piriformis":
+        figures: list[tuple[str, int | str]] = [("Circles", s.get("revolutions", s["count"])),
+                                                ("Clockwise", s.get("cw", 0)), ("Counter-clockwise", s.get("ccw", 0))]
+    else:
+        figures = [("Strokes", s.get("strokes", s["count"])), ("Upward", s.get("up", 0)),
+                   ("Downward", s.get("down", 0))]
+    return figures + [("On target", s["on_target"]), ("Too fast", s["too_fast"]),
+                      ("Time on target", f"{s['time_on_target_s']:.0f} s"),
+                      ("Duration", f"{summary['duration_s']:.0f} s")]

@@ -1,0 +1,247 @@
+"""A processing session: one FrameProcessor, its overlay, its cues and what the summary needs."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vision_helper.body.anchors import Anchors
+from vision_helper.body.regions import BodyRegions
+from vision_helper.errors import UserError
+from vision_helper.result import FrameResult
+from vision_helper.web.cues import CueQueue
+from vision_helper.web.display import Snapshot
+from vision_helper.web.rates import FpsMeter
+
+
+@dataclass
+class SessionSettings:
+    technique: str = "piriformis"
+    side: str | None = None
+    practitioner_mode: bool = False
+    anchors: Anchors | None = None
+    client_hint: tuple[float, float] | None = None
+
+class SessionLog:
+    """What the summary draws, in bounded memory: the hand's path, the latest regions and a still frame."""
+
+    def __init__(self, max_points: int = 20_000, still_every_s: float = 1.0) -> None:
+        self.max_points = max_points
+        self.still_every_s = still_every_s
+        self._path: list[tuple[float, float]] = []
+        self._stride = 1
+        self._n = 0
+        self.regions: BodyRegions | None = None
+        self.size: tuple[int, int] | None = None
+        self.still_bgr: np.ndarray | None = None  # a recent raw frame with the body, for the path picture
+        self._still_t: float | None = None
+        self.speed_samples: deque[tuple[float, str | None]] = deque(maxlen=5_000)
+
+    def add(self, result: FrameResult, frame_bgr: np.ndarray | None) -> None:
+        self.size = (result.width, result.height)
+        if result.regions is not None:
+            self.regions = result.regions
+        self._n += 1
+        if self._n % self._stride == 0:
+            p = result.hand_point_px
+            self._path.append((float(p[0]), float(p[1])) if p is not None else (math.nan, math.nan))
+            if len(self._path) >= self.max_points:  # halve the resolution; memory stays flat
+                self._path = self._path[::2]
+                self._stride *= 2
+        if not self.speed_samples or result.t - self.speed_samples[-1][0] >= 0.2:
+            self.speed_samples.append((result.t, result.speed))
+        if frame_bgr is not None and result.regions is not None and (
+                self._still_t is None or result.t - self._still_t >= self.still_every_s):
+            self.still_bgr = frame_bgr.copy()
+            self._still_t = result.t
+
+    @property
+    def path_px(self) -> np.ndarray:
+        return np.array(self._path, dtype=float).reshape(-1, 2)
+
+class ProcessingSession:
+    """One FrameProcessor with its overlay and session log; safe to feed from one thread and read from another.
+
+    Errors while processing a frame never reach the stream: the frame is returned as it came, the
+    one-line message is kept for the page, and counts and recording so far stay as they are.
+    """
+
+    def __init__(self, settings: SessionSettings, *, kind: str = "live", record_to: Path | None = None,
+                 detector: Any = None, client_selector: Any = None,
+                 processor_factory: Callable[..., Any] | None = None) -> None:
+        from vision_helper.overlay import Annotator, OverlayStyle
+
+        self.kind = kind
+        self.settings = settings
+        self._lock = threading.RLock()
+        factory = processor_factory
+        if factory is None:
+            from vision_helper.processor import FrameProcessor
+
+            factory = FrameProcessor
+        self.processor = factory(settings.technique, side=settings.side, practitioner_mode=settings.practitioner_mode,
+                                 anchors=settings.anchors, client_hint=settings.client_hint, detector=detector,
+                                 client_selector=client_selector)
+        # the recording starts with the first frame: a session made ahead (to warm its models) and never fed
+        # leaves no empty file behind
+        self._record_to = record_to
+        self._record_error: str | None = None
+        self.annotator = Annotator(OverlayStyle(practitioner_mode=settings.practitioner_mode))
+        self.log = SessionLog()
+        self.cues = CueQueue()
+        self.fps = FpsMeter()
+        self.camera_fps = FpsMeter()
+        self.last_result: FrameResult | None = None
+        self.frames = 0
+        self.error: str | None = None
+        self.latency_ms: float | None = None
+        self._lags_ms: deque[float] = deque(maxlen=30)
+        self.dropped = 0
+        self.started_wall = time.time()
+        self._last_frame_wall: float | None = None
+        self._body_lost_since: float | None = None
+        self.last_raw_bgr: np.ndarray | None = None
+        self.ended = False
+        self.closed = False
+
+    # -- settings while frames flow ----------------------------------------------------------------
+    def apply(self, settings: SessionSettings) -> None:
+        from vision_helper.overlay import Annotator, OverlayStyle
+
+        with self._lock:
+            old = self.settings
+            if settings.technique != old.technique:
+                self.processor.set_technique(settings.technique)
+                # the last technique's advice ("slower: very slow circles") is wrong for the new one
+                self.cues.clear()
+                self.annotator = Annotator(self.annotator.style)
+            if settings.side != old.side:
+                self.processor.set_side(settings.side)
+            if settings.anchors != old.anchors:
+                self.processor.set_anchors(settings.anchors)
+            if settings.client_hint != old.client_hint:
+                self.processor.set_client_hint(settings.client_hint)
+            if settings.practitioner_mode != old.practitioner_mode:
+                self.annotator.style = OverlayStyle(practitioner_mode=settings.practitioner_mode)
+                self.processor.set_practitioner_mode(settings.practitioner_mode)
+            self.settings = settings
+
+    # -- the frame path ------------------------------------------------------------------------------
+    def process(self, frame_bgr: np.ndarray, t: float, now_s: float | None = None) -> np.ndarray:
+        """Run the processor and draw the overlay; on any error, return the frame and keep the message."""
+        now_s = time.monotonic() if now_s is None else now_s
+        with self._lock:
+            if self.closed:
+                return frame_bgr
+            started = time.perf_counter()
+            self._start_recording()
+            try:
+                result = self.processor.process(frame_bgr, t)
+                out = self.annotator(frame_bgr, result)
+            except UserError as exc:
+                self.error = str(exc)
+                return frame_bgr
+            except Exception as exc:  # noqa: BLE001 - never let one bad frame end the user's session
+                self.error = f"processing failed on a frame ({type(exc).__name__}: {exc}); counts so far are kept"
+                return frame_bgr
+            self.error = None
+            self.frames += 1
+            self.fps.tick(now_s)
+            self.last_result = result
+            self.last_raw_bgr = frame_bgr
+            self.log.add(result, frame_bgr)
+            self.cues.push(result.cues, result.t)
+            if result.cue_now == "":
+                self.cues.end_latest()
+            if result.regions_status == "lost":
+                self._body_lost_since = now_s if self._body_lost_since is None else self._body_lost_since
+            else:
+                self._body_lost_since = None
+            self.latency_ms = (time.perf_counter() - started) * 1000.0
+            result.fps = self.fps.fps(now_s)
+            return out
+
+    def _start_recording(self) -> None:
+        path, self._record_to = self._record_to, None
+        if path is None:
+            return
+        try:
+            self.processor.start_recording(path)
+        except OSError as exc:
+            self._record_error = (f"the landmark track cannot be written to {path} ({exc.strerror or exc}); "
+                          "the session is judged but not recorded")
+
+    def warm_up(self) -> None:
+        """Build and run the models once now, so the first camera frame is not held up by their start."""
+        with self._lock:
+            warm = getattr(self.processor, "warm_up", None)
+            if warm is not None and not self.closed and self.frames == 0:
+                warm()
+
+    def redraw(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """A frame that is not processed (stale) still shows the last overlay, so nothing blinks."""
+        with self._lock:
+            if self.last_result is None or self.last_result.width != frame_bgr.shape[1]:
+                return frame_bgr
+            try:
+                from vision_helper.overlay import annotate
+
+                latest = self.cues.latest()
+                return annotate(frame_bgr, self.last_result, self.annotator.style,
+                                cue_text=latest.text if latest else "")
+            except Exception:  # noqa: BLE001 - drawing a skipped frame is a nicety, never a failure
+                return frame_bgr
+
+    def snapshot(self, now_s: float | None = None) -> Snapshot:
+        now_s = time.monotonic() if now_s is None else now_s
+        with self._lock:
+            r = self.last_result
+            counts = dict(r.counts) if r is not None else {}
+            return Snapshot(
+                technique=self.processor.technique, frames=self.frames, counts=counts,
+                speed=r.speed if r else None, on_target=r.on_target if r else None,
+                target_side=r.target_side if r else None, body_status=r.pose_status if r else "lost",
+                hand_found=bool(r and r.hand_found),
+                seconds_body_lost=(now_s - self._body_lost_since) if self._body_lost_since is not None else 0.0,
+                fps=self.fps.fps(now_s), camera_fps=self.camera_fps.fps(now_s), latency_ms=self.latency_ms,
+                lag_ms=float(np.median(self._lags_ms)) if self._lags_ms else None,
+                dropped=self.dropped, error=self.error or self._record_error, media_t_s=r.t if r else 0.0,
+                seconds_since_frame=None if self._last_frame_wall is None else now_s - self._last_frame_wall,
+                anchor_status=r.anchor_status if r else None, client=r.client if r else "none",
+            )
+
+    def summary(self) -> dict[str, Any]:
+        with self._lock:
+            out = self.processor.summary()
+            self.flush()
+            return out
+
+    def meta(self) -> dict[str, Any]:
+        rec = self.recording_path
+        return {"kind": self.kind, "started": datetime.fromtimestamp(self.started_wall).isoformat(timespec="seconds"),
+                "technique": self.settings.technique, "side": self.settings.side,
+                "practitioner_mode": self.settings.practitioner_mode, "frames": self.frames,
+                "recording": str(rec) if rec else None}
+
+    @property
+    def recording_path(self) -> Path | None:
+        return self.processor.recording_path
+
+    def flush(self) -> None:
+        with self._lock:
+            self.processor.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if not self.closed:
+                self.closed = True
+                self.processor.close()
