@@ -13,7 +13,9 @@ exactly as the CLI runs it, in the default mode and in practitioner mode. A fram
 - right:        regions drawn with their mid-hip within 10 % of the image width of the client's labelled
                 mid-hip (the mid-shoulder where the hips are hidden: labels give null);
 - abstain:      no regions drawn;
-- PRACTITIONER: regions drawn elsewhere, their mid-hip inside the practitioner's labelled box;
+- PRACTITIONER: regions drawn elsewhere, their mid-hip inside the practitioner's labelled box (and, where
+                his mid-hip is labelled, nearer to it than to the client's labelled point: the boxes overlap
+                when he stands behind her);
 - elsewhere:    regions drawn elsewhere (a bystander, the floor, the client but more than 10 % off);
 - drawn:        regions drawn where the labels give no client point (judged only against the box).
 Targets (issue 13): right >= 60 %, right-or-abstain >= 90 %, PRACTITIONER = 0 (for a clip: on no frame,
@@ -62,6 +64,9 @@ def judge(result: Any, width: int, label: dict[str, Any]) -> tuple[str, np.ndarr
     want_hip, want_sh = _point(label.get("client_mid_hip_px")), _point(label.get("client_mid_shoulder_px"))
     box = label.get("practitioner_box_px")
     in_box = box is not None and box[0] <= hip[0] <= box[2] and box[1] <= hip[1] <= box[3]
+    his_hip, hers = _point(label.get("practitioner_mid_hip_px")), want_hip if want_hip is not None else want_sh
+    if in_box and his_hip is not None and hers is not None:
+        in_box = float(np.hypot(*(hip - his_hip))) < float(np.hypot(*(hip - hers)))
     if want_hip is not None:
         if float(np.hypot(*(hip - want_hip))) <= tol:
             return "right", hip

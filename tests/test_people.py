@@ -246,14 +246,14 @@ def _run(selector: PeopleSelector, n: int, seen_pose: np.ndarray | None) -> list
     return [selector.update(frame, TrackFrame(i / 30, W, H, seen_pose)) for i in range(n)]
 
 
-def test_a_lone_person_is_the_client_and_costs_one_people_run_in_ten() -> None:
+def test_a_lone_person_is_the_client_and_costs_one_people_run_in_fifteen() -> None:
     alone = person((480, 300), face=True)
     people = ScriptedPeople([alone])
     selector = PeopleSelector(detector=people, landmarker=FixedLandmarker(None))
     seen = _mediapipe_like(alone)
     out = _run(selector, 30, seen)
     assert all(f.client == "pose" and f.pose is seen for f in out)  # the whole-frame pose, untouched
-    assert people.calls == 3
+    assert people.calls == 2
 
 
 def test_the_practitioner_the_face_detector_found_is_never_painted() -> None:
@@ -357,3 +357,16 @@ def test_a_reading_turned_head_to_foot_is_refused() -> None:
     poser.landmarker = FixedLandmarker(flipped)
     poser.update(frame, CLIENT_DET, [PRACTITIONER_DET])
     assert poser.source == "keypoints"
+
+
+def test_a_click_where_no_one_is_seen_yet_waits_for_someone_there() -> None:
+    """The client is not detected when the user clicks her: no one is chosen (and nothing is drawn) until
+    she is seen under the click; the practitioner nearby is not taken instead."""
+    script = [[PRACTITIONER_DET], [PRACTITIONER_DET], [CLIENT_DET, PRACTITIONER_DET], [CLIENT_DET, PRACTITIONER_DET]]
+    selector = PeopleSelector(detector=ScriptedPeople(script), landmarker=FixedLandmarker(None), crowd_every=1)
+    hip = CLIENT_DET.keypoints_px[[11, 12]].mean(axis=0)
+    selector.set_hint((float(hip[0]) / W, float(hip[1]) / H))
+    out = _run(selector, 4, _mediapipe_like(PRACTITIONER_DET))
+    assert [f.client for f in out[:2]] == ["none", "none"]
+    for f in out[2:]:
+        assert f.client == "pose" and np.allclose(f.pose[23, :2] * [W, H], CLIENT_DET.keypoints_px[11], atol=1e-3)

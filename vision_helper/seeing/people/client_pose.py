@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.roles import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
+from vision_helper.seeing.people.roles import KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 
 # MediaPipe pose index of each COCO keypoint (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
 COCO_TO_MEDIAPIPE = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -132,7 +132,7 @@ def spine_unit(pose: np.ndarray, width: int, height: int) -> np.ndarray | None:
 
 def _hips_and_shoulders_seen(det: PersonDetection) -> bool:
     s = det.keypoint_scores
-    return bool(s[L_HIP] >= KP_SEEN and s[R_HIP] >= KP_SEEN)
+    return bool(s[L_HIP] >= KP_TRUNK and s[R_HIP] >= KP_TRUNK)
 
 
 class ClientPose:

@@ -47,7 +47,8 @@ from vision_helper.seeing.people.roles import (
 from vision_helper.track import TrackFrame
 
 SAME_PERSON = 0.12  # two skeletons closer than this (keypoint distance, box diagonals) are one person
-LONE_EVERY = 10  # frames between people-stage runs while one person is in view
+NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
+LONE_EVERY = 15  # frames between people-stage runs while one person is in view (0.5 s at 30 FPS)
 CROWD_EVERY = 2  # ... and while several are
 MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
 MIN_PERSON_SCORE = 0.1  # ... and this instance score (the client scores 0.1-0.4)
@@ -81,23 +82,20 @@ def people_in_view(dets: list[PersonDetection]) -> list[PersonDetection]:
 
 
 def person_at(people: list[TrackedPerson], point_px: np.ndarray) -> TrackedPerson | None:
-    """The person under the point (the smallest trunk box holding it), else the one whose keypoints
-    come nearest, within half a body size."""
-    under = []
+    """The person under the point (the smallest trunk box holding it), else the one whose trunk box
+    comes within a tenth of their size of it; None otherwise (the click waits for someone to be seen
+    there). Only trunks count: a practitioner's knees or hands lie over the client's body."""
+    best: tuple[float, float, int, TrackedPerson] | None = None
     for p in people:
         x0, y0, x1, y1 = trunk_box_px(p.detection)
-        if x0 <= point_px[0] <= x1 and y0 <= point_px[1] <= y1:
-            under.append(((x1 - x0) * (y1 - y0), p.id, p))
-    if under:
-        return min(under, key=lambda u: (u[0], u[1]))[2]
-    best: tuple[float, TrackedPerson] | None = None
-    for p in people:
-        seen = p.detection.keypoint_scores >= KP_SEEN
-        pts = p.detection.keypoints_px[seen] if seen.any() else p.detection.keypoints_px
-        d = float(np.min(np.hypot(*(pts - point_px).T)))
-        if d <= 0.5 * size_px(p.detection) and (best is None or d < best[0]):
-            best = (d, p)
-    return None if best is None else best[1]
+        x, y = float(point_px[0]), float(point_px[1])
+        gap = float(np.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1)))
+        if gap > NEAR_CLICK * size_px(p.detection):
+            continue
+        key = (gap, (x1 - x0) * (y1 - y0), p.id, p)
+        if best is None or key[:3] < best[:3]:
+            best = key
+    return None if best is None else best[3]
 
 
 def pose_on_person(pose: np.ndarray, person: PersonDetection, others: list[PersonDetection],
