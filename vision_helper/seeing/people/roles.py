@@ -84,7 +84,7 @@ def size_px(det: PersonDetection) -> float:
 
 def trunk_box_px(det: PersonDetection, grow: float = 0.25) -> tuple[float, float, float, float]:
     """Box of the trunk (shoulders and hips seen), grown by `grow` of its size; the body's box otherwise."""
-    kp = det.keypoints_px[[i for i in TORSO if det.keypoint_scores[i] >= KP_SEEN]]
+    kp = det.keypoints_px[[i for i in TORSO if det.keypoint_scores[i] >= KP_TRUNK]]
     if len(kp) < 3:
         return det.box_px
     lo, hi = kp.min(axis=0), kp.max(axis=0)

@@ -34,6 +34,7 @@ from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson, person_distance
 from vision_helper.seeing.people.roles import (
     KP_SEEN,
+    KP_TRUNK,
     L_HIP,
     L_SH,
     R_HIP,
@@ -82,12 +83,14 @@ def people_in_view(dets: list[PersonDetection]) -> list[PersonDetection]:
 
 
 def person_at(people: list[TrackedPerson], point_px: np.ndarray) -> TrackedPerson | None:
-    """The person under the point (the smallest trunk box holding it), else the one whose trunk box
-    comes within a tenth of their size of it; None otherwise (the click waits for someone to be seen
+    """The person under the point (the smallest trunk box, shoulders to hips, holding it), else the one
+    whose trunk box comes within a tenth of their size of it; None otherwise (the click waits for someone to be seen
     there). Only trunks count: a practitioner's knees or hands lie over the client's body."""
     best: tuple[float, float, int, TrackedPerson] | None = None
     for p in people:
-        x0, y0, x1, y1 = trunk_box_px(p.detection)
+        if int((p.detection.keypoint_scores[[L_SH, R_SH, L_HIP, R_HIP]] >= KP_TRUNK).sum()) < 3:
+            continue  # no trunk to click on: the whole-body box would take clicks meant for the one beside
+        x0, y0, x1, y1 = trunk_box_px(p.detection, 0.0)
         x, y = float(point_px[0]), float(point_px[1])
         gap = float(np.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1)))
         if gap > NEAR_CLICK * size_px(p.detection):
@@ -166,6 +169,8 @@ class PeopleSelector:
         self._client_missed = 0
         self._chosen_xy: np.ndarray | None = None  # where the chosen client was last seen
         self._lone_person: PersonDetection | None = None  # the one person of the last run, if one
+        self._workers: set[int] = set()  # identities once seen facing us with their hands at work
+        self._lone_id: int | None = None
         self._last_lone_pose: np.ndarray | None = None  # the whole-frame pose last taken for the lone person
 
     def set_anchors(self, anchors: Anchors | None) -> None:
@@ -246,6 +251,10 @@ class PeopleSelector:
         dets = people_in_view(found)
         self._people = self._identities.update(dets, period=period)
         self._lone_person = dets[0] if len(dets) == 1 else None
+        for p in self._people:
+            if p.seen_now and facing_upright(p.detection) and hands_at_work(p.detection):
+                self._workers.add(p.id)
+        self._lone_id = next((p.id for p in self._people if p.detection is self._lone_person), None)
         if len(dets) >= 2:
             self._crowd, self._crowd_t = True, t
         elif self._crowd_t is not None and not 0.0 <= t - self._crowd_t < LONE_AGAIN_S:
@@ -307,9 +316,10 @@ class PeopleSelector:
         assert self._size is not None
         w, h = self._size
         person = self._lone_person
-        if person is None:
-            return self._none(seen, [])
-        if facing_upright(person) and (self.practitioner_mode or hands_at_work(person)):
+        if person is None or self._hint_pending:
+            return self._none(seen, [] if person is None else self._others_out(None, now))
+        worker = self._lone_id in self._workers  # once seen at work, a practitioner for the session
+        if worker or (facing_upright(person) and (self.practitioner_mode or hands_at_work(person))):
             return self._none(seen, self._others_out(None, now))
         if seen_pose is not None and (pose_on_person(seen_pose, person, [], w, h) or (
                 self._last_lone_pose is not None and same_trunk(seen_pose, self._last_lone_pose, w, h))):
