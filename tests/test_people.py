@@ -246,7 +246,7 @@ def _run(selector: PeopleSelector, n: int, seen_pose: np.ndarray | None) -> list
     return [selector.update(frame, TrackFrame(i / 30, W, H, seen_pose)) for i in range(n)]
 
 
-def test_a_lone_person_is_the_client_and_costs_one_people_run_in_fifteen() -> None:
+def test_a_lone_person_is_the_client_and_costs_one_people_run_in_twenty() -> None:
     alone = person((480, 300), face=True)
     people = ScriptedPeople([alone])
     selector = PeopleSelector(detector=people, landmarker=FixedLandmarker(None))

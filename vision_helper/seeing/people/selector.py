@@ -49,8 +49,8 @@ from vision_helper.track import TrackFrame
 
 SAME_PERSON = 0.12  # two skeletons closer than this (keypoint distance, box diagonals) are one person
 NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
-LONE_EVERY = 15  # frames between people-stage runs while one person is in view (0.5 s at 30 FPS)
-CROWD_EVERY = 2  # ... and while several are
+LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
+CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
 MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
 MIN_PERSON_SCORE = 0.1  # ... and this instance score (the client scores 0.1-0.4)
 MIN_PERSON_SIZE = 0.35  # ... and at least this share of the largest person's size
