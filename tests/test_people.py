@@ -246,7 +246,7 @@ def _run(selector: PeopleSelector, n: int, seen_pose: np.ndarray | None) -> list
     return [selector.update(frame, TrackFrame(i / 30, W, H, seen_pose)) for i in range(n)]
 
 
-def test_a_lone_person_is_the_client_and_costs_one_people_run_in_fifteen() -> None:
+def test_a_lone_person_is_the_client_and_costs_one_people_run_in_twenty() -> None:
     alone = person((480, 300), face=True)
     people = ScriptedPeople([alone])
     selector = PeopleSelector(detector=people, landmarker=FixedLandmarker(None))
@@ -370,3 +370,15 @@ def test_a_click_where_no_one_is_seen_yet_waits_for_someone_there() -> None:
     assert [f.client for f in out[:2]] == ["none", "none"]
     for f in out[2:]:
         assert f.client == "pose" and np.allclose(f.pose[23, :2] * [W, H], CLIENT_DET.keypoints_px[11], atol=1e-3)
+
+
+def test_a_user_who_reached_for_the_camera_is_the_client_again_once_turned_round() -> None:
+    """Facing the camera with the hands out in front (setting it up) looks like work; turned round, the
+    same person is the user again."""
+    setting_up = person((480, 300), 150, face=True, wrists_at=(300, 380))
+    turned = person((480, 300), 150, face=False)
+    selector = PeopleSelector(detector=ScriptedPeople([[setting_up], [turned]]), landmarker=FixedLandmarker(None),
+                              lone_every=5)
+    out = _run(selector, 10, _mediapipe_like(turned))
+    assert all(f.client == "none" for f in out[:5])
+    assert all(f.client == "pose" for f in out[5:])

@@ -40,6 +40,7 @@ from vision_helper.seeing.people.roles import (
     R_HIP,
     R_SH,
     RoleJudge,
+    back_of_head,
     facing_upright,
     hands_at_work,
     size_px,
@@ -49,8 +50,8 @@ from vision_helper.track import TrackFrame
 
 SAME_PERSON = 0.12  # two skeletons closer than this (keypoint distance, box diagonals) are one person
 NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
-LONE_EVERY = 15  # frames between people-stage runs while one person is in view (0.5 s at 30 FPS)
-CROWD_EVERY = 2  # ... and while several are
+LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
+CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
 MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
 MIN_PERSON_SCORE = 0.1  # ... and this instance score (the client scores 0.1-0.4)
 MIN_PERSON_SIZE = 0.35  # ... and at least this share of the largest person's size
@@ -254,6 +255,8 @@ class PeopleSelector:
         for p in self._people:
             if p.seen_now and facing_upright(p.detection) and hands_at_work(p.detection):
                 self._workers.add(p.id)
+            elif p.seen_now and back_of_head(p.detection):
+                self._workers.discard(p.id)  # turned round: a user who set the camera up, not a practitioner
         self._lone_id = next((p.id for p in self._people if p.detection is self._lone_person), None)
         if len(dets) >= 2:
             self._crowd, self._crowd_t = True, t
@@ -318,7 +321,7 @@ class PeopleSelector:
         person = self._lone_person
         if person is None or self._hint_pending:
             return self._none(seen, [] if person is None else self._others_out(None, now))
-        worker = self._lone_id in self._workers  # once seen at work, a practitioner for the session
+        worker = self._lone_id in self._workers  # seen at work: a practitioner until seen from behind
         if worker or (facing_upright(person) and (self.practitioner_mode or hands_at_work(person))):
             return self._none(seen, self._others_out(None, now))
         if seen_pose is not None and (pose_on_person(seen_pose, person, [], w, h) or (
