@@ -441,7 +441,10 @@ def _replay(ss: Any, settings: pg.SessionSettings, speak: bool, samples: list[pg
         key = ("sample", sample.name)
 
         def make() -> pg.ReplaySession:
-            return pg.ReplaySession(settings, sample.video, title=sample.title, track=sample.track)
+            # MediaPipe runs on the sample like on the webcam; its recorded landmarks only with
+            # VISION_HELPER_SAMPLE_SIDECAR=1 (a debug replay).
+            track = sample.track if os.environ.get("VISION_HELPER_SAMPLE_SIDECAR") == "1" else None
+            return pg.ReplaySession(settings, sample.video, title=sample.title, track=track)
 
     session = _open_replay(ss, key, settings, make)
     if session is None:
