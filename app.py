@@ -410,7 +410,10 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
         key = ("sample", sample.name)
 
         def make() -> ReplaySession:
-            return ReplaySession(settings, sample.video, title=sample.title, track=sample.track)
+            # MediaPipe runs on the sample like on the webcam; its recorded landmarks only with
+            # VISION_HELPER_SAMPLE_SIDECAR=1 (a debug replay).
+            track = sample.track if os.environ.get("VISION_HELPER_SAMPLE_SIDECAR") == "1" else None
+            return ReplaySession(settings, sample.video, title=sample.title, track=track)
 
     session = _open_replay(ss, key, settings, make)
     if session is None:

@@ -103,9 +103,9 @@ KEYS = ("type", "direction", "side", "on_target", "too_fast")
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=_entry_ids)
-def test_analyze_video_finds_what_the_manifest_says(entry: dict[str, Any]) -> None:
+def test_the_sidecar_replay_finds_exactly_what_the_manifest_says(entry: dict[str, Any]) -> None:
     video = FOLDER / entry["file"]
-    done = _run("-m", "vision_helper", "analyze-video", str(video), "--technique", entry["technique"])
+    done = _run("-m", "vision_helper", "analyze-video", str(video), "--technique", entry["technique"], "--sidecar")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert entry["track"] in done.stderr  # it says that it replays the sidecar
@@ -130,13 +130,47 @@ def test_analyze_video_with_a_side_counts_the_other_side_off_target() -> None:
     """The erector sample works both sides: asked about the left only, the right side's strokes are off it."""
     entry = next(e for e in ENTRIES if e["name"] == "erector_strokes")
     done = _run("-m", "vision_helper", "analyze-video", str(FOLDER / entry["file"]), "--technique", "erector",
-                "--side", "left")
+                "--side", "left", "--sidecar")
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)["summary"]
     assert summary["by_side"] == entry["expected"]["by_side"]
     assert summary["time_on_target_s"] < json.loads(_run(
-        "-m", "vision_helper", "analyze-video", str(FOLDER / entry["file"]), "--technique", "erector").stdout
-    )["summary"]["time_on_target_s"]
+        "-m", "vision_helper", "analyze-video", str(FOLDER / entry["file"]), "--technique", "erector", "--sidecar"
+    ).stdout)["summary"]["time_on_target_s"]
+
+
+_PEOPLE_STAGE_MISSES_THE_PRONE_FIGURE = pytest.mark.xfail(
+    strict=True, reason="issue 13's people stage (MoveNet, at least 6 keypoints) finds no person in the drawn prone "
+    "figure (score 0.14-0.2), so the client is 'none' on 401 of 431 frames; with the earlier client finder this "
+    "sample matched its manifest through MediaPipe (6 of 6 up strokes, 3 a side, 6 on target)")
+
+
+@pytest.mark.video
+@pytest.mark.parametrize("entry", [pytest.param(e, marks=_PEOPLE_STAGE_MISSES_THE_PRONE_FIGURE)
+                                   if e["name"] == "erector_strokes" else e for e in ENTRIES], ids=_entry_ids)
+def test_by_default_mediapipe_runs_on_the_sample_and_finds_what_the_manifest_promises(entry: dict[str, Any]) -> None:
+    """The real pipeline, as a webcam gets it: count, directions, sides and too fast as promised; on target
+    within one."""
+    done = _run("-m", "vision_helper", "analyze-video", str(FOLDER / entry["file"]), "--technique",
+                entry["technique"])
+    assert done.returncode == 0, done.stderr
+    assert entry["track"] not in done.stderr  # no replay: MediaPipe saw the pictures
+    summary = json.loads(done.stdout)["summary"]
+    expected = entry["expected"]
+    for key in ("count", "too_fast", "by_side"):
+        assert summary[key] == expected[key], (key, summary)
+    for direction in (("cw", "ccw") if entry["technique"] == "piriformis" else ("up", "down")):
+        assert summary[direction] == expected[direction], (direction, summary)
+    assert abs(summary["on_target"] - expected["on_target"]) <= 1, summary
+
+
+def test_sidecar_asked_for_where_there_is_none_is_one_clear_line(tmp_path: Path) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes((FOLDER / ENTRIES[0]["file"]).read_bytes())
+    done = _run("-m", "vision_helper", "analyze-video", str(video), "--technique", "piriformis", "--sidecar")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "--sidecar" in done.stderr
 
 
 # -- made by the script, from the sidecar -----------------------------------------------------------

@@ -40,7 +40,7 @@ def make_checker(technique: str, model: BodyRegionModel) -> MotionChecker:
 
 def empty_counts(technique: str) -> dict[str, int]:
     keys = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
-    return {k: 0 for k in (*keys, "left", "right", "on_target", "too_fast")}
+    return {k: 0 for k in (*keys, "left", "right", "on_target", "near_target", "too_fast")}
 
 
 class _Step(NamedTuple):
@@ -260,8 +260,10 @@ class SessionAnalyzer:
             scale = np.array([frame.width, frame.height], dtype=float)
             hands_px = [h.landmarks[:, :2] * scale for h in frame.hands]
         target_side: str | None = None
+        target_distance_cm: float | None = None
         if point is not None and regions is not None:
-            target_side = regions.nearest(self.technique, point)[0].side
+            region, distance_px = regions.nearest(self.technique, point)
+            target_side, target_distance_cm = region.side, distance_px * regions.frame.cm_per_px
         result = FrameResult(
             t=frame.t, width=frame.width, height=frame.height, technique=self.technique, track_frame=frame,
             pose_px=pose_px, regions=regions, regions_status=step.status, hands_px=hands_px,
@@ -269,7 +271,7 @@ class SessionAnalyzer:
             else None, hand_note=self._hand_note,
             trail_px=np.array([(x, y) for _, x, y in self._trail]) if self._trail else np.zeros((0, 2)),
             events=step.events, counts=dict(self.counts), speed=self._checker.speed_now(),
-            on_target=step.on_target, target_side=target_side,
+            on_target=step.on_target, target_side=target_side, target_distance_cm=target_distance_cm,
             facing_camera=None if regions is None else regions.frame.facing_camera,
             client=frame.client if (regions is not None or frame.client != "pose") else "none",
             others_px=[np.column_stack([o[:, 0] * frame.width, o[:, 1] * frame.height, o[:, 3]])
@@ -286,6 +288,7 @@ class SessionAnalyzer:
             self.counts[event.direction] += 1
             self.counts[event.side] += 1
             self.counts["on_target"] += int(event.on_target)
+            self.counts["near_target"] += int(event.near_target)
             self.counts["too_fast"] += int(event.too_fast)
 
     def finish(self) -> list[MotionEvent]:
@@ -328,6 +331,7 @@ def summarize(technique: str, events: list[MotionEvent], *, frames: int, frames_
         **{d: sum(1 for e in events if e.direction == d) for d in directions},
         "by_side": by_side,
         "on_target": sum(1 for e in events if e.on_target),
+        "near_target": sum(1 for e in events if e.near_target),  # off target, within NEAR_BAND_CM of it
         "too_fast": sum(1 for e in events if e.too_fast),
         "frames_with_body": frames_with_body,
         "frames_with_hand": frames_with_hand,

@@ -69,10 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
         p.add_argument("--landmarks", type=Path, metavar="TRACK.jsonl",
                        help="replay landmarks recorded in this track instead of running MediaPipe (the "
-                            "overlay is still drawn on VIDEO); a VIDEO.track.jsonl beside VIDEO, as the "
-                            "bundled samples have, is used the same way unless --no-sidecar")
+                            "overlay is still drawn on VIDEO)")
+        p.add_argument("--sidecar", action="store_true",
+                       help="debug: replay the VIDEO.track.jsonl beside VIDEO (the bundled samples ship the "
+                            "landmarks they were drawn from) instead of running MediaPipe")
         p.add_argument("--no-sidecar", action="store_true",
-                       help="run MediaPipe even when a VIDEO.track.jsonl sidecar exists")
+                       help="run MediaPipe (the default; kept for old scripts)")
 
     p_track = sub.add_parser(
         "analyze-track", help="judge a recorded landmark track (JSON Lines) and print one JSON object",
@@ -250,11 +252,13 @@ def _recorded_landmarks(args: argparse.Namespace) -> tuple[Any, Any]:
     from vision_helper.seeing.replay import RecordedClient, RecordedLandmarks, sidecar_track
 
     track = args.landmarks
-    if track is None and not args.no_sidecar:
+    if track is None and getattr(args, "sidecar", False) and not args.no_sidecar:
         track = sidecar_track(args.video)
-        if track is not None:
-            print(f"{PROG}: note: replaying the landmarks recorded in {track} (pass --no-sidecar to run "
-                  "MediaPipe on the video instead)", file=sys.stderr)
+        if track is None:
+            raise UserError(f"{args.video}: --sidecar asks to replay {Path(args.video).stem}.track.jsonl beside "
+                            "it, but there is none; leave --sidecar out to run MediaPipe")
+        print(f"{PROG}: note: replaying the landmarks recorded in {track} (--sidecar; without it MediaPipe "
+              "runs on the video)", file=sys.stderr)
     if track is None:
         return None, None
     return RecordedLandmarks(track), RecordedClient()

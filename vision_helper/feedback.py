@@ -17,7 +17,7 @@ import numpy as np
 
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.body.regions import BodyRegions, MuscleRegion, nearest_on_polygon
-from vision_helper.motion.events import CircleEvent, StrokeEvent
+from vision_helper.motion.events import NEAR_BAND_CM, CircleEvent, StrokeEvent
 from vision_helper.result import FrameResult
 
 # What the overlay and the page show for FrameResult.speed.
@@ -209,7 +209,8 @@ class Coach:
             except (ValueError, KeyError):
                 hint = None
             if hint is not None:
-                out["target"] = hint
+                near = r.target_distance_cm is not None and r.target_distance_cm <= NEAR_BAND_CM
+                out["target"] = f"Nearly there: {hint[0].lower()}{hint[1:]}" if near else hint
         if on_target is True and r.speed == "good":
             out["good"] = "Good — keep going"
         return out

@@ -28,6 +28,7 @@ from vision_helper.body.skeleton import (
 )
 from vision_helper.feedback import SPEED_LABELS
 from vision_helper.image import to_bgr8
+from vision_helper.motion.events import NEAR_BAND_CM
 from vision_helper.result import FrameResult
 
 # Colours, BGR.
@@ -50,9 +51,10 @@ HAND_BONES = (
     (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10), (10, 11), (11, 12),
     (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (0, 17), (17, 18), (18, 19), (19, 20),
 )
-KNOWN_COUNTERS = (("cw", "ccw"), ("up", "down"), ("left", "right"), ("on_target", "too_fast"))
+KNOWN_COUNTERS = (("cw", "ccw"), ("up", "down"), ("left", "right"), ("on_target", "near_target"),
+                  ("too_fast", ""))
 COUNTER_NAMES = {"cw": "Clockwise", "ccw": "Counter-cw", "up": "Up", "down": "Down", "left": "Left",
-                 "right": "Right", "on_target": "On target", "too_fast": "Too fast"}
+                 "right": "Right", "on_target": "On target", "near_target": "Near target", "too_fast": "Too fast"}
 _ASCII = {"—": "-", "–": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "...", "→": "->", "·": "-"}
 
 
@@ -547,6 +549,9 @@ def _draw_panel(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
         hand = "Hand: on target" if result.on_target else "Hand: found"
         if result.on_target and result.target_side:
             hand += f" ({result.target_side})"
+        elif result.on_target is False and result.target_distance_cm is not None:
+            near = result.target_distance_cm <= NEAR_BAND_CM
+            hand = f"Hand: {'near' if near else 'off'} target ({result.target_distance_cm:.0f} cm)"
         lines.append((hand, GREEN if result.on_target else WHITE))
     else:
         lines.append(("Hand: not found", AMBER))

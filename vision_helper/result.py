@@ -37,6 +37,7 @@ class FrameResult:
     speed: str | None = None  # "too fast" | "good" | "too slow" | None
     on_target: bool | None = None  # the hand point is on a target region now
     target_side: str | None = None  # side of the region the hand is over or nearest
+    target_distance_cm: float | None = None  # from the hand point to that region's outline; 0 inside
     cues: list[str] = field(default_factory=list)  # coaching cues issued at this frame
     # The cue that still applies now, for the screen: "" once the user has done what the last cue asked
     # (or it is old); None where no coach ran. Cues are issued once (cues); this says how long to show them.

@@ -331,11 +331,11 @@ MIN_ACROSS_SCALE = 0.25  # foreshortening is never taken for stronger than this 
 
 
 def _across_scale(half_hip_len_px: float, torso_px: float, model: BodyRegionModel) -> float:
-    """BodyFrame.across_scale from the measured half-hip length: people's hips vary by some 20 %, so only a
-    clearly narrower width is taken for foreshortening."""
+    """BodyFrame.across_scale from the measured half-hip length: people's hips vary by some 20 %, so the
+    width is measured against FULL_WIDTH_FRACTION of the expected one (a slim person is not foreshortened)."""
     expected = torso_px * model.half_hip_width_cm / model.torso_length_cm
     ratio = half_hip_len_px / expected if expected > 0 else 1.0
-    return 1.0 if ratio >= FULL_WIDTH_FRACTION else max(ratio, MIN_ACROSS_SCALE)
+    return min(1.0, max(ratio / FULL_WIDTH_FRACTION, MIN_ACROSS_SCALE))  # continuous: no jump frame to frame
 
 
 def _frame_from_xy(lx: float, ly: float, rx: float, ry: float, shoulder: tuple[float, float] | None,

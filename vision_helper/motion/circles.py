@@ -30,7 +30,7 @@ import numpy as np
 
 from vision_helper.body.model import BodyRegionModel
 from vision_helper.body.regions import BodyRegions
-from vision_helper.motion.events import CircleEvent, MotionEvent
+from vision_helper.motion.events import NEAR_BAND_CM, CircleEvent, MotionEvent
 
 TWO_PI = 2.0 * math.pi
 STEP_CM = 0.3  # resampling step of the fingertip path
@@ -137,10 +137,10 @@ class CircleCounter:
         self._regions: BodyRegions | None = None  # the latest body seen: a lost body rarely moves
         self._cm_per_px = DEFAULT_CM_PER_PX
         self._origin = (0.0, 0.0)
-        # The plane circles are measured in: image px about the mid-hip, turned so the spine points along
-        # +y (a rotation: cw stays cw), with the across direction stretched by 1 / frame.across_scale so a
-        # circle that a side view squashes into a thin ellipse is round again. (up x, up y, across scale)
-        self._basis = (0.0, 1.0, 1.0)
+        # The plane circles are measured in: image px about the mid-hip, stretched along the body's across
+        # direction (unit ax, ay) by a factor 1 + k, so a circle that a side view squashes into a thin
+        # ellipse is rounder again (k = 0 seen square on: the image plane as it is). (ax, ay, k)
+        self._stretch = (0.0, 0.0, 0.0)
         self._last_seen_t: float | None = None
         self._last_period = DEFAULT_PERIOD_S
         self._recent: deque[tuple[float, float, float]] = deque()  # (t, total angle, |step|) per point
@@ -224,20 +224,19 @@ class CircleCounter:
             self._regions = regions
             self._cm_per_px = frame.cm_per_px
             self._origin = (float(frame.mid_hip_px[0]), float(frame.mid_hip_px[1]))
-            if frame.across_scale < 1.0:
-                # Halfway (geometrically): fully stretched, the across jitter would grow as much as the circle.
-                self._basis = (frame.up_xy[0], frame.up_xy[1], math.sqrt(frame.across_scale))
-            else:
-                self._basis = (0.0, 1.0, 1.0)  # seen square on: the image plane as it is
+            # Halfway (geometrically): fully stretched, the across jitter would grow as much as the circle.
+            # Continuous in across_scale, so a hip width that wavers frame to frame does not shake the plane.
+            self._stretch = (frame.up_xy[1], -frame.up_xy[0], 1.0 / math.sqrt(frame.across_scale) - 1.0)
         if self._last_seen_t is not None and t - self._last_seen_t > GAP_S and self._xs:
             events += self._end_turn()
         if point_px is None:
             return events
-        dx = float(point_px[0]) - self._origin[0]
-        dy = float(point_px[1]) - self._origin[1]
-        ux, uy, f = self._basis
-        x = (dx * uy - dy * ux) / f
-        y = dx * ux + dy * uy
+        x = float(point_px[0]) - self._origin[0]
+        y = float(point_px[1]) - self._origin[1]
+        ax, ay, k = self._stretch
+        if k:
+            a = k * (x * ax + y * ay)
+            x, y = x + a * ax, y + a * ay
         if not (math.isfinite(x) and math.isfinite(y)):
             return events
         self._last_seen_t = t
@@ -433,9 +432,9 @@ class CircleCounter:
         radius_cm = math.sqrt(sxx + syy) * self._cm_per_px  # RMS distance from the centre
         if radius_cm < self.min_radius_cm or radius_cm > self.max_radius_cm:
             return None
-        ux, uy, f = self._basis
-        a = mx * f
-        centre = np.array([a * uy + my * ux + self._origin[0], -a * ux + my * uy + self._origin[1]])
+        ax, ay, k = self._stretch
+        a = k / (1.0 + k) * (mx * ax + my * ay)  # back to the image plane
+        centre = np.array([mx - a * ax + self._origin[0], my - a * ay + self._origin[1]])
         region, distance_px = regions.nearest("piriformis", centre)
         period = self._pace_period(k0, end, t_end)
         self._last_period = period
@@ -444,7 +443,8 @@ class CircleCounter:
             t_start=self._t_start, t_end=t_end, direction="cw" if ang[-1] > 0 else "ccw", side=region.side,
             on_target=distance_px == 0.0, too_fast=period < self.min_period_s, period_s=period,
             radius_cm=radius_cm, centre_x_px=float(centre[0]), centre_y_px=float(centre[1]),
-            distance_to_target_cm=distance_px * regions.frame.cm_per_px)
+            distance_to_target_cm=distance_px * regions.frame.cm_per_px,
+            near_target=0.0 < distance_px * regions.frame.cm_per_px <= NEAR_BAND_CM)
 
     def _pace_period(self, k0: int, end: int, t_end: float) -> float:
         """The time a full revolution takes at the pace of the middle of this turn.

@@ -12,6 +12,11 @@ from vision_helper.body.regions import BodyRegions, Side
 Technique = Literal["piriformis", "erector"]
 TECHNIQUES: tuple[str, str] = ("piriformis", "erector")
 
+# "Near target": off the region, but within this much of its outline. Real landmarks put the regions a
+# centimetre or two off on real bodies (models/body_regions.yaml), so a user told only "off target" cannot
+# tell a near miss from working the wrong place; near target says how far off they are.
+NEAR_BAND_CM = 2.0
+
 
 def _rounded(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
@@ -32,6 +37,7 @@ class CircleEvent:
     centre_x_px: float
     centre_y_px: float
     distance_to_target_cm: float  # 0 when on target
+    near_target: bool = False  # off target, but within NEAR_BAND_CM of the region's outline
     type: Literal["circle"] = "circle"
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +60,8 @@ class StrokeEvent:
     start_y_px: float
     end_x_px: float
     end_y_px: float
+    distance_to_target_cm: float = 0.0  # from the stroke's middle to that side's region; 0 when on target
+    near_target: bool = False  # off target, but within NEAR_BAND_CM of the region's outline
     type: Literal["stroke"] = "stroke"
 
     def to_dict(self) -> dict[str, Any]:

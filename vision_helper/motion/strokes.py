@@ -20,7 +20,7 @@ import numpy as np
 
 from vision_helper.body.model import BodyRegionModel
 from vision_helper.body.regions import BodyRegions
-from vision_helper.motion.events import MotionEvent, StrokeEvent
+from vision_helper.motion.events import NEAR_BAND_CM, MotionEvent, StrokeEvent
 
 HYSTERESIS_CM = 1.0  # coming back this far from the furthest point is a reversal (jitter is far less)
 ADVANCE_CM = 0.5  # moving on by this much keeps a move alive ...
@@ -56,6 +56,7 @@ class _Move:
     start_px: tuple[float, float]
     end_px: tuple[float, float]
     t_closed: float
+    distance_cm: float = 0.0  # off target: from the move's middle to that side's region
 
 
 class StrokeCounter:
@@ -178,8 +179,13 @@ class StrokeCounter:
         left = sum(1 for s in body if s.side == "left")
         side = "left" if 2 * left >= len(body) else "right"
         on = sum(1 for s in body if s.side == side and s.inside)
-        return _Move("up" if d > 0 else "down", t_lo, t_hi, length, speed, side, 2 * on >= len(body),
-                     (samples[0].x_px, samples[0].y_px), (samples[-1].x_px, samples[-1].y_px), t_closed)
+        on_target = 2 * on >= len(body)
+        distance = 0.0
+        if not on_target and self._regions is not None:
+            middle = body[len(body) // 2]
+            distance = self._regions.erectors[side].distance_cm(np.array([middle.x_px, middle.y_px]))  # type: ignore[index]
+        return _Move("up" if d > 0 else "down", t_lo, t_hi, length, speed, side, on_target,
+                     (samples[0].x_px, samples[0].y_px), (samples[-1].x_px, samples[-1].y_px), t_closed, distance)
 
     # -- glide or return -------------------------------------------------------------------------------
     def _decide(self, run_over: bool, t: float | None = None) -> list[MotionEvent]:
@@ -216,7 +222,8 @@ class StrokeCounter:
             side=move.side, on_target=move.on_target,  # type: ignore[arg-type]
             too_fast=move.speed_cm_s > self.max_speed_cm_s, length_cm=move.length_cm, speed_cm_s=move.speed_cm_s,
             start_x_px=move.start_px[0], start_y_px=move.start_px[1], end_x_px=move.end_px[0],
-            end_y_px=move.end_px[1])
+            end_y_px=move.end_px[1], distance_to_target_cm=move.distance_cm,
+            near_target=0.0 < move.distance_cm <= NEAR_BAND_CM)
 
     # -- protocol --------------------------------------------------------------------------------------
     def flush(self, t: float) -> list[MotionEvent]:
