@@ -10,7 +10,6 @@ import numpy as np
 from vision_helper.body.regions import BodyRegions, Side
 
 Technique = Literal["piriformis", "erector"]
-TECHNIQUES: tuple[str, str] = ("piriformis", "erector")
 
 
 def _rounded(d: dict[str, Any]) -> dict[str, Any]:
