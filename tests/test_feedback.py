@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -249,8 +250,7 @@ def test_a_slower_cue_ends_when_the_pace_is_good_and_the_overlay_stops_showing_i
     for i in range(int(4.0 * FPS)):
         t = i / FPS
         r = result(t, speed="too fast" if t < 2.0 else "good")
-        r.cues = [c.text for c in coach.update(r)]
-        r.cue_now = coach.active.text if coach.active else ""
+        r = replace(r, cues=[c.text for c in coach.update(r)], cue_now=coach.active.text if coach.active else "")
         analyzer_cue.append(r.cue_now)
     assert analyzer_cue[int(1.5 * FPS)].startswith("Slower")
     assert analyzer_cue[int(2.0 * FPS) + 1] == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -156,11 +157,9 @@ def test_cue_banner_stays_for_its_hold_time() -> None:
     first = result_with(None, cues=["Slower - very slow circles"])
     with_cue = annotator(grey_frame(), first)
     assert changed(with_cue, grey_frame())[bottom].any()
-    later = result_with(None)
-    later.t = 1.5
+    later = replace(result_with(None), t=1.5)
     assert changed(annotator(grey_frame(), later), grey_frame())[bottom].any()
-    gone = result_with(None)
-    gone.t = 3.0
+    gone = replace(result_with(None), t=3.0)
     assert not changed(annotator(grey_frame(), gone), grey_frame())[bottom].any()
 
 

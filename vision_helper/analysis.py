@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -15,11 +16,11 @@ from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.body.regions import BodyRegions, regions_from_anchors, regions_from_pose
 from vision_helper.body.skeleton import INDEX_FINGER_TIP
 from vision_helper.feedback import Coach
-from vision_helper.motion.circles import CircleCounter
-from vision_helper.motion.events import TECHNIQUES, CircleEvent, MotionChecker, MotionEvent, StrokeEvent
+from vision_helper.motion.events import MotionChecker, MotionEvent
 from vision_helper.motion.hand import HOLD_S, NEAR_TARGET_CM, HandChoice, MassagingHand, palm_points_px
 from vision_helper.result import FrameResult
 from vision_helper.seeing.smoothing import PointSmoother, PoseSmoother, SmoothedPose
+from vision_helper.technique import technique as technique_named
 from vision_helper.track import ReadStats, TrackFrame
 
 TRAIL_S = 2.0
@@ -29,18 +30,11 @@ FINGERTIP_BACK_S = 0.5  # Hands must find the hand this long before its fingerti
 
 
 def make_checker(technique: str, model: BodyRegionModel) -> MotionChecker:
-    if technique == "piriformis":
-        return CircleCounter(model)
-    if technique == "erector":
-        from vision_helper.motion.strokes import StrokeCounter
-
-        return StrokeCounter(model)
-    raise ValueError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+    return technique_named(technique).make_checker(model)
 
 
 def empty_counts(technique: str) -> dict[str, int]:
-    keys = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
-    return {k: 0 for k in (*keys, "left", "right", "on_target", "near_target", "too_fast")}
+    return technique_named(technique).empty_counts()
 
 
 class _Step(NamedTuple):
@@ -61,8 +55,7 @@ class SessionAnalyzer:
 
     def __init__(self, technique: str, *, side: str | None = None, model: BodyRegionModel | None = None,
                  coach: bool = True, hold_s: float = 1.0) -> None:
-        if technique not in TECHNIQUES:
-            raise ValueError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+        self._technique = technique_named(technique)  # an unknown name stops here, in one line
         self.technique = technique
         self.side = side
         self.model = model or load_model()
@@ -107,7 +100,13 @@ class SessionAnalyzer:
             return None, "lost"
         return regions, ("pose" if smoothed.status == "found" else "holding")
 
-    def _advance(self, frame: TrackFrame) -> _Step:
+    def set_side(self, side: str | None) -> None:
+        """Count only this side as on target from now on (None: both); the coach follows."""
+        self.side = side
+        if self._coach is not None:
+            self._coach.side = side
+
+    def judge(self, frame: TrackFrame) -> _Step:
         """The judging itself (no drawing data): what analyze-track needs, at tens of thousands of frames/s."""
         t = frame.t
         dt = 0.0 if self._last_t is None else min(max(t - self._last_t, 0.0), MAX_DT_S)
@@ -170,8 +169,7 @@ class SessionAnalyzer:
                 # Inside a region of the technique (left and right never overlap), on the chosen side.
                 u, v = regions.frame.to_uv(point)
                 on_target = False
-                for side, region in (regions.piriformis if self.technique == "piriformis"
-                                     else regions.erectors).items():
+                for side, region in regions.for_technique(self.technique).items():
                     if (self.side is None or side == self.side) and region.contains_uv(u, v):
                         on_target = True
                         break
@@ -202,10 +200,10 @@ class SessionAnalyzer:
         if self._source == "wrist" and chosen is not None and t - (self._fingertip_run_t or t) < FINGERTIP_BACK_S:
             raw_point, source, chosen, history = None, None, None, None  # Hands flickers back: stay on the wrist
         if raw_point is None and (not frame.hands or self._source == "wrist") and (
-                frame.pose is not None or frame.others) and (self.technique == "erector" or self._coach is not None):
+                frame.pose is not None or frame.others) and (self._technique.follows_palm or self._coach is not None):
             palms = palm_points_px(([frame.pose] if frame.pose is not None else []) + list(frame.others),
                                    frame.width, frame.height)
-            if self.technique == "erector":
+            if self._technique.follows_palm:
                 # Strokes are made with the whole hand: when Hands has missed it for a moment, the palm
                 # from the pose's wrist and elbow is followed (only while it moves near the target).
                 wrist = self._wrists.update(t, palms, regions)
@@ -249,7 +247,7 @@ class SessionAnalyzer:
                 checker.update(t, None, regions)
 
     def update(self, frame: TrackFrame) -> FrameResult:
-        step = self._advance(frame)
+        step = self.judge(frame)
         regions, point, smoothed = step.regions, step.point, step.smoothed
         pose_px = None
         if smoothed.pose is not None:
@@ -278,8 +276,8 @@ class SessionAnalyzer:
                        for o in frame.others],
         )
         if self._coach is not None:
-            result.cues = [cue.text for cue in self._coach.update(result)]
-            result.cue_now = self._coach.active.text if self._coach.active is not None else ""
+            cues = [cue.text for cue in self._coach.update(result)]
+            result = replace(result, cues=cues, cue_now=self._coach.active.text if self._coach.active else "")
         return result
 
     def _record(self, events: Iterable[MotionEvent]) -> None:
@@ -321,8 +319,9 @@ def _mean(values: list[float]) -> float | None:
 
 def summarize(technique: str, events: list[MotionEvent], *, frames: int, frames_with_body: int,
               frames_with_hand: int, time_on_target_s: float, skipped: ReadStats | None = None) -> dict[str, Any]:
+    tech = technique_named(technique)
     by_side: dict[str, dict[str, int]] = {s: {} for s in ("left", "right")}
-    directions = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
+    directions = tech.directions
     for side in by_side:
         for d in directions:
             by_side[side][d] = sum(1 for e in events if e.side == side and e.direction == d)
@@ -337,18 +336,14 @@ def summarize(technique: str, events: list[MotionEvent], *, frames: int, frames_
         "frames_with_hand": frames_with_hand,
         "time_on_target_s": round(time_on_target_s, 3),
     }
-    if technique == "piriformis":
-        circles = [e for e in events if isinstance(e, CircleEvent)]
-        out["revolutions"] = len(circles)
-        out["both_directions"] = out["cw"] > 0 and out["ccw"] > 0
-        out["mean_period_s"] = _mean([e.period_s for e in circles])
-        out["mean_radius_cm"] = _mean([e.radius_cm for e in circles])
-    else:
-        strokes = [e for e in events if isinstance(e, StrokeEvent)]
-        out["strokes"] = len(strokes)
-        out["both_sides"] = by_side["left"]["up"] > 0 and by_side["right"]["up"] > 0
-        out["mean_speed_cm_s"] = _mean([e.speed_cm_s for e in strokes])
-        out["mean_length_cm"] = _mean([e.length_cm for e in strokes])
+    own = [e for e in events if e.type == tech.event_type]
+    out[tech.count_key] = len(own)
+    if tech.both_over == "directions":
+        out[tech.both_key] = all(out[d] > 0 for d in directions)
+    else:  # the first direction on both sides
+        out[tech.both_key] = all(by_side[side][directions[0]] > 0 for side in by_side)
+    for key, field_name in tech.means:
+        out[key] = _mean([getattr(e, field_name) for e in own])
     if skipped is not None and (skipped.skipped_nan or skipped.skipped_bad):
         out["skipped_frames"] = {"nan": skipped.skipped_nan, "bad": skipped.skipped_bad,
                                  "first": skipped.first_skip}
@@ -359,7 +354,7 @@ def analyze_frames(frames: Iterable[TrackFrame], technique: str, *, side: str | 
                    stats: ReadStats | None = None, model: BodyRegionModel | None = None) -> dict[str, Any]:
     """analyze-track's whole job: stream frames, return the summary JSON object."""
     analyzer = SessionAnalyzer(technique, side=side, model=model, coach=False)
-    advance = analyzer._advance  # no FrameResult: nothing is drawn or coached here
+    advance = analyzer.judge  # no FrameResult: nothing is drawn or coached here
     for frame in frames:
         advance(frame)
     analyzer.finish()

@@ -17,6 +17,7 @@ from typing import Any
 
 from vision_helper.body.anchors import Anchors, load_anchors
 from vision_helper.errors import UserError
+from vision_helper.technique import TECHNIQUE_NAMES
 
 PROG = "python -m vision_helper"
 IMAGE_OUTPUTS = (".png", ".jpg", ".jpeg")  # --annotate on a photo writes the annotated photo
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def technique_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--technique", required=True, choices=("piriformis", "erector"),
+        p.add_argument("--technique", required=True, choices=TECHNIQUE_NAMES,
                        help="piriformis: count slow circles (cw/ccw as seen in the image, side, on target, "
                             "too fast); erector: count strokes along the spine (up/down, side, on target)")
         p.add_argument("--side", choices=("left", "right"), default=None,

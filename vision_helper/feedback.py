@@ -19,6 +19,7 @@ from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.body.regions import BodyRegions, MuscleRegion, nearest_on_polygon
 from vision_helper.motion.events import NEAR_BAND_CM, CircleEvent, StrokeEvent
 from vision_helper.result import FrameResult
+from vision_helper.technique import technique as technique_named
 
 # What the overlay and the page show for FrameResult.speed.
 SPEED_LABELS: dict[str, str] = {"too fast": "Too fast", "good": "Good pace", "too slow": "Too slow"}
@@ -76,14 +77,12 @@ def speech_text(cue: Cue) -> str:
 
 
 def _camera_text(technique: str) -> str:
-    if technique == "erector":
-        return "For lying down, place the camera at the side, above hip height"
-    return "Step back so your hips and shoulders are in view"
+    return technique_named(technique).camera_cue
 
 
 def _polygon_uv(region: MuscleRegion, model: BodyRegionModel) -> np.ndarray:
     """The region's outline in (lateral, up) body units of its own side (lateral > 0 away from the spine)."""
-    template = model.piriformis if region.name == "piriformis" else model.erector
+    template = getattr(model, technique_named(region.name).template)  # a region is named for its technique
     return template.polygon_uv
 
 
@@ -112,10 +111,8 @@ def direction_hint(regions: BodyRegions, technique: str, point_px: np.ndarray, s
     # Body units → px along each axis, so the two components can be compared.
     across_px = (target[0] - lateral) * float(np.hypot(*frame.half_hip_px))
     along_px = (target[1] - v) * frame.torso_px
-    if technique == "piriformis":
-        across_phrase = "out toward the hip" if across_px > 0 else "in toward the sacrum"
-    else:
-        across_phrase = "out, off the spine" if across_px > 0 else "in toward the spine"
+    outward, inward = technique_named(technique).across_phrases
+    across_phrase = outward if across_px > 0 else inward
     along_phrase = "up toward the head" if along_px > 0 else "down toward the feet"
     big, small = (abs(across_px), abs(along_px)) if abs(across_px) >= abs(along_px) else (abs(along_px),
                                                                                             abs(across_px))
@@ -151,8 +148,7 @@ class Coach:
                  model: BodyRegionModel | None = None, *, min_gap_s: float = 1.5,
                  other_direction_after: int = 3, other_side_after: int = 5, praise_cooldown_s: float = 15.0
                  ) -> None:
-        if technique not in ("piriformis", "erector"):
-            raise ValueError(f"unknown technique {technique!r}; use piriformis or erector")
+        self._technique = technique_named(technique)  # an unknown name stops here
         self.technique = technique
         self.side = side
         self.cooldown_s = cooldown_s
@@ -220,7 +216,7 @@ class Coach:
         return distance == 0.0 and (self.side is None or region.side == self.side)
 
     def _slower_text(self) -> str:
-        return "Slower — very slow circles" if self.technique == "piriformis" else "Slower — soft, slow strokes"
+        return self._technique.slower_cue
 
     def _event_cues(self, r: FrameResult) -> dict[str, str]:
         """Advice about the work done: set off by a circle or stroke that just finished."""
@@ -232,7 +228,8 @@ class Coach:
             if isinstance(event, StrokeEvent) and event.direction == "down":
                 out["stroke_up"] = "Stroke upward, toward the head"
             if isinstance(event, CircleEvent):
-                this, other = ("cw", "ccw") if event.direction == "cw" else ("ccw", "cw")
+                this = event.direction
+                other = next(d for d in self._technique.directions if d != this)
                 if (self._tally.get(event.side, this) >= self.other_direction_after
                         and self._tally.get(event.side, other) == 0):
                     out["other_direction"] = "Circle in the other direction too"
@@ -244,10 +241,9 @@ class Coach:
 
     def _side_done(self, side: str) -> bool:
         """Enough good work on this side to move on: both directions for circles, upward strokes for erectors."""
-        if self.technique == "piriformis":
-            return (self._tally.get(side, "cw") + self._tally.get(side, "ccw") >= self.other_side_after
-                    and self._tally.get(side, "cw") > 0 and self._tally.get(side, "ccw") > 0)
-        return self._tally.get(side, "up") >= self.other_side_after
+        needs = self._technique.side_done_needs
+        return (sum(self._tally.get(side, d) for d in needs) >= self.other_side_after
+                and all(self._tally.get(side, d) > 0 for d in needs))
 
     def _complied(self, cue: Cue, r: FrameResult, states: dict[str, str]) -> bool:
         """Whether the user has done what the cue asked (so it should leave the screen now)."""

@@ -30,6 +30,8 @@ from vision_helper.feedback import SPEED_LABELS
 from vision_helper.image import to_bgr8
 from vision_helper.motion.events import NEAR_BAND_CM
 from vision_helper.result import FrameResult
+from vision_helper.technique import TECHNIQUES
+from vision_helper.technique import technique as technique_named
 
 # Colours, BGR.
 WHITE = (255, 255, 255)
@@ -40,7 +42,7 @@ AMBER = (0, 200, 255)
 RED = (60, 60, 235)
 CLIENT_COLOUR = (0, 225, 255)
 PRACTITIONER_COLOUR = (220, 90, 220)
-TECHNIQUE_COLOURS = {"piriformis": (0, 140, 255), "erector": (255, 170, 40)}
+TECHNIQUE_COLOURS = {t.name: t.colour_bgr for t in TECHNIQUES.values()}
 SPEED_COLOURS = {"too slow": (255, 190, 60), "good": GREEN, "too fast": RED}
 STATUS_COLOURS = {"found": GREEN, "holding": AMBER, "anchors": CLIENT_COLOUR, "lost": RED}
 
@@ -323,7 +325,7 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
     chosen = _regions_of(result.regions, result.technique)
     if not chosen:
         return
-    other_name = "erector" if result.technique == "piriformis" else "piriformis"
+    other_name = next((name for name in TECHNIQUES if name != result.technique), result.technique)
     other = _regions_of(result.regions, other_name) if style.other_technique != "hidden" else {}
     holding = result.regions_status == "holding"
     base = TECHNIQUE_COLOURS.get(result.technique, AMBER)
@@ -354,7 +356,7 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
         line = cv.map(region.line_px)
         a, b = cv.ipt(line[0]), cv.ipt(line[1])
         if a and b:
-            if region.name == "erector":
+            if technique_named(region.name).event_type == "stroke":  # a stroke's region shows its way up
                 length = max(float(np.hypot(b[0] - a[0], b[1] - a[1])), 1.0)
                 cv2.arrowedLine(cv.img, a, b, WHITE, cv.line, cv2.LINE_AA, tipLength=min(0.5, 12 * cv.unit / length))
             else:
@@ -363,7 +365,7 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
                 cv2.circle(cv.img, b, max(2, cv.line), WHITE, -1, cv2.LINE_AA)
         if style.labels:
             _region_label(cv, region, f"{side[0].upper()} {region.name}", WHITE)
-    if style.labels and result.technique == "erector" and len(chosen) == 2:
+    if style.labels and technique_named(result.technique).event_type == "stroke" and len(chosen) == 2:
         tops = [cv.map(r.line_px)[1] for r in chosen.values()]
         up = np.asarray(next(iter(chosen.values())).frame.up_unit, dtype=float) * (cv.sx, cv.sy)
         up = up / max(float(np.hypot(*up)), 1e-9)

@@ -16,8 +16,8 @@ from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.errors import UserError
 from vision_helper.image import to_bgr8
-from vision_helper.motion.events import TECHNIQUES
 from vision_helper.result import FrameResult
+from vision_helper.technique import technique as technique_named
 from vision_helper.track import TrackFrame, TrackWriter
 
 MIN_FRAME_SIDE_PX = 32
@@ -58,8 +58,7 @@ class FrameProcessor:
                  client_hint: tuple[float, float] | None = None, detector: Detector | None = None,
                  client_selector: ClientSelector | None = None, record_to: str | Path | None = None,
                  model: BodyRegionModel | None = None) -> None:
-        if technique not in TECHNIQUES:
-            raise UserError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+        technique_named(technique)  # an unknown name is a UserError here, before any model loads
         self.model = model or load_model()
         self.technique = technique
         self.side = side
@@ -94,8 +93,7 @@ class FrameProcessor:
 
     def set_technique(self, technique: str) -> None:
         """A new technique starts a new count; the recording goes on."""
-        if technique not in TECHNIQUES:
-            raise UserError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+        technique_named(technique)
         with self._lock:
             if technique != self.technique:
                 self.technique = technique
@@ -104,9 +102,7 @@ class FrameProcessor:
     def set_side(self, side: str | None) -> None:
         with self._lock:
             self.side = side
-            self._analyzer.side = side
-            if self._analyzer._coach is not None:
-                self._analyzer._coach.side = side
+            self._analyzer.set_side(side)
 
     def set_practitioner_mode(self, on: bool) -> None:
         """Practitioner mode changes who the client finder takes for the client; counts go on."""
@@ -150,7 +146,7 @@ class FrameProcessor:
             if self._writer is not None:
                 self._writer.write(track_frame)
             result = self._analyzer.update(track_frame)
-            result.anchor_status = self._selector.anchor_status if self._selector is not None else None
+            result = replace(result, anchor_status=self._selector.anchor_status if self._selector is not None else None)
             self.last_result = result
             return result
 

@@ -12,8 +12,11 @@ from vision_helper.motion.events import MotionEvent
 from vision_helper.track import TrackFrame
 
 
-@dataclass
+@dataclass(frozen=True)
 class FrameResult:
+    """Never changed once built (dataclasses.replace makes a new one): the webrtc thread, the page, the
+    overlay and the track writer all hold the same results."""
+
     t: float
     width: int
     height: int
@@ -46,7 +49,7 @@ class FrameResult:
     client: str = "none"  # "pose" | "anchors" | "none"
     others_px: list[np.ndarray] = field(default_factory=list)  # other bodies (33, 3) px, e.g. practitioner
     anchor_status: str | None = None  # "tracking" | "lost: place again" | None when no anchors
-    fps: float | None = None  # processing rate, set by the live face
+    fps: float | None = None  # processing rate, given by the live face
 
     @property
     def hand_found(self) -> bool:

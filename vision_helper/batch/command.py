@@ -19,6 +19,7 @@ from vision_helper.batch.job import JobSpec, Outcome
 from vision_helper.batch.outputs import OutputDir, summary_row
 from vision_helper.batch.runners import RAY_INSTALL, RAY_LOCAL, ray_available, run_local, run_ray
 from vision_helper.errors import UserError
+from vision_helper.technique import TECHNIQUE_NAMES
 
 EXIT_SOME_FAILED = 1
 INTERRUPTED = "not analysed: the run was interrupted; run the same command again to finish"
@@ -44,7 +45,7 @@ def add_batch_parser(sub: Any) -> None:
                     "is newer than the input and made with the same options) unless --force.",
         epilog="Exit codes: 0 every input ok, 1 some failed (see summary.csv), 2 usage error, 130 interrupted.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video or photo files, folders, or globs (quoted)")
-    p.add_argument("--technique", required=True, choices=("piriformis", "erector"),
+    p.add_argument("--technique", required=True, choices=TECHNIQUE_NAMES,
                    help="as analyze-video --technique")
     p.add_argument("-o", "--output-dir", required=True, type=Path, metavar="OUT_DIR",
                    help="folder for the JSONs, annotated files and summary.csv (created if missing)")

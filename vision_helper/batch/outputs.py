@@ -16,6 +16,7 @@ from typing import Any
 from vision_helper.batch.inputs import BatchInput
 from vision_helper.batch.job import PART
 from vision_helper.errors import UserError
+from vision_helper.technique import technique as technique_named
 
 SUMMARY = "summary.csv"
 LEDGER = ".analyze-batch.json"
@@ -43,7 +44,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def directions(technique: str) -> tuple[str, str]:
-    return ("cw", "ccw") if technique == "piriformis" else ("up", "down")
+    return technique_named(technique).directions
 
 
 def summary_columns(technique: str) -> list[str]:

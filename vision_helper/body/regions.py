@@ -24,6 +24,7 @@ from vision_helper.body.skeleton import (
     RIGHT_KNEE,
     RIGHT_SHOULDER,
 )
+from vision_helper.technique import technique as technique_named
 
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
@@ -249,11 +250,7 @@ class BodyRegions:
     source: str  # "pose" | "anchors"
 
     def for_technique(self, technique: str) -> dict[Side, MuscleRegion]:
-        if technique == "piriformis":
-            return dict(self.piriformis)
-        if technique == "erector":
-            return dict(self.erectors)
-        raise ValueError(f"unknown technique {technique!r}; use piriformis or erector")
+        return dict(getattr(self, technique_named(technique).regions))
 
     def nearest(self, technique: str, point_px: np.ndarray) -> tuple[MuscleRegion, float]:
         """The region of this technique nearest the point, and its distance in px (0 inside)."""

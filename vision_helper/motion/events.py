@@ -10,7 +10,6 @@ import numpy as np
 from vision_helper.body.regions import BodyRegions, Side
 
 Technique = Literal["piriformis", "erector"]
-TECHNIQUES: tuple[str, str] = ("piriformis", "erector")
 
 # "Near target": off the region, but within this much of its outline. Real landmarks put the regions a
 # centimetre or two off on real bodies (models/body_regions.yaml), so a user told only "off target" cannot

@@ -9,6 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from vision_helper.technique import TECHNIQUES
+from vision_helper.technique import technique as technique_named
+
 CAMERA_LOST_S = 3.0  # the page says "no frames from the camera" after this long while playing
 DISPLAY_MAX_W_PX = 960  # pictures wider than this are shown downscaled
 
@@ -37,24 +40,19 @@ class Snapshot:
     anchor_status: str | None = None
     client: str = "none"
 
-TECHNIQUE_LABELS = {"piriformis": "Piriformis: very slow finger circles", "erector": "Spinal erectors: upward strokes"}
+TECHNIQUE_LABELS = {t.name: t.label for t in TECHNIQUES.values()}
+HOW_TO = {t.name: t.how_to for t in TECHNIQUES.values()}
 SIDE_LABELS = {"both": "Both sides", "left": "Left side", "right": "Right side"}
-HOW_TO = {
-    "piriformis": "One finger on the piriformis (the buttock, between the sacrum and the top of the thigh bone), "
-                  "light pressure, **very slow circles in both directions**.",
-    "erector": "Lying face down: a hand at the base of each erector beside the lower spine, **soft strokes "
-               "upward**, several times, then the other side.",
-}
-COUNTER_LABELS = {"cw": "Clockwise", "ccw": "Counter-clockwise", "up": "Upward strokes", "down": "Downward strokes",
-                  "left": "Left side", "right": "Right side", "on_target": "On target", "too_fast": "Too fast"}
+COUNTER_LABELS = {"left": "Left side", "right": "Right side", "on_target": "On target", "too_fast": "Too fast"}
 SPEED_DISPLAY = {"too slow": ("Too slow", "#3c8dde", 0), "good": ("Good pace", "#2e9e44", 1),
                  "too fast": ("Too fast", "#d63b3b", 2)}
 
 def counter_items(technique: str, counts: Mapping[str, Any]) -> list[tuple[str, int]]:
     """(label, value) pairs in reading order: directions first, then sides, then quality."""
-    directions = ("cw", "ccw") if technique == "piriformis" else ("up", "down")
-    keys = (*directions, "left", "right", "on_target", "too_fast")
-    return [(COUNTER_LABELS[k], int(counts.get(k, 0) or 0)) for k in keys]
+    tech = technique_named(technique)
+    labels = {**dict(zip(tech.directions, tech.counter_labels, strict=True)), **COUNTER_LABELS}
+    keys = (*tech.directions, "left", "right", "on_target", "too_fast")
+    return [(labels[k], int(counts.get(k, 0) or 0)) for k in keys]
 
 def speed_display(speed: str | None) -> tuple[str, str, int | None]:
     """(text, colour, gauge position 0..2 or None) for FrameResult.speed."""
@@ -97,11 +95,7 @@ def placement_advice(body_status: str, technique: str, seconds_lost: float) -> s
     """Camera-placement guidance once the body has been missing for a moment."""
     if body_status != "lost" or seconds_lost < 1.0:
         return None
-    if technique == "erector":
-        return ("No body found. For lying face down, place the camera at the side, above hip height, so the "
-                "whole back from hips to shoulders is in view. If it still fails, place the anchors by hand.")
-    return ("No body found. Step back so your hips and shoulders are in view, with your back to the camera "
-            "and the room well lit.")
+    return technique_named(technique).placement_advice
 
 def camera_notice(snap: Snapshot, playing: bool) -> str | None:
     """What to say when the camera stream is on but no frames come (unplugged, covered, taken by another app)."""
@@ -131,12 +125,10 @@ def cue_badge_html(text: str) -> str:
 def summary_figures(summary: Mapping[str, Any]) -> list[tuple[str, int | str]]:
     """(label, value) of the session summary's headline figures: the counts by direction, then quality and time."""
     s = summary["summary"]
-    if summary["technique"] == "piriformis":
-        figures: list[tuple[str, int | str]] = [("Circles", s.get("revolutions", s["count"])),
-                                                ("Clockwise", s.get("cw", 0)), ("Counter-clockwise", s.get("ccw", 0))]
-    else:
-        figures = [("Strokes", s.get("strokes", s["count"])), ("Upward", s.get("up", 0)),
-                   ("Downward", s.get("down", 0))]
+    tech = technique_named(summary["technique"])
+    count_label, *direction_labels = tech.count_labels
+    figures: list[tuple[str, int | str]] = [(count_label, s.get(tech.count_key, s["count"]))]
+    figures += [(label, s.get(d, 0)) for label, d in zip(direction_labels, tech.directions, strict=True)]
     return figures + [("On target", s["on_target"]), ("Too fast", s["too_fast"]),
                       ("Time on target", f"{s['time_on_target_s']:.0f} s"),
                       ("Duration", f"{summary['duration_s']:.0f} s")]

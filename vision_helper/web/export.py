@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from vision_helper.body.regions import BodyRegions
+from vision_helper.technique import technique as technique_named
 
 CSV_FIELDS = ("type", "t_start", "t_end", "direction", "side", "on_target", "too_fast", "period_s", "radius_cm",
               "length_cm", "speed_cm_s", "distance_to_target_cm")
@@ -33,22 +34,14 @@ def events_csv(events: Sequence[Mapping[str, Any]]) -> str:
 
 def speed_series(technique: str, events: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
     """(what is plotted, rows) for the speed-over-time chart: seconds per circle, or stroke speed in cm/s."""
-    if technique == "piriformis":
-        rows = [{"t_s": round(float(e["t_end"]), 2), "value": float(e["period_s"]), "direction": e.get("direction"),
-                 "too_fast": bool(e.get("too_fast"))} for e in events if e.get("period_s") is not None]
-        return "seconds per circle", rows
-    rows = [{"t_s": round(float(e["t_end"]), 2), "value": float(e["speed_cm_s"]), "direction": e.get("direction"),
-             "too_fast": bool(e.get("too_fast"))} for e in events if e.get("speed_cm_s") is not None]
-    return "stroke speed (cm/s)", rows
+    tech = technique_named(technique)
+    rows = [{"t_s": round(float(e["t_end"]), 2), "value": float(e[tech.speed_field]), "direction": e.get("direction"),
+             "too_fast": bool(e.get("too_fast"))} for e in events if e.get(tech.speed_field) is not None]
+    return tech.speed_title, rows
 
 def speed_limits(technique: str, technique_rules: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     """The good band and the too-fast limit from the body-region model, for drawing on the chart."""
-    rules = technique_rules.get(technique, {})
-    if technique == "piriformis":
-        lo, hi = rules.get("good_period_s", (1.5, 8.0))
-        return {"good_low": float(lo), "good_high": float(hi), "too_fast": float(rules.get("min_period_s", 1.0))}
-    lo, hi = rules.get("good_speed_cm_s", (2.0, 15.0))
-    return {"good_low": float(lo), "good_high": float(hi), "too_fast": float(rules.get("max_speed_cm_s", 25.0))}
+    return technique_named(technique).speed_limits(technique_rules.get(technique, {}))
 
 def path_view_box(size: tuple[int, int], regions: BodyRegions | None, technique: str, path_px: np.ndarray,
                   pad: float = 0.6, min_fraction: float = 0.35) -> tuple[int, int, int, int]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from vision_helper.errors import UserError, VideoError
-from vision_helper.motion.events import TECHNIQUES
+from vision_helper.technique import TECHNIQUES
 from vision_helper.track import SIDECAR_SUFFIX
 
 REPO_DIR = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -146,6 +146,8 @@ class ProcessingSession:
             self._start_recording()
             try:
                 result = self.processor.process(frame_bgr, t)
+                self.fps.tick(now_s)
+                result = replace(result, fps=self.fps.fps(now_s))  # a new value: results are never changed
                 out = self.annotator(frame_bgr, result)
             except UserError as exc:
                 self.error = str(exc)
@@ -155,7 +157,6 @@ class ProcessingSession:
                 return frame_bgr
             self.error = None
             self.frames += 1
-            self.fps.tick(now_s)
             self.last_result = result
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
@@ -167,7 +168,6 @@ class ProcessingSession:
             else:
                 self._body_lost_since = None
             self.latency_ms = (time.perf_counter() - started) * 1000.0
-            result.fps = self.fps.fps(now_s)
             return out
 
     def _start_recording(self) -> None:
