@@ -30,6 +30,8 @@ TORSO = (L_SH, R_SH, L_HIP, R_HIP)
 KP_SEEN = 0.2  # a keypoint scored this well counts as seen (the client's often score 0.2-0.4)
 KP_TRUNK = 0.15  # trunk keypoints count for posture down to this (a seated client's hips score 0.15-0.2)
 FACE_SEEN = 0.45  # nose and eyes scored at least this on average: a face toward the camera
+REACH_TORSOS = 1.0  # a wrist this far (torso lengths) out beside the own trunk, below the shoulders: reaching
+# onto someone (a user's arms held out at the hips reach about half as far)
 LEAN_DEG = 25.0  # an upright torso leaning this far: bent over someone (or something) in front
 LYING_DEG = 55.0  # the torso axis this far or more from vertical: lying
 MIN_SIZE = 0.35  # a person this much smaller (box diagonal) than the largest is a bystander far behind
@@ -142,7 +144,7 @@ def hands_at_work(det: PersonDetection) -> bool:
         if s[i] < KP_SEEN:
             continue
         x, y = float(kp[i, 0]), float(kp[i, 1])
-        away = max(x0 - x, x - x1, 0.0) >= 0.25 * torso
+        away = max(x0 - x, x - x1, 0.0) >= REACH_TORSOS * torso
         low = y >= sh_y + 0.25 * torso
         below_hips = y >= y1 + 0.3 * torso
         if (away and low) or below_hips:

@@ -50,6 +50,7 @@ from vision_helper.track import TrackFrame
 
 SAME_PERSON = 0.12  # two skeletons closer than this (keypoint distance, box diagonals) are one person
 NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
+LONE_MIN_SCORE = 0.2  # the instance score a lone person needs (people seen alone score 0.25-0.8)
 LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
 CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
 MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
@@ -251,7 +252,9 @@ class PeopleSelector:
         self.stats["people_runs"] += 1
         dets = people_in_view(found)
         self._people = self._identities.update(dets, period=period)
-        self._lone_person = dets[0] if len(dets) == 1 else None
+        # a lone person needs a real score: alone, the 0.1-0.15 instances are ghosts (a forearm filling
+        # the view reads as a body); beside someone, a client scoring that low is kept
+        self._lone_person = dets[0] if len(dets) == 1 and dets[0].score >= LONE_MIN_SCORE else None
         for p in self._people:
             if p.seen_now and facing_upright(p.detection) and hands_at_work(p.detection):
                 self._workers.add(p.id)
