@@ -34,7 +34,7 @@ def test_each_technique_fits_the_model_and_builds_its_checker(t: object) -> None
     assert hasattr(model, t.template)  # type: ignore[attr-defined]
     limits = t.speed_limits(model.technique[t.name])  # type: ignore[attr-defined]
     assert limits["good_low"] < limits["good_high"]
-    assert set(t.empty_counts()) == {*t.directions, "left", "right", "on_target", "too_fast"}  # type: ignore
+    assert set(t.empty_counts()) == {*t.directions, "left", "right", "on_target", "near_target", "too_fast"}  # type: ignore
 
 
 def test_speed_limits_fall_back_to_the_defaults_when_the_model_says_nothing() -> None:
