@@ -382,3 +382,21 @@ def test_a_user_who_reached_for_the_camera_is_the_client_again_once_turned_round
     out = _run(selector, 10, _mediapipe_like(turned))
     assert all(f.client == "none" for f in out[:5])
     assert all(f.client == "pose" for f in out[5:])
+
+
+def test_anchors_are_refitted_to_the_client_while_she_is_seen() -> None:
+    """Anchors placed a little off her hips (or drifted there) restart from her pose while the people
+    stage sees her, so they carry on from the right place if she is lost again."""
+    from vision_helper.body.anchors import Anchors
+
+    hips = CLIENT_DET.keypoints_px[[11, 12]] + np.float32([0.0, 60.0])  # 60 px below her hips
+    sacrum = hips.mean(axis=0) + np.float32([0.0, -20.0])
+    anchors = Anchors(tuple(sacrum / [W, H]), tuple(hips[0] / [W, H]), tuple(hips[1] / [W, H]))
+    on_client = _mediapipe_like(CLIENT_DET)
+    selector = PeopleSelector(detector=ScriptedPeople([CLIENT_DET, PRACTITIONER_DET]),
+                              landmarker=FixedLandmarker(on_client))
+    selector.set_anchors(anchors)
+    out = _run(selector, 6, _mediapipe_like(PRACTITIONER_DET))
+    assert out[-1].client == "pose"
+    refitted = selector._flow.anchors()  # noqa: SLF001 - the anchors the flow would carry on from
+    assert np.allclose(np.array(refitted.left_hip) * [W, H], CLIENT_DET.keypoints_px[11], atol=2.0)
