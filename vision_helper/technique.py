@@ -17,6 +17,7 @@ import yaml
 
 from vision_helper.errors import UserError
 
+OTHER_COUNTS = ("left", "right", "on_target", "near_target", "too_fast")  # every technique's other counters
 TECHNIQUES_PATH = Path(__file__).resolve().parents[1] / "models" / "techniques.yaml"
 
 
@@ -60,7 +61,7 @@ class Technique:
         return getattr(importlib.import_module(module), cls)(model)
 
     def empty_counts(self) -> dict[str, int]:
-        return {k: 0 for k in (*self.directions, "left", "right", "on_target", "near_target", "too_fast")}
+        return {k: 0 for k in (*self.directions, *OTHER_COUNTS)}
 
     def speed_limits(self, rules: Mapping[str, Any]) -> dict[str, float]:
         """The good band and the too-fast limit from the technique's rules in the body-region model."""
@@ -76,7 +77,7 @@ def _validated(*techniques: Technique) -> dict[str, Technique]:
         problems = []
         if not t.name or t.name in registry:
             problems.append("a missing or repeated name")
-        if len(set(t.directions)) != 2 or set(t.directions) & {"left", "right", "on_target", "too_fast"}:
+        if len(set(t.directions)) != 2 or set(t.directions) & set(OTHER_COUNTS):
             problems.append("two distinct directions that are not other count keys")
         if not set(t.side_done_needs) <= set(t.directions):
             problems.append("side_done_needs among its directions")
