@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from vision_helper.body import skeleton as sk
-from vision_helper.material import synth
+from vision_helper.material import figure, synth
 from vision_helper.track import SIDECAR_SUFFIX, TrackFrame
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_videos"
@@ -673,8 +673,8 @@ def flat_hand(frame: TrackFrame, body: synth.Body, pointing_cm: tuple[float, flo
     hands = []
     for hand in frame.hands:
         thumb = np.array([d[1], -d[0]]) if hand.handedness == "Right" else np.array([-d[1], d[0]])
-        cm = synth.HAND_LENGTH_CM * (_FLAT_HAND[:, 0:1] * d + _FLAT_HAND[:, 1:2] * thumb)
-        tip_px = hand.landmarks[synth.INDEX_TIP, :2] * size
+        cm = figure.HAND_LENGTH_CM * (_FLAT_HAND[:, 0:1] * d + _FLAT_HAND[:, 1:2] * thumb)
+        tip_px = hand.landmarks[figure.INDEX_TIP, :2] * size
         px = tip_px + cm[:, 0:1] * left_px + cm[:, 1:2] * up_px
         landmarks = hand.landmarks.copy()
         landmarks[:, :2] = px / size
