@@ -269,11 +269,15 @@ def test_ctrl_c_keeps_what_was_written(footage: Callable[[str], Path], tmp_path:
                              "--annotate", str(annotated), "--save-track", str(track)],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
+        # Wait for the track's second flush (it flushes once a second): by then frames went into the annotated
+        # video too. The first flush comes with the very first frame (start-up takes over a second), and a
+        # signal then can land before the video holds any frame at all.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline and proc.poll() is None:
-            if track.exists() and track.stat().st_size > 0:
+            if track.exists() and track.read_text().count("\n") >= 2:
                 break
             time.sleep(0.05)
+        assert proc.poll() is None, "the whole clip was processed before the test could interrupt it"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
