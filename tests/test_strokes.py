@@ -82,6 +82,15 @@ def test_upward_strokes_with_quick_returns_are_upward_strokes() -> None:
     assert [e["side"] for e in events] == ["left"] * 4 + ["right"] * 3
 
 
+@pytest.mark.parametrize(("speed_cm_s", "return_speed_cm_s"), [(30.0, 60.0), (30.0, 45.0), (40.0, 80.0)])
+def test_the_quick_return_of_a_fast_glide_is_no_stroke(speed_cm_s: float, return_speed_cm_s: float) -> None:
+    """Fast glides (too fast) come back only 1.5-2x quicker, which smoothing blunts further: still returns."""
+    events, truth = judge([Strokes(4, "up", "left", speed_cm_s=speed_cm_s, return_speed_cm_s=return_speed_cm_s)],
+                          noise_px=1.0)
+    assert [e["direction"] for e in events] == ["up"] * 4
+    assert signature(events) == signature(truth.events)
+
+
 def test_slow_downward_glides_with_quick_upward_returns_are_downward_strokes() -> None:
     events, truth = judge([Strokes(4, "down", "left")], noise_px=1.0)
     assert [e["direction"] for e in events] == ["down"] * 4

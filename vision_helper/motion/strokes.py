@@ -68,6 +68,8 @@ class StrokeCounter:
         self.max_speed_cm_s = float(cfg["max_speed_cm_s"])
         self.good_speed_cm_s = (float(cfg["good_speed_cm_s"][0]), float(cfg["good_speed_cm_s"][1]))
         self.return_speed_ratio = float(cfg["return_speed_ratio"])
+        self.stroke_direction = str(cfg.get("stroke_direction", "up"))
+        self.return_speed_ratio_against = float(cfg.get("return_speed_ratio_against", self.return_speed_ratio))
         self._regions: BodyRegions | None = None
         self._last_seen_t: float | None = None
         self._samples: list[_Sample] = []  # the move in progress, from where it started
@@ -214,7 +216,8 @@ class StrokeCounter:
 
     def _judge(self, move: _Move, prev: _Move | None, nxt: _Move | None) -> StrokeEvent | None:
         neighbours = [m for m in (prev, nxt) if m is not None and self._neighbour(m, move)]
-        if neighbours and all(move.speed_cm_s >= self.return_speed_ratio * m.speed_cm_s for m in neighbours):
+        ratio = self._return_ratio(move.direction)
+        if neighbours and all(move.speed_cm_s >= ratio * m.speed_cm_s for m in neighbours):
             return None  # the hand going back quickly between glides
         self._last_stroke = move
         return StrokeEvent(
@@ -224,6 +227,11 @@ class StrokeCounter:
             start_x_px=move.start_px[0], start_y_px=move.start_px[1], end_x_px=move.end_px[0],
             end_y_px=move.end_px[1], distance_to_target_cm=move.distance_cm,
             near_target=0.0 < move.distance_cm <= NEAR_BAND_CM)
+
+    def _return_ratio(self, direction: str) -> float:
+        """How much faster than its neighbours a move must be to be the hand going back: less against the
+        technique's stroke direction, where the quick return of a fast glide is blunted by smoothing."""
+        return self.return_speed_ratio if direction == self.stroke_direction else self.return_speed_ratio_against
 
     # -- protocol --------------------------------------------------------------------------------------
     def flush(self, t: float) -> list[MotionEvent]:
@@ -254,7 +262,7 @@ class StrokeCounter:
         stroke = self._last_stroke
         direction = "up" if self._dir > 0 else "down"
         if stroke is not None and direction != stroke.direction \
-                and speed >= self.return_speed_ratio * stroke.speed_cm_s:
+                and speed >= self._return_ratio(direction) * stroke.speed_cm_s:
             return None  # going back quickly after a glide: a return, not a stroke to judge
         if speed > self.good_speed_cm_s[1]:
             return "too fast"
