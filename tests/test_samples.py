@@ -139,15 +139,8 @@ def test_analyze_video_with_a_side_counts_the_other_side_off_target() -> None:
     ).stdout)["summary"]["time_on_target_s"]
 
 
-_PEOPLE_STAGE_MISSES_THE_PRONE_FIGURE = pytest.mark.xfail(
-    strict=True, reason="issue 13's people stage (MoveNet, at least 6 keypoints) finds no person in the drawn prone "
-    "figure (score 0.14-0.2), so the client is 'none' on 401 of 431 frames; with the earlier client finder this "
-    "sample matched its manifest through MediaPipe (6 of 6 up strokes, 3 a side, 6 on target)")
-
-
 @pytest.mark.video
-@pytest.mark.parametrize("entry", [pytest.param(e, marks=_PEOPLE_STAGE_MISSES_THE_PRONE_FIGURE)
-                                   if e["name"] == "erector_strokes" else e for e in ENTRIES], ids=_entry_ids)
+@pytest.mark.parametrize("entry", ENTRIES, ids=_entry_ids)
 def test_by_default_mediapipe_runs_on_the_sample_and_finds_what_the_manifest_promises(entry: dict[str, Any]) -> None:
     """The real pipeline, as a webcam gets it: count, directions, sides and too fast as promised; on target
     within one."""

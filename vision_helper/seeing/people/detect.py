@@ -54,6 +54,7 @@ class PersonDetection:
     keypoint_scores: np.ndarray  # (17,) float32 in 0..1
     box_px: tuple[float, float, float, float]  # x0, y0, x1, y1
     score: float  # the instance score, 0..1
+    confirmed: bool = False  # faint, but the whole-frame pose confirms it (its keypoints are the pose's)
 
 
 @dataclass(frozen=True)

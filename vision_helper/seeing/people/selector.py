@@ -30,6 +30,7 @@ from vision_helper.seeing.people.anchors import (
     hand_boxes_px,
 )
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
+from vision_helper.seeing.people.confirm import StillLying, confirm_lying
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson, person_distance
 from vision_helper.seeing.people.roles import (
@@ -148,7 +149,7 @@ class PeopleSelector:
         self._hint: tuple[float, float] | None = None
         self._hint_pending = False
         self._size: tuple[int, int] | None = None
-        self.stats = {"frames": 0, "people_runs": 0, "landmark_runs": 0}
+        self.stats = {"frames": 0, "people_runs": 0, "landmark_runs": 0, "confirmed_runs": 0}
         self._reset_people()
 
     # -- ClientSelector -------------------------------------------------------------------------
@@ -171,6 +172,9 @@ class PeopleSelector:
         self._client_missed = 0
         self._chosen_xy: np.ndarray | None = None  # where the chosen client was last seen
         self._lone_person: PersonDetection | None = None  # the one person of the last run, if one
+        self._lone_missed = 0  # runs in a row the lone person was held without being seen
+        self._still = StillLying()  # how long the whole-frame pose has lain still
+        self._faint_waiting = False  # a faint lying body agreed with the pose, which had not held still yet
         self._workers: set[int] = set()  # identities once seen facing us with their hands at work
         self._lone_id: int | None = None
         self._last_lone_pose: np.ndarray | None = None  # the whole-frame pose last taken for the lone person
@@ -238,23 +242,38 @@ class PeopleSelector:
         seen_pose = seen.pose if seen.pose is not None and np.isfinite(seen.pose).all() else None
         every = self.crowd_every if self._crowd else self.lone_every
         lost = seen_pose is None and self._since_run >= self.crowd_every  # whole-frame model found no one
-        if self._since_run >= every or self._hint_pending or lost:
-            self._run_people(frame_bgr, anchors_px, float(seen.t))
+        still = self._still.update(seen_pose, float(seen.t), w, h)
+        if self._since_run >= every or self._hint_pending or lost or (self._faint_waiting and still):
+            self._run_people(frame_bgr, anchors_px, float(seen.t), seen_pose, still)
         now = [p for p in self._people if p.seen_now]
         if not self._crowd and self._judge.chosen_id is None:
             return self._lone(frame_bgr, seen, seen_pose, now)
         return self._practitioner_scene(frame_bgr, seen, seen_pose, now)
 
-    def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float) -> None:
+    def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float,
+                    seen_pose: np.ndarray | None, still: bool) -> None:
         found = self._find_people(frame_bgr)  # a missing model raises here, on every frame: never skipped
         period = min(self._since_run, 10**3)
         self._since_run = 0
         self.stats["people_runs"] += 1
         dets = people_in_view(found)
+        h, w = frame_bgr.shape[:2]
+        lying = confirm_lying(found, dets, seen_pose, w, h)  # a faint body lying down, seen by the pose too
+        self._faint_waiting = lying is not None and not still  # run again once the pose has held still
+        if lying is not None and still:
+            self.stats["confirmed_runs"] += 1
+            dets = people_in_view([*dets, lying])
         self._people = self._identities.update(dets, period=period)
         # a lone person needs a real score: alone, the 0.1-0.15 instances are ghosts (a forearm filling
         # the view reads as a body); beside someone, a client scoring that low is kept
-        self._lone_person = dets[0] if len(dets) == 1 and dets[0].score >= LONE_MIN_SCORE else None
+        lone = dets[0] if len(dets) == 1 and (dets[0].score >= LONE_MIN_SCORE or dets[0].confirmed) else None
+        # a faint lone body (a client lying down) missed on a run, no one else seen, the whole-frame pose still
+        # on the same trunk as on the last frame: still her, for a few runs
+        held = (not dets and self._lone_person is not None and self._lone_missed < CLIENT_HOLD_RUNS
+                and seen_pose is not None and self._last_lone_pose is not None
+                and same_trunk(seen_pose, self._last_lone_pose, w, h))
+        self._lone_missed = self._lone_missed + 1 if held else 0
+        self._lone_person = lone if not held else self._lone_person
         for p in self._people:
             if p.seen_now and facing_upright(p.detection) and hands_at_work(p.detection):
                 self._workers.add(p.id)
