@@ -9,6 +9,9 @@ Once two or more people are seen, the frame is a practitioner scene: the people 
 else from her own keypoints. Not sure who the client is: no client (the page asks for a click). A click
 (`set_hint`) or placed anchors choose the person under or nearest them, kept by identity from then on.
 Anchors follow her by optical flow as the last resort and are re-fitted to her while she is seen.
+A body lying down that MoveNet scores too faintly to count (0.1-0.2, few keypoints) is a person when a
+lying whole-frame pose that has held still for a second lies on its box (confirm.py); a faint lone body
+missed on one run is held while the whole-frame pose stays on the same trunk.
 """
 
 from __future__ import annotations
