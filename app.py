@@ -1,7 +1,7 @@
 """The Streamlit page: live webcam or replayed video → FrameProcessor → overlay, counters and coaching.
 
 A thin face: widgets and layout only. Session state and every decision that can be tested without a
-browser live in vision_helper/web/; the judging is FrameProcessor's, the drawing overlay.py's.
+browser live in vision_helper/web/; the judging is FrameProcessor's, the drawing overlay/'s.
 Run with `bash scripts/run_app.sh` (opens on a bundled sample) or `streamlit run app.py -- --sample NAME`.
 """
 
