@@ -40,6 +40,7 @@ import cv2
 import numpy as np
 
 from vision_helper.processor import FrameProcessor
+from vision_helper.result import FrameResult
 from vision_helper.seeing.video import open_frames
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "footage"
@@ -54,9 +55,9 @@ def _point(value: Any) -> np.ndarray | None:
     return None if value is None else np.asarray(value, dtype=float)
 
 
-def judge(result: Any, width: int, label: dict[str, Any]) -> tuple[str, np.ndarray | None]:
+def judge(result: FrameResult, width: int, label: dict[str, Any]) -> tuple[str, np.ndarray | None]:
     """(outcome, drawn mid-hip px) of one frame against its labels (see the module docstring)."""
-    regions = getattr(result, "regions", None)
+    regions = result.body.regions
     if regions is None:
         return "abstain", None
     hip = np.asarray(regions.frame.mid_hip_px, dtype=float)
@@ -111,7 +112,7 @@ def bench_photos(modes: list[str]) -> None:
             outcome, hip = judge(result, frame.shape[1], scaled)
             outcomes.append(outcome)
             where = "-" if hip is None else f"({hip[0] / scale:.0f},{hip[1] / scale:.0f})"
-            print(f"  {name:58s} {outcome:12s} drawn mid-hip {where:12s} client={result.client}")
+            print(f"  {name:58s} {outcome:12s} drawn mid-hip {where:12s} client={result.seen.client}")
         print(f"  TOTAL {_summary(outcomes)}")
 
 
@@ -176,8 +177,8 @@ def bench_single(max_seconds: float | None) -> None:
                     break
                 result = processor.process(frame, t)
                 n += 1
-                regions += result.regions is not None
-                client += result.client != "none"
+                regions += result.body.regions is not None
+                client += result.seen.client != "none"
         finally:
             processor.close()
         print(f"  {name:40s} frames {n:4d}  regions drawn {regions:4d}  client seen {client:4d}  (right answer: "

@@ -222,7 +222,7 @@ def speeds(segments: list[Any]) -> list[str | None]:
 
     frames, _ = make_track(segments, Body("standing"), noise_px=0.5)
     analyzer = SessionAnalyzer("piriformis", coach=False)
-    return [analyzer.update(f).speed for f in frames]
+    return [analyzer.update(f).judgement.speed for f in frames]
 
 
 @pytest.mark.parametrize(("period", "expected"), [(0.8, "too fast"), (3.0, "good"), (12.0, "too slow")])

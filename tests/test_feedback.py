@@ -15,7 +15,7 @@ from vision_helper.body.regions import BodyRegions, body_frame_from_points, regi
 from vision_helper.feedback import Coach, Cue, direction_hint, speech_text
 from vision_helper.material.synth import Body, Circles, Strokes, make_track
 from vision_helper.motion.events import CircleEvent, StrokeEvent
-from vision_helper.result import FrameResult
+from vision_helper.result import Coaching, FrameResult, HandTrack, Judgement, RegionsView, Seen
 from vision_helper.track import TrackFrame
 
 MODEL = load_model()
@@ -38,12 +38,16 @@ ON_LEFT_PIRIFORMIS = REGIONS.piriformis["left"].centre_px
 
 def result(t: float, *, regions: BodyRegions | None = REGIONS, point: np.ndarray | None = ON_LEFT_PIRIFORMIS,
            speed: str | None = "good", events: list[Any] | None = None, technique: str = "piriformis",
-           on_target: bool | None = None, **kw: Any) -> FrameResult:
-    kw.setdefault("facing_camera", False)
-    kw.setdefault("client", "pose" if regions is not None else "none")
-    return FrameResult(t=t, width=640, height=480, technique=technique, track_frame=TrackFrame(t, 640, 480, None, []),
-                       regions=regions, regions_status="pose" if regions is not None else "lost",
-                       hand_point_px=point, speed=speed, events=events or [], on_target=on_target, **kw)
+           on_target: bool | None = None, others_px: list[np.ndarray] | None = None,
+           anchor_status: str | None = None, facing_camera: bool | None = False,
+           coaching: Coaching | None = None) -> FrameResult:
+    seen = Seen(track_frame=TrackFrame(t, 640, 480, None, []), others_px=others_px or [], facing_camera=facing_camera,
+                client="pose" if regions is not None else "none", anchor_status=anchor_status)
+    return FrameResult(t=t, width=640, height=480, technique=technique, seen=seen,
+                       body=RegionsView(regions, "pose" if regions is not None else "lost"),
+                       hand=HandTrack(point_px=point),
+                       judgement=Judgement(speed=speed, events=events or [], on_target=on_target),
+                       coaching=coaching or Coaching())
 
 
 def run(coach: Coach, make: Any, seconds: float, t0: float = 0.0) -> list[Cue]:
@@ -206,7 +210,7 @@ def test_direction_hints_follow_the_body_not_the_image(angle: float) -> None:
 def session_cues(segments: list[Any], technique: str, **kw: Any) -> list[str]:
     frames, _ = make_track(segments, Body("prone", angle_deg=135.0), noise_px=1.0, **kw)
     analyzer = SessionAnalyzer(technique, coach=True)
-    return [c for f in frames for c in analyzer.update(f).cues]
+    return [c for f in frames for c in analyzer.update(f).coaching.cues]
 
 
 def test_a_session_of_one_way_circles_and_one_of_downward_strokes() -> None:
@@ -250,14 +254,14 @@ def test_a_slower_cue_ends_when_the_pace_is_good_and_the_overlay_stops_showing_i
     for i in range(int(4.0 * FPS)):
         t = i / FPS
         r = result(t, speed="too fast" if t < 2.0 else "good")
-        r = replace(r, cues=[c.text for c in coach.update(r)], cue_now=coach.active.text if coach.active else "")
-        analyzer_cue.append(r.cue_now)
+        r = replace(r, coaching=Coaching([c.text for c in coach.update(r)], coach.active.text if coach.active else ""))
+        analyzer_cue.append(r.coaching.now)
     assert analyzer_cue[int(1.5 * FPS)].startswith("Slower")
     assert analyzer_cue[int(2.0 * FPS) + 1] == ""
     annotator = Annotator(hold_s=3.0)
     frame = np.zeros((480, 640, 3), np.uint8)
-    said = result(1.0, cues=["Slower — very slow circles"], cue_now="Slower — very slow circles")
-    complied = result(1.2, cue_now="")
+    said = result(1.0, coaching=Coaching(["Slower — very slow circles"], "Slower — very slow circles"))
+    complied = result(1.2, coaching=Coaching(now=""))
     annotator(frame, said)
     assert annotator._cue is not None
     annotator(frame, complied)
@@ -269,7 +273,7 @@ def test_the_analyzer_reports_the_cue_that_still_applies() -> None:
                            Body("standing"), transition_s=1.0)
     analyzer = SessionAnalyzer("piriformis")
     results = [analyzer.update(f) for f in frames]
-    said = [r for r in results if any(c.startswith("Move") for c in r.cues)]
+    said = [r for r in results if any(c.startswith("Move") for c in r.coaching.cues)]
     assert said, "an off-target circle is cued"
-    late = [r.cue_now for r in results if r.t > 8.0]
+    late = [r.coaching.now for r in results if r.t > 8.0]
     assert late and all(not (c or "").startswith("Move") for c in late)

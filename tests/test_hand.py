@@ -100,10 +100,10 @@ def test_the_chosen_hand_and_its_point_are_in_the_frame_result() -> None:
     frames, _ = make_track([Circles(1, "cw", "right")], Body("standing"), second_hand_cm=(25.0, -10.0))
     analyzer = SessionAnalyzer("piriformis", coach=False)
     result = [analyzer.update(f) for f in frames][-1]
-    assert result.chosen_hand == 1 and len(result.hands_px) == 2
-    assert result.hand_point_px is not None
-    tip = fingertip_px(result.hands_px[1])
-    assert np.hypot(*(result.hand_point_px - tip)) < 10.0  # smoothed, but on the chosen hand
+    assert result.hand.chosen == 1 and len(result.seen.hands_px) == 2
+    assert result.hand.point_px is not None
+    tip = fingertip_px(result.seen.hands_px[1])
+    assert np.hypot(*(result.hand.point_px - tip)) < 10.0  # smoothed, but on the chosen hand
 
 
 # -- the massaging hand is the one that moves near the target; a still hand never takes or breaks a count --
@@ -222,7 +222,7 @@ def test_strokes_are_followed_on_the_wrist_when_hands_finds_no_hand() -> None:
     summary = analyze_frames(frames, "erector")["summary"]
     assert summary["by_side"] == {"left": {"up": 3, "down": 0}, "right": {"up": 3, "down": 0}}
     analyzer = SessionAnalyzer("erector", coach=False)
-    sources = {r.hand_point_source for r in (analyzer.update(f) for f in frames) if r.hand_point_px is not None}
+    sources = {r.hand.source for r in (analyzer.update(f) for f in frames) if r.hand.point_px is not None}
     assert sources == {"wrist"}  # the frame says which point is used
 
 
@@ -238,10 +238,10 @@ def test_palm_point_lies_beyond_the_wrist_on_the_forearms_line() -> None:
 def test_a_still_wrist_is_never_followed_and_circles_say_the_fingertip_is_not_seen() -> None:
     frames, _ = make_track([Idle(4.0, "left", "erector")], Body("prone"), practitioner=True, drop_hand=1.0)
     analyzer = SessionAnalyzer("erector", coach=False)
-    assert all(analyzer.update(f).hand_point_px is None for f in frames)
+    assert all(analyzer.update(f).hand.point_px is None for f in frames)
     frames, _ = make_track([Circles(3, "cw", "left")], Body("standing"), drop_hand=1.0)
     analyzer = SessionAnalyzer("piriformis")
     results = [analyzer.update(f) for f in frames]
-    assert all(r.hand_point_px is None for r in results)  # no guess from the wrist for circles
-    assert {r.hand_note for r in results[30:]} == {"fingertip not seen"}
-    assert any("ingertip" in c for r in results for c in r.cues)
+    assert all(r.hand.point_px is None for r in results)  # no guess from the wrist for circles
+    assert {r.hand.note for r in results[30:]} == {"fingertip not seen"}
+    assert any("ingertip" in c for r in results for c in r.coaching.cues)

@@ -43,6 +43,6 @@ def test_the_frame_and_the_coach_say_nearly_there() -> None:
     frames, _ = make_track([Circles(3, "cw", "left", radius_cm=1.5, offset_cm=(0.0, 4.4))], Body("standing"))
     analyzer = SessionAnalyzer("piriformis")
     results = [analyzer.update(f) for f in frames]
-    distances = [r.target_distance_cm for r in results if r.target_distance_cm is not None]
+    distances = [r.judgement.target_distance_cm for r in results if r.judgement.target_distance_cm is not None]
     assert distances and 0.0 < float(np.median(distances)) <= NEAR_BAND_CM + 1.5
-    assert any(c.startswith("Nearly there") for r in results for c in r.cues)
+    assert any(c.startswith("Nearly there") for r in results for c in r.coaching.cues)

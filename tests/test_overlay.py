@@ -19,7 +19,7 @@ from vision_helper.overlay import (
     annotate,
     draw_session_path,
 )
-from vision_helper.result import FrameResult
+from vision_helper.result import Coaching, FrameResult, HandTrack, Judgement, RegionsView, Seen
 from vision_helper.track import TrackFrame
 
 W, H = 640, 480
@@ -43,15 +43,18 @@ def back_view_pose(angle_deg: float = 0.0, centre: tuple[float, float] = (320.0,
     return pose
 
 
-def result_with(regions: BodyRegions | None, pose: np.ndarray | None = None, technique: str = "piriformis",
-                **kwargs: object) -> FrameResult:
+def result_with(regions: BodyRegions | None, pose: np.ndarray | None = None, technique: str = "piriformis", *,
+                status: str | None = None, hand: HandTrack | None = None, judgement: Judgement | None = None,
+                coaching: Coaching | None = None) -> FrameResult:
     pose_px = None
     if pose is not None:
         pose_px = np.column_stack([pose[:, 0] * W, pose[:, 1] * H, pose[:, 3]])
-    fields: dict[str, object] = {"regions_status": "pose" if regions is not None else "lost"}
-    fields.update(kwargs)
-    return FrameResult(t=0.0, width=W, height=H, technique=technique, track_frame=TrackFrame(0.0, W, H, pose, []),
-                       pose_px=pose_px, regions=regions, **fields)  # type: ignore[arg-type]
+    if status is None:
+        status = "pose" if regions is not None else "lost"
+    return FrameResult(t=0.0, width=W, height=H, technique=technique,
+                       seen=Seen(track_frame=TrackFrame(0.0, W, H, pose, []), pose_px=pose_px),
+                       body=RegionsView(regions, status), hand=hand or HandTrack(),
+                       judgement=judgement or Judgement(), coaching=coaching or Coaching())
 
 
 def grey_frame(w: int = W, h: int = H) -> np.ndarray:
@@ -107,7 +110,8 @@ def test_on_target_side_turns_green() -> None:
     regions = regions_from_pose(pose, W, H)
     assert regions is not None
     left = regions.piriformis["left"]
-    res = result_with(regions, pose, on_target=True, target_side="left", hand_point_px=left.centre_px)
+    res = result_with(regions, pose, judgement=Judgement(on_target=True, target_side="left"),
+                      hand=HandTrack(point_px=left.centre_px))
     out = annotate(grey_frame(), res, OverlayStyle(show_panel=False, show_hands=False))
     poly = np.round(left.polygon_px).astype(np.int32)
     mask = np.zeros((H, W), np.uint8)
@@ -134,7 +138,7 @@ def test_holding_draws_fainter_than_found() -> None:
     assert regions is not None
     style = OverlayStyle(show_panel=False, show_skeleton=False)
     found = annotate(grey_frame(), result_with(regions, pose), style)
-    holding = annotate(grey_frame(), result_with(regions, pose, regions_status="holding"), style)
+    holding = annotate(grey_frame(), result_with(regions, pose, status="holding"), style)
     c = np.round(regions.piriformis["left"].centre_px).astype(int)
     tint_found = np.abs(found[c[1], c[0]].astype(int) - 90).sum()
     tint_holding = np.abs(holding[c[1], c[0]].astype(int) - 90).sum()
@@ -154,7 +158,7 @@ def test_practitioner_mode_adds_labels() -> None:
 def test_cue_banner_stays_for_its_hold_time() -> None:
     annotator = Annotator(OverlayStyle(show_panel=False), hold_s=2.0)
     bottom = slice(H - 40, H)
-    first = result_with(None, cues=["Slower - very slow circles"])
+    first = result_with(None, coaching=Coaching(cues=["Slower - very slow circles"]))
     with_cue = annotator(grey_frame(), first)
     assert changed(with_cue, grey_frame())[bottom].any()
     later = replace(result_with(None), t=1.5)
@@ -172,17 +176,17 @@ def test_cue_banner_stays_for_its_hold_time() -> None:
 def test_any_camera_like_frame_can_be_annotated(frame: np.ndarray) -> None:
     pose = back_view_pose()
     regions = regions_from_pose(pose, W, H)
-    out = annotate(frame, result_with(regions, pose, hand_point_px=np.array([300.0, 250.0]),
-                                      trail_px=np.array([[300.0, 250.0], [310.0, 255.0], [320.0, 250.0]]),
-                                      counts={"cw": 2, "ccw": 1}, speed="good"))
+    out = annotate(frame, result_with(regions, pose, hand=HandTrack(
+        point_px=np.array([300.0, 250.0]), trail_px=np.array([[300.0, 250.0], [310.0, 255.0], [320.0, 250.0]])),
+        judgement=Judgement(counts={"cw": 2, "ccw": 1}, speed="good")))
     assert out.shape == (120, 160, 3) and out.dtype == np.uint8
 
 
 def test_wild_coordinates_do_not_crash_the_drawing() -> None:
     pose = back_view_pose()
     regions = regions_from_pose(pose, W, H)
-    res = result_with(regions, pose, hand_point_px=np.array([1e12, -1e12]),
-                      trail_px=np.array([[np.nan, 1.0], [1e9, 1e9], [2.0, 3.0]]))
+    res = result_with(regions, pose, hand=HandTrack(point_px=np.array([1e12, -1e12]),
+                                                  trail_px=np.array([[np.nan, 1.0], [1e9, 1e9], [2.0, 3.0]])))
     out = annotate(grey_frame(), res)
     assert out.shape == (H, W, 3)
 
@@ -210,7 +214,7 @@ def test_the_overlay_says_when_the_followed_point_is_the_palm_from_the_wrist() -
     assert regions is not None
     frame = grey_frame()
     point = regions.erectors["left"].centre_px
-    fingertip = annotate(frame, result_with(regions, pose, hand_point_px=point, hand_point_source="fingertip"))
-    wrist = annotate(frame, result_with(regions, pose, hand_point_px=point, hand_point_source="wrist"))
+    fingertip = annotate(frame, result_with(regions, pose, hand=HandTrack(point_px=point, source="fingertip")))
+    wrist = annotate(frame, result_with(regions, pose, hand=HandTrack(point_px=point, source="wrist")))
     below = (slice(int(point[1]) + 15, int(point[1]) + 60), slice(int(point[0]) - 80, int(point[0]) + 80))
     assert (wrist[below] != fingertip[below]).any()  # a label under the point

@@ -120,8 +120,8 @@ def test_random_landmark_values_never_raise(frames: list[TrackFrame], technique:
     analyzer = SessionAnalyzer(technique, side=side, coach=True)  # the live path: results, overlay data, cues
     for frame in frames:
         result = analyzer.update(frame)
-        assert all(v >= 0 for v in result.counts.values())
-        assert result.speed in (None, "too fast", "good", "too slow")
+        assert all(v >= 0 for v in result.judgement.counts.values())
+        assert result.judgement.speed in (None, "too fast", "good", "too slow")
     analyzer.finish()
     check_output(analyzer.summary(), frames, technique)
 

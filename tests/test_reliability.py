@@ -132,13 +132,13 @@ def circling(centre: np.ndarray, radius_px: float = 12.0, period_s: float = 3.0,
 
 def test_no_person_in_view_gives_lost_body_no_hand_and_no_events() -> None:
     results, processor = run_scene(lambda t: (None, [], []), 3.0)
-    assert all(r.regions is None and r.regions_status == "lost" and not r.hand_found for r in results)
-    assert all(not r.events and r.on_target is None for r in results)
+    assert all(r.body.regions is None and r.body.status == "lost" and not r.hand_found for r in results)
+    assert all(not r.judgement.events and r.judgement.on_target is None for r in results)
     summary = processor.summary()
     assert summary["frames"] == len(results)
     assert summary["summary"]["count"] == 0 and summary["summary"]["frames_with_body"] == 0
     # the coach says what to do about it instead of staying silent
-    assert any(r.cues for r in results)
+    assert any(r.coaching.cues for r in results)
 
 
 def test_two_people_regions_go_on_the_client_and_the_other_is_kept_apart() -> None:
@@ -147,15 +147,15 @@ def test_two_people_regions_go_on_the_client_and_the_other_is_kept_apart() -> No
     tip = circling(px(piriformis_centre(client)))
     results, processor = run_scene(lambda t: (client, [hand(tip(t))], [practitioner]), 8.0)
     last = results[-1]
-    assert last.regions is not None and last.client == "pose"
+    assert last.body.regions is not None and last.seen.client == "pose"
     client_hips = px(client[LEFT_HIP]), px(client[RIGHT_HIP])
     practitioner_mid = (px(practitioner[LEFT_HIP]) + px(practitioner[RIGHT_HIP])) / 2
     for side, hip in zip(("left", "right"), client_hips, strict=True):
-        centre = last.regions.piriformis[side].centre_px  # type: ignore[index]
+        centre = last.body.regions.piriformis[side].centre_px  # type: ignore[index]
         assert np.hypot(*(centre - hip)) < np.hypot(*(centre - practitioner_mid))
-    assert len(last.others_px) == 1
-    assert np.allclose(last.others_px[0][LEFT_HIP, :2], px(practitioner[LEFT_HIP]))
-    assert last.facing_camera is False  # the client's back, not the practitioner's front
+    assert len(last.seen.others_px) == 1
+    assert np.allclose(last.seen.others_px[0][LEFT_HIP, :2], px(practitioner[LEFT_HIP]))
+    assert last.seen.facing_camera is False  # the client's back, not the practitioner's front
     assert processor.summary()["summary"]["count"] >= 1
 
 
@@ -166,29 +166,29 @@ def test_person_half_out_of_frame_hips_seen_shoulders_not_still_gets_regions() -
     pose[:11, 3] = 0.02  # head out of frame too
     results, _ = run_scene(lambda t: (pose, [], []), 2.0)
     last = results[-1]
-    assert last.regions is not None and last.regions_status == "pose"
-    frame = last.regions.frame
+    assert last.body.regions is not None and last.body.status == "pose"
+    frame = last.body.regions.frame
     mid_hip = (px(pose[LEFT_HIP]) + px(pose[RIGHT_HIP])) / 2
     assert np.allclose(frame.mid_hip_px, mid_hip, atol=1.0)
     assert frame.up_unit[1] < -0.9  # up the spine is up the image: away from the knees
-    left = last.regions.piriformis["left"].centre_px
+    left = last.body.regions.piriformis["left"].centre_px
     assert np.hypot(*(left - px(pose[LEFT_HIP]))) < np.hypot(*(left - px(pose[RIGHT_HIP])))
 
 
 def test_hands_but_no_pose_follows_the_hand_but_judges_nothing() -> None:
     tip = circling(np.array([W / 2, H / 2]), radius_px=20.0)
     results, processor = run_scene(lambda t: (None, [hand(tip(t))], []), 8.0)
-    assert all(r.regions is None for r in results)
+    assert all(r.body.regions is None for r in results)
     assert sum(r.hand_found for r in results) > 0.9 * len(results)
-    assert all(r.on_target is None for r in results)
+    assert all(r.judgement.on_target is None for r in results)
     assert processor.summary()["summary"]["count"] == 0  # no body: no circle can be on any piriformis
 
 
 def test_pose_but_no_hands_shows_regions_and_counts_nothing() -> None:
     pose = body()
     results, processor = run_scene(lambda t: (pose, [], []), 4.0)
-    assert all(r.regions is not None for r in results)
-    assert not any(r.hand_found for r in results) and all(len(r.trail_px) == 0 for r in results)
+    assert all(r.body.regions is not None for r in results)
+    assert not any(r.hand_found for r in results) and all(len(r.hand.trail_px) == 0 for r in results)
     summary = processor.summary()["summary"]
     assert summary["count"] == 0 and summary["frames_with_body"] == len(results) and summary["frames_with_hand"] == 0
 
@@ -205,15 +205,15 @@ def test_turning_round_keeps_left_and_right_regions_on_the_persons_own_sides() -
     for r in results:
         pose = scene(r.t)[0]
         turn = math.pi * min(max(r.t - 1.0, 0.0) / turn_s, 1.0)
-        if abs(math.cos(turn)) < 0.7 or r.regions is None:
+        if abs(math.cos(turn)) < 0.7 or r.body.regions is None:
             continue  # near a side view the hips overlap: either side is as near
         for side, own, other in (("left", LEFT_HIP, RIGHT_HIP), ("right", RIGHT_HIP, LEFT_HIP)):
-            centre = r.regions.piriformis[side].centre_px  # type: ignore[index]
+            centre = r.body.regions.piriformis[side].centre_px  # type: ignore[index]
             assert np.hypot(*(centre - px(pose[own]))) < np.hypot(*(centre - px(pose[other]))), (r.t, side)
         checked += 1
     assert checked > 0.5 * len(results)
-    assert results[int(0.5 * FPS)].facing_camera is False
-    assert results[-1].facing_camera is True
+    assert results[int(0.5 * FPS)].seen.facing_camera is False
+    assert results[-1].seen.facing_camera is True
 
 
 # -- odd frames -------------------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_small_frames_are_refused_and_the_session_goes_on() -> None:
     with pytest.raises(UserError, match="1x1"):
         processor.process(np.zeros((1, 1, 3), np.uint8), 1 / FPS)
     result = processor.process(FRAME, 2 / FPS)
-    assert result.regions is not None
+    assert result.body.regions is not None
     assert processor.summary()["frames"] == 2
 
 
@@ -386,7 +386,7 @@ def test_camera_changing_resolution_mid_session_keeps_one_re_analysable_track(tm
     processor.close()
     assert {(r.width, r.height) for r in results} == {(W, H)}
     # the regions stay where the body is: the same place on the session's frame size
-    assert np.allclose(results[-1].regions.frame.mid_hip_px, results[0].regions.frame.mid_hip_px, atol=1.0)
+    assert np.allclose(results[-1].body.regions.frame.mid_hip_px, results[0].body.regions.frame.mid_hip_px, atol=1.0)
     capsys.readouterr()
     assert main(["analyze-track", str(path), "--technique", "piriformis"]) == 0
     assert json.loads(capsys.readouterr().out)["frames"] == 60

@@ -173,13 +173,13 @@ def test_analysis_shows_holding_then_lost_when_the_pose_drops_out() -> None:
     t_end = frames[-1].t
     dropped = [TrackFrame(t_end + k * 0.1, W, H, None, []) for k in range(1, 16)]  # 1.5 s without a pose
     analyzer = SessionAnalyzer("piriformis", hold_s=1.0)
-    statuses = [analyzer.update(f).regions_status for f in frames + dropped]
+    statuses = [analyzer.update(f).body.status for f in frames + dropped]
     assert set(statuses[: len(frames)]) == {"pose"}
     during = statuses[len(frames):]
     assert during[:10] == ["holding"] * 10  # up to hold_s after the last pose
     assert during[10:] == ["lost"] * 5
     held = analyzer.update(TrackFrame(t_end + 1.65, W, H, None, []))
-    assert held.regions is None and held.pose_status == "lost"
+    assert held.body.regions is None and held.pose_status == "lost"
 
 
 def test_analysis_uses_anchors_when_the_track_says_so() -> None:
@@ -189,9 +189,9 @@ def test_analysis_uses_anchors_when_the_track_says_so() -> None:
     frames = [TrackFrame(i * DT, W, H, None, [], client="anchors", anchors=anchors) for i in range(5)]
     analyzer = SessionAnalyzer("piriformis")
     results = [analyzer.update(f) for f in frames]
-    assert [r.regions_status for r in results] == ["anchors"] * 5
-    assert all(r.client == "anchors" and r.regions is not None for r in results)
-    regions = results[-1].regions
+    assert [r.body.status for r in results] == ["anchors"] * 5
+    assert all(r.seen.client == "anchors" and r.body.regions is not None for r in results)
+    regions = results[-1].body.regions
     assert regions is not None
     mid_hip = np.array([0.5 * W, 0.62 * H])
     np.testing.assert_allclose(regions.frame.mid_hip_px, mid_hip, atol=1.0)  # the regions sit on the anchors

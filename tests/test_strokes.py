@@ -177,7 +177,7 @@ def test_no_hand_and_no_person_make_no_strokes() -> None:
 def test_a_glide_is_reported_once_the_next_move_shows_it_was_not_a_return() -> None:
     frames, truth = make_track([Strokes(2, "up", "left")], Body("prone"))
     analyzer = SessionAnalyzer("erector", coach=False)
-    reported = [(f.t, e) for f in frames for e in analyzer.update(f).events]
+    reported = [(f.t, e) for f in frames for e in analyzer.update(f).judgement.events]
     reported += [(frames[-1].t, e) for e in analyzer.finish()]
     assert len(reported) == 2
     first_t, first = reported[0]
@@ -189,7 +189,7 @@ def test_a_glide_is_reported_once_the_next_move_shows_it_was_not_a_return() -> N
 def test_speed_now_during_glides_and_returns() -> None:
     frames, truth = make_track([Strokes(3, "up", "left", speed_cm_s=6.0)], Body("prone"))
     analyzer = SessionAnalyzer("erector", coach=False)
-    by_t = {round(f.t, 4): analyzer.update(f).speed for f in frames}
+    by_t = {round(f.t, 4): analyzer.update(f).judgement.speed for f in frames}
     glide = truth.events[1]
     mid = [s for t, s in by_t.items() if glide.t_start + 0.5 < t < glide.t_end - 0.5]
     assert mid and set(mid) == {"good"}
@@ -201,6 +201,6 @@ def test_speed_now_too_fast_and_idle() -> None:
     frames, _ = make_track([Idle(1.0, target="erector"), Strokes(1, "up", "left", speed_cm_s=30.0, length_cm=20.0)],
                            Body("prone"))
     analyzer = SessionAnalyzer("erector", coach=False)
-    got = [analyzer.update(f).speed for f in frames]
+    got = [analyzer.update(f).judgement.speed for f in frames]
     assert set(got[:25]) == {None}
     assert "too fast" in got

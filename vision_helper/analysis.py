@@ -18,7 +18,7 @@ from vision_helper.body.skeleton import INDEX_FINGER_TIP
 from vision_helper.feedback import Coach
 from vision_helper.motion.events import MotionChecker, MotionEvent
 from vision_helper.motion.hand import HOLD_S, NEAR_TARGET_CM, HandChoice, MassagingHand, palm_points_px
-from vision_helper.result import FrameResult
+from vision_helper.result import Coaching, FrameResult, HandTrack, Judgement, RegionsView, Seen
 from vision_helper.seeing.smoothing import PointSmoother, PoseSmoother, SmoothedPose
 from vision_helper.technique import technique as technique_named
 from vision_helper.track import ReadStats, TrackFrame
@@ -262,22 +262,24 @@ class SessionAnalyzer:
         if point is not None and regions is not None:
             region, distance_px = regions.nearest(self.technique, point)
             target_side, target_distance_cm = region.side, distance_px * regions.frame.cm_per_px
-        result = FrameResult(
-            t=frame.t, width=frame.width, height=frame.height, technique=self.technique, track_frame=frame,
-            pose_px=pose_px, regions=regions, regions_status=step.status, hands_px=hands_px,
-            chosen_hand=step.chosen, hand_point_px=point, hand_point_source=self._point_source if point is not None
-            else None, hand_note=self._hand_note,
-            trail_px=np.array([(x, y) for _, x, y in self._trail]) if self._trail else np.zeros((0, 2)),
-            events=step.events, counts=dict(self.counts), speed=self._checker.speed_now(),
-            on_target=step.on_target, target_side=target_side, target_distance_cm=target_distance_cm,
-            facing_camera=None if regions is None else regions.frame.facing_camera,
-            client=frame.client if (regions is not None or frame.client != "pose") else "none",
+        seen = Seen(
+            track_frame=frame, pose_px=pose_px, hands_px=hands_px,
             others_px=[np.column_stack([o[:, 0] * frame.width, o[:, 1] * frame.height, o[:, 3]])
                        for o in frame.others],
-        )
+            facing_camera=None if regions is None else regions.frame.facing_camera,
+            client=frame.client if (regions is not None or frame.client != "pose") else "none")
+        hand = HandTrack(
+            chosen=step.chosen, point_px=point, source=self._point_source if point is not None else None,
+            note=self._hand_note,
+            trail_px=np.array([(x, y) for _, x, y in self._trail]) if self._trail else np.zeros((0, 2)))
+        judgement = Judgement(events=step.events, counts=dict(self.counts), speed=self._checker.speed_now(),
+                              on_target=step.on_target, target_side=target_side,
+                              target_distance_cm=target_distance_cm)
+        result = FrameResult(t=frame.t, width=frame.width, height=frame.height, technique=self.technique,
+                             seen=seen, body=RegionsView(regions, step.status), hand=hand, judgement=judgement)
         if self._coach is not None:
             cues = [cue.text for cue in self._coach.update(result)]
-            result = replace(result, cues=cues, cue_now=self._coach.active.text if self._coach.active else "")
+            result = replace(result, coaching=Coaching(cues, self._coach.active.text if self._coach.active else ""))
         return result
 
     def _record(self, events: Iterable[MotionEvent]) -> None:

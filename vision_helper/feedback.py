@@ -176,38 +176,38 @@ class Coach:
     def _state_cues(self, r: FrameResult) -> dict[str, str]:
         """Advice about how things are now: the body, the camera, the hand, the target, the pace."""
         out: dict[str, str] = {}
-        body = r.regions is not None and r.regions_status != "lost"
+        body = r.body.regions is not None and r.body.status != "lost"
         if not body:
-            if r.client == "none" and r.others_px:
+            if r.seen.client == "none" and r.seen.others_px:
                 out["client_not_found"] = "Client not found: place the anchors"
-            elif r.client == "anchors" or (r.anchor_status or "").startswith("lost"):
+            elif r.seen.client == "anchors" or (r.seen.anchor_status or "").startswith("lost"):
                 out["anchors_lost"] = "Client lost: place the anchors again"
             else:
                 out["camera"] = _camera_text(self.technique)
             return out
-        if r.facing_camera is True and r.client == "pose":
+        if r.seen.facing_camera is True and r.seen.client == "pose":
             out["facing"] = "Turn your back to the camera"
             return out
         if not r.hand_found:
-            if r.hand_note == "fingertip not seen":
+            if r.hand.note == "fingertip not seen":
                 out["hand"] = "Fingertip not seen: turn the hand so the camera sees the finger"
             else:
                 out["hand"] = "Bring your hand into view"
             return out
-        if r.speed == "too fast":
+        if r.judgement.speed == "too fast":
             out["slower"] = self._slower_text()
-        on_target = r.on_target
-        if on_target is None and r.regions is not None and r.hand_point_px is not None:
-            on_target = self._on_target(r.regions, r.hand_point_px)
-        if on_target is False and r.regions is not None and r.hand_point_px is not None:
+        on_target = r.judgement.on_target
+        if on_target is None and r.body.regions is not None and r.hand.point_px is not None:
+            on_target = self._on_target(r.body.regions, r.hand.point_px)
+        if on_target is False and r.body.regions is not None and r.hand.point_px is not None:
             try:
-                hint = direction_hint(r.regions, self.technique, r.hand_point_px, self.side, self.model)
+                hint = direction_hint(r.body.regions, self.technique, r.hand.point_px, self.side, self.model)
             except (ValueError, KeyError):
                 hint = None
             if hint is not None:
-                near = r.target_distance_cm is not None and r.target_distance_cm <= NEAR_BAND_CM
+                near = r.judgement.target_distance_cm is not None and r.judgement.target_distance_cm <= NEAR_BAND_CM
                 out["target"] = f"Nearly there: {hint[0].lower()}{hint[1:]}" if near else hint
-        if on_target is True and r.speed == "good":
+        if on_target is True and r.judgement.speed == "good":
             out["good"] = "Good — keep going"
         return out
 
@@ -221,7 +221,7 @@ class Coach:
     def _event_cues(self, r: FrameResult) -> dict[str, str]:
         """Advice about the work done: set off by a circle or stroke that just finished."""
         out: dict[str, str] = {}
-        for event in r.events:
+        for event in r.judgement.events:
             self._tally.add(event.side, event.direction)
             if event.too_fast:
                 out["slower"] = self._slower_text()
@@ -250,14 +250,14 @@ class Coach:
         if cue.key in SETTLE_S and cue.key != "slower":
             return cue.key not in states  # a state cue: the state is gone (hand on target, body in view, ...)
         if cue.key == "slower":
-            return r.speed in ("good", "too slow") or (
-                bool(r.events) and not any(e.too_fast for e in r.events))
+            return r.judgement.speed in ("good", "too slow") or (
+                bool(r.judgement.events) and not any(e.too_fast for e in r.judgement.events))
         if cue.key == "stroke_up":
-            return any(e.direction == "up" for e in r.events)
+            return any(e.direction == "up" for e in r.judgement.events)
         if cue.key == "other_direction":
-            return any(e.direction != self._last_direction for e in r.events)
+            return any(e.direction != self._last_direction for e in r.judgement.events)
         if cue.key == "other_side":
-            return any(e.side != self._last_side for e in r.events)
+            return any(e.side != self._last_side for e in r.judgement.events)
         return False
 
     def _update_active(self, r: FrameResult, states: dict[str, str], t: float) -> None:
@@ -287,7 +287,7 @@ class Coach:
         candidates: list[Cue] = []
         states = self._state_cues(result)
         self._update_active(result, states, t)
-        for event in result.events:
+        for event in result.judgement.events:
             self._last_direction, self._last_side = event.direction, event.side
         for key in list(self._since):
             if key not in states:

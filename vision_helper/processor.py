@@ -146,7 +146,8 @@ class FrameProcessor:
             if self._writer is not None:
                 self._writer.write(track_frame)
             result = self._analyzer.update(track_frame)
-            result = replace(result, anchor_status=self._selector.anchor_status if self._selector is not None else None)
+            anchor_status = self._selector.anchor_status if self._selector is not None else None
+            result = replace(result, seen=replace(result.seen, anchor_status=anchor_status))
             self.last_result = result
             return result
 

@@ -35,16 +35,16 @@ def annotate(frame_bgr: np.ndarray, result: FrameResult, style: OverlayStyle | N
     cv = _Canvas(img, (result.width, result.height), style)
     _draw_regions(cv, result, style)
     if style.show_skeleton:
-        _draw_skeleton(cv, result.pose_px, WHITE, cv.line)
+        _draw_skeleton(cv, result.seen.pose_px, WHITE, cv.line)
     _draw_anchor_points(cv, result)
     _draw_people(cv, result, style)
     if style.show_hands:
         _draw_hands(cv, result)
-        _draw_trail(cv, result.trail_px)
+        _draw_trail(cv, result.hand.trail_px)
         _draw_fingertip(cv, result)
     if style.show_panel:
         _draw_panel(cv, result, style)
-    cue = cue_text if cue_text is not None else (result.cues[-1] if result.cues else None)
+    cue = cue_text if cue_text is not None else (result.coaching.cues[-1] if result.coaching.cues else None)
     if cue:
         _draw_cue(cv, cue, style)
     return cv.img
@@ -59,8 +59,8 @@ class Annotator:
         self._cue: tuple[str, float] | None = None
 
     def __call__(self, frame_bgr: np.ndarray, result: FrameResult) -> np.ndarray:
-        if result.cues:
-            self._cue = (result.cues[-1], result.t)
-        elif self._cue is not None and (result.cue_now == "" or not (0 <= result.t - self._cue[1] <= self.hold_s)):
+        if result.coaching.cues:
+            self._cue = (result.coaching.cues[-1], result.t)
+        elif self._cue is not None and (result.coaching.now == "" or not (0 <= result.t - self._cue[1] <= self.hold_s)):
             self._cue = None  # old, or the coach says the user has done what it asked
         return annotate(frame_bgr, result, self.style, cue_text=self._cue[0] if self._cue else "")

@@ -101,14 +101,15 @@ def _region_label(cv: _Canvas, region: MuscleRegion, text: str, colour: tuple[in
 
 
 def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
-    chosen = _regions_of(result.regions, result.technique)
+    chosen = _regions_of(result.body.regions, result.technique)
     if not chosen:
         return
     other_name = next((name for name in TECHNIQUES if name != result.technique), result.technique)
-    other = _regions_of(result.regions, other_name) if style.other_technique != "hidden" else {}
-    holding = result.regions_status == "holding"
+    other = _regions_of(result.body.regions, other_name) if style.other_technique != "hidden" else {}
+    holding = result.body.status == "holding"
     base = TECHNIQUE_COLOURS.get(result.technique, AMBER)
-    colour_of = {side: (GREEN if result.on_target and result.target_side == side else base) for side in chosen}
+    judged = result.judgement
+    colour_of = {side: (GREEN if judged.on_target and judged.target_side == side else base) for side in chosen}
 
     # Translucent layer: fills of this technique, outlines of the other one (so it is only faint).
     fills = [(poly, colour_of[side]) for side, region in chosen.items()
@@ -155,11 +156,12 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
     tags = []
     if holding:
         tags.append(("holding", AMBER))
-    if result.regions is not None and result.regions.source == "anchors":
-        tags.append((f"anchors: {result.anchor_status}" if result.anchor_status else "anchors", CLIENT_COLOUR))
+    if result.body.regions is not None and result.body.regions.source == "anchors":
+        anchor_status = result.seen.anchor_status
+        tags.append((f"anchors: {anchor_status}" if anchor_status else "anchors", CLIENT_COLOUR))
     if tags:
-        mid = cv.map(np.asarray(result.regions.frame.mid_hip_px)[None, :])[0]  # type: ignore[union-attr]
-        down = -np.asarray(result.regions.frame.up_unit, dtype=float)  # type: ignore[union-attr]
+        mid = cv.map(np.asarray(result.body.regions.frame.mid_hip_px)[None, :])[0]  # type: ignore[union-attr]
+        down = -np.asarray(result.body.regions.frame.up_unit, dtype=float)  # type: ignore[union-attr]
         anchor = mid + down * 30 * cv.unit
         for i, (text, colour) in enumerate(tags):
             c = cv.ipt(anchor + np.array([0.0, i * 22 * cv.unit]))
@@ -168,8 +170,8 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
 
 
 def _draw_anchor_points(cv: _Canvas, result: FrameResult) -> None:
-    anchors = getattr(result.track_frame, "anchors", None)
-    if anchors is None or result.client != "anchors":
+    anchors = getattr(result.seen.track_frame, "anchors", None)
+    if anchors is None or result.seen.client != "anchors":
         return
     size = np.array([result.width, result.height], dtype=float)
     for name in ("sacrum", "left_hip", "right_hip", "left_shoulder", "right_shoulder"):
@@ -198,30 +200,30 @@ def _body_label_point(pose_px: np.ndarray | None, cv: _Canvas) -> np.ndarray | N
 
 def _draw_people(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
     """With more than one body in view, say which is the client (regions) and which the practitioner."""
-    if not result.others_px:
+    if not result.seen.others_px:
         return
-    for other in result.others_px:
+    for other in result.seen.others_px:
         if style.show_skeleton:
             _draw_skeleton(cv, other, PRACTITIONER_COLOUR, cv.thin)
         p = _body_label_point(other, cv)
         c = cv.ipt(p - np.array([0.0, 18 * cv.unit])) if p is not None else None
         if c:
             _text_centred(cv.img, "PRACTITIONER", c, cv.label_font, PRACTITIONER_COLOUR, cv.text_thick)
-    p = _body_label_point(result.pose_px, cv)
-    if p is None and result.regions is not None:
-        p = cv.map(np.asarray(result.regions.frame.mid_shoulder_px)[None, :])[0]
+    p = _body_label_point(result.seen.pose_px, cv)
+    if p is None and result.body.regions is not None:
+        p = cv.map(np.asarray(result.body.regions.frame.mid_shoulder_px)[None, :])[0]
     c = cv.ipt(p - np.array([0.0, 18 * cv.unit])) if p is not None else None
     if c:
         _text_centred(cv.img, "CLIENT", c, cv.label_font, CLIENT_COLOUR, cv.text_thick)
 
 
 def _draw_hands(cv: _Canvas, result: FrameResult) -> None:
-    for i, hand in enumerate(result.hands_px):
+    for i, hand in enumerate(result.seen.hands_px):
         arr = np.asarray(hand, dtype=float)
         if arr.ndim != 2 or arr.shape[1] < 2:
             continue
         pts = cv.map(arr[:, :2])
-        colour = WHITE if i == result.chosen_hand else GREY
+        colour = WHITE if i == result.hand.chosen else GREY
         # the same rounding as _Canvas.ipt, for all points at once (42 ipt calls a hand cost more than the lines)
         seen = np.isfinite(pts).all(axis=1).tolist()
         ipts = [tuple(p) for p in np.round(np.clip(np.nan_to_num(pts), -MAX_COORD, MAX_COORD)).astype(int).tolist()]
@@ -262,16 +264,16 @@ def _draw_trail(cv: _Canvas, trail_px: np.ndarray) -> None:
 
 
 def _draw_fingertip(cv: _Canvas, result: FrameResult) -> None:
-    point = result.hand_point_px
-    if point is None and result.chosen_hand is not None and 0 <= result.chosen_hand < len(result.hands_px):
-        hand = np.asarray(result.hands_px[result.chosen_hand], dtype=float)
+    point = result.hand.point_px
+    if point is None and result.hand.chosen is not None and 0 <= result.hand.chosen < len(result.seen.hands_px):
+        hand = np.asarray(result.seen.hands_px[result.hand.chosen], dtype=float)
         point = hand[INDEX_FINGER_TIP, :2] if hand.ndim == 2 and len(hand) > INDEX_FINGER_TIP else None
     if point is None:
         return
     p = cv.ipt(cv.map(np.asarray(point, dtype=float)[:2])[0])
     if not p:
         return
-    colour = GREEN if result.on_target else (AMBER if result.on_target is False else WHITE)
+    colour = GREEN if result.judgement.on_target else (AMBER if result.judgement.on_target is False else WHITE)
     r = max(4, round(9 * cv.unit))
     arm = r + max(3, round(5 * cv.unit))
     for c, extra in ((BLACK, 2), (colour, 0)):
@@ -281,6 +283,6 @@ def _draw_fingertip(cv: _Canvas, result: FrameResult) -> None:
         cv2.line(cv.img, (p[0], p[1] - arm), (p[0], p[1] - r // 2), c, cv.thin + extra, cv2.LINE_AA)
         cv2.line(cv.img, (p[0], p[1] + r // 2), (p[0], p[1] + arm), c, cv.thin + extra, cv2.LINE_AA)
     cv2.circle(cv.img, p, max(1, cv.thin), colour, -1, cv2.LINE_AA)
-    if result.hand_point_source == "wrist":  # say which point is followed: not a fingertip Hands found
+    if result.hand.source == "wrist":  # say which point is followed: not a fingertip Hands found
         _text_centred(cv.img, "palm (from wrist)", (p[0], p[1] + arm + max(8, round(12 * cv.unit))),
                       cv.label_font, colour, cv.text_thick)

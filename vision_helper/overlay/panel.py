@@ -57,12 +57,12 @@ def _counter_lines(counts: dict[str, object]) -> list[str]:
 
 def _body_line(result: FrameResult) -> tuple[str, tuple[int, int, int]]:
     status = result.pose_status
-    if result.client == "anchors" or status == "anchors":
-        state = result.anchor_status or "anchors"
+    if result.seen.client == "anchors" or status == "anchors":
+        state = result.seen.anchor_status or "anchors"
         return f"Client: anchors ({state})", (RED if state.startswith("lost") else CLIENT_COLOUR)
-    if result.others_px and result.client == "none":
+    if result.seen.others_px and result.seen.client == "none":
         return "Client: not sure - click the client", RED
-    label = "Client" if result.others_px else "Body"
+    label = "Client" if result.seen.others_px else "Body"
     return f"{label}: {status}", STATUS_COLOURS.get(status, WHITE)
 
 
@@ -70,17 +70,17 @@ def _draw_panel(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
     compact = min(cv.w, cv.h) < 240
     lines: list[tuple[str, tuple[int, int, int]]] = [_body_line(result)]
     if result.hand_found:
-        hand = "Hand: on target" if result.on_target else "Hand: found"
-        if result.on_target and result.target_side:
-            hand += f" ({result.target_side})"
-        elif result.on_target is False and result.target_distance_cm is not None:
-            near = result.target_distance_cm <= NEAR_BAND_CM
-            hand = f"Hand: {'near' if near else 'off'} target ({result.target_distance_cm:.0f} cm)"
-        lines.append((hand, GREEN if result.on_target else WHITE))
+        hand = "Hand: on target" if result.judgement.on_target else "Hand: found"
+        if result.judgement.on_target and result.judgement.target_side:
+            hand += f" ({result.judgement.target_side})"
+        elif result.judgement.on_target is False and result.judgement.target_distance_cm is not None:
+            near = result.judgement.target_distance_cm <= NEAR_BAND_CM
+            hand = f"Hand: {'near' if near else 'off'} target ({result.judgement.target_distance_cm:.0f} cm)"
+        lines.append((hand, GREEN if result.judgement.on_target else WHITE))
     else:
         lines.append(("Hand: not found", AMBER))
     if not compact:
-        lines += [(line, WHITE) for line in _counter_lines(dict(result.counts))]
+        lines += [(line, WHITE) for line in _counter_lines(dict(result.judgement.counts))]
     speed_row = len(lines)
     lines.append(("Speed", WHITE))
     if result.fps is not None and math.isfinite(result.fps) and not compact:
@@ -92,7 +92,7 @@ def _draw_panel(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
     pad = max(3, round(6 * cv.unit))
     gauge_w = max(24, round(90 * cv.unit))
     widths = [_text_size(text, font, thick)[0] for text, _ in lines]
-    speed_label = SPEED_LABELS.get(result.speed or "", "-")
+    speed_label = SPEED_LABELS.get(result.judgement.speed or "", "-")
     widths[speed_row] += pad + gauge_w + pad + _text_size(speed_label, font, thick)[0]
     panel_w = min(cv.w - 2, max(widths) + 2 * pad)
     panel_h = min(cv.h - 2, row * len(lines) + pad)
@@ -107,12 +107,12 @@ def _draw_panel(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
             gx = x0 + pad + _text_size(text, font, thick)[0] + pad
             seg = gauge_w // 3
             for j, name in enumerate(("too slow", "good", "too fast")):
-                active = result.speed == name
+                active = result.judgement.speed == name
                 colour_j = SPEED_COLOURS[name] if active else (70, 70, 70)
                 cv2.rectangle(cv.img, (gx + j * seg, y - th), (gx + (j + 1) * seg - 1, y), colour_j, -1)
             cv2.rectangle(cv.img, (gx, y - th), (gx + 3 * seg - 1, y), GREY, 1)
             _text(cv.img, speed_label, (gx + 3 * seg + pad, y), font,
-                  SPEED_COLOURS.get(result.speed or "", GREY), thick)
+                  SPEED_COLOURS.get(result.judgement.speed or "", GREY), thick)
 
 
 def _wrap(text: str, scale: float, thickness: int, max_w: int) -> list[str]:

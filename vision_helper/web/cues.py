@@ -42,7 +42,7 @@ class CueQueue:
             return self.recent[-1] if self.recent and self.recent[-1].id != self._ended_id else None
 
     def end_latest(self) -> None:
-        """The user has done what the latest cue asked (the coach's cue_now is ""): stop showing it."""
+        """The user has done what the latest cue asked (the coach's Coaching.now is ""): stop showing it."""
         with self._lock:
             if self.recent:
                 self._ended_id = self.recent[-1].id

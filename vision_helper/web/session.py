@@ -48,18 +48,18 @@ class SessionLog:
 
     def add(self, result: FrameResult, frame_bgr: np.ndarray | None) -> None:
         self.size = (result.width, result.height)
-        if result.regions is not None:
-            self.regions = result.regions
+        if result.body.regions is not None:
+            self.regions = result.body.regions
         self._n += 1
         if self._n % self._stride == 0:
-            p = result.hand_point_px
+            p = result.hand.point_px
             self._path.append((float(p[0]), float(p[1])) if p is not None else (math.nan, math.nan))
             if len(self._path) >= self.max_points:  # halve the resolution; memory stays flat
                 self._path = self._path[::2]
                 self._stride *= 2
         if not self.speed_samples or result.t - self.speed_samples[-1][0] >= 0.2:
-            self.speed_samples.append((result.t, result.speed))
-        if frame_bgr is not None and result.regions is not None and (
+            self.speed_samples.append((result.t, result.judgement.speed))
+        if frame_bgr is not None and result.body.regions is not None and (
                 self._still_t is None or result.t - self._still_t >= self.still_every_s):
             self.still_bgr = frame_bgr.copy()
             self._still_t = result.t
@@ -160,10 +160,10 @@ class ProcessingSession:
             self.last_result = result
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
-            self.cues.push(result.cues, result.t)
-            if result.cue_now == "":
+            self.cues.push(result.coaching.cues, result.t)
+            if result.coaching.now == "":
                 self.cues.end_latest()
-            if result.regions_status == "lost":
+            if result.body.status == "lost":
                 self._body_lost_since = now_s if self._body_lost_since is None else self._body_lost_since
             else:
                 self._body_lost_since = None
@@ -205,18 +205,18 @@ class ProcessingSession:
         now_s = time.monotonic() if now_s is None else now_s
         with self._lock:
             r = self.last_result
-            counts = dict(r.counts) if r is not None else {}
+            counts = dict(r.judgement.counts) if r is not None else {}
             return Snapshot(
                 technique=self.processor.technique, frames=self.frames, counts=counts,
-                speed=r.speed if r else None, on_target=r.on_target if r else None,
-                target_side=r.target_side if r else None, body_status=r.pose_status if r else "lost",
+                speed=r.judgement.speed if r else None, on_target=r.judgement.on_target if r else None,
+                target_side=r.judgement.target_side if r else None, body_status=r.pose_status if r else "lost",
                 hand_found=bool(r and r.hand_found),
                 seconds_body_lost=(now_s - self._body_lost_since) if self._body_lost_since is not None else 0.0,
                 fps=self.fps.fps(now_s), camera_fps=self.camera_fps.fps(now_s), latency_ms=self.latency_ms,
                 lag_ms=float(np.median(self._lags_ms)) if self._lags_ms else None,
                 dropped=self.dropped, error=self.error or self._record_error, media_t_s=r.t if r else 0.0,
                 seconds_since_frame=None if self._last_frame_wall is None else now_s - self._last_frame_wall,
-                anchor_status=r.anchor_status if r else None, client=r.client if r else "none",
+                anchor_status=r.seen.anchor_status if r else None, client=r.seen.client if r else "none",
             )
 
     def summary(self) -> dict[str, Any]:
