@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import importlib.util
 import json
 import os
-import pty
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
-import termios
 import time
 from argparse import Namespace
 from collections.abc import Iterator
@@ -30,6 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from cli_process import run_cli
 
 from vision_helper.batch import outputs
 from vision_helper.batch.command import run_batch
@@ -47,29 +44,7 @@ COMMON = ("--technique", "piriformis", "--max-frames", FRAMES)
 NOT_A_VIDEO = "this is a text file, not a video or image"
 
 
-def cli(*args: str | Path, tty: bool = False, cwd: Path = REPO, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    """The CLI in a fresh process, as a user runs it (stderr a pipe, or a terminal when asked)."""
-    cmd = [sys.executable, "-m", "vision_helper", *map(str, args)]
-    env = {**os.environ, "VISION_HELPER_DEBUG": "", **env_vars}
-    if not tty:
-        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    try:
-        done = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300, env=env)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(leader)
-    return subprocess.CompletedProcess(cmd, done.returncode, done.stdout, b"".join(chunks).decode(errors="replace"))
+cli = run_cli
 
 
 def make_sessions(folder: Path) -> Path:

@@ -5,16 +5,11 @@ with exit code 2 and one line on stderr, never a traceback.
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
-import os
-import pty
 import signal
-import struct
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +19,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from cli_process import run_cli
 
 from vision_helper.seeing.video import open_frames
 from vision_helper.track import read_track
@@ -38,28 +34,7 @@ needs_client_tracker = pytest.mark.skipif(importlib.util.find_spec("vision_helpe
 
 def cli(*args: str | Path, stderr_tty: bool = False) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a fresh process, as a user would (stderr a pipe, or a terminal when asked)."""
-    cmd = [sys.executable, "-m", "vision_helper", *map(str, args)]
-    env = {**os.environ, "VISION_HELPER_DEBUG": ""}
-    if not stderr_tty:
-        return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
-    try:
-        done = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=300,
-                              env=env)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the terminal is closed once everything was read
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        os.close(leader)
-    return subprocess.CompletedProcess(cmd, done.returncode, done.stdout, b"".join(chunks).decode(errors="replace"))
+    return run_cli(*args, tty=stderr_tty)
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
