@@ -34,6 +34,7 @@ from vision_helper.material.sample_scripts import (
     SampleSpec,
     sample_track,
 )
+from vision_helper.technique import technique
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_videos"
 MANIFEST_NAME = "samples.json"
@@ -97,7 +98,7 @@ class SampleEncoder:
 def expected_summary(spec: SampleSpec, truth: synth.Truth) -> dict[str, Any]:
     """What analyze-video should find, from the synthetic track's ground truth (the manifest's 'expected')."""
     events = truth.events
-    directions = ("cw", "ccw") if spec.technique == "piriformis" else ("up", "down")
+    directions = technique(spec.technique).directions
     return {
         "count": len(events),
         **{d: sum(1 for e in events if e.direction == d) for d in directions},

@@ -30,12 +30,11 @@ import numpy as np
 
 from vision_helper.body.model import BodyRegionModel
 from vision_helper.body.regions import BodyRegions
-from vision_helper.motion.events import NEAR_BAND_CM, CircleEvent, MotionEvent
+from vision_helper.motion.events import DEFAULT_CM_PER_PX, NEAR_BAND_CM, CircleEvent, MotionEvent
 
 TWO_PI = 2.0 * math.pi
 STEP_CM = 0.3  # resampling step of the fingertip path
 MIN_STEP_PX = 1.0  # never finer than this: below it a fingertip's jitter is all there is
-DEFAULT_CM_PER_PX = 0.3  # before any body is seen (a torso of about 170 px)
 GAP_S = 0.5  # the hand away this long: the turn in progress ends
 STALL_S = 4.0  # no travel for this long: the turn in progress ends (the hand rested)
 MAX_STEP_RAD = math.pi / 2  # one step turning further than this went through the centre: not a circle

@@ -9,7 +9,7 @@ import numpy as np
 
 from vision_helper.body.regions import BodyRegions, Side
 
-Technique = Literal["piriformis", "erector"]
+DEFAULT_CM_PER_PX = 0.3  # the scale before any body is seen (a torso of about 170 px)
 
 # "Near target": off the region, but within this much of its outline. Real landmarks put the regions a
 # centimetre or two off on real bodies (models/body_regions.yaml), so a user told only "off target" cannot

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vision_helper.body.regions import BodyRegions
-from vision_helper.body.skeleton import INDEX_FINGER_TIP
+from vision_helper.body.skeleton import INDEX_FINGER_TIP, LEFT_ELBOW, LEFT_WRIST, RIGHT_ELBOW, RIGHT_WRIST
+from vision_helper.motion.events import DEFAULT_CM_PER_PX
 
 # The followed hand keeps the role unless another is nearer the target by more than this much ...
 SWITCH_MARGIN_CM = 4.0
@@ -85,14 +86,12 @@ HOLD_S = 0.5  # the followed hand unseen this long: its role is free (the checke
 FORGET_S = 1.0  # a hand unseen this long is forgotten
 IDLE_TAKEOVER_S = 2.0  # a hand that lay still in view while another was followed is taken only when none
 # has been followed for this long (a hand lifted off the skin between strokes comes back well within it)
-DEFAULT_CM_PER_PX = 0.3  # before a body is seen (a torso of about 170 px)
 
 
 class _Followed:
     """One hand followed from frame to frame: where it is and how far it has wandered lately."""
 
-    __slots__ = ("id", "x_px", "y_px", "first_t", "last_t", "bins", "bin_t", "bin_sx", "bin_sy", "bin_n", "x_cm",
-                 "y_cm", "points")
+    __slots__ = ("id", "x_px", "y_px", "first_t", "last_t", "bins", "bin_t", "bin_sx", "bin_sy", "bin_n", "points")
 
     def __init__(self, ident: int, t: float, x_px: float, y_px: float) -> None:
         self.id = ident
@@ -102,7 +101,6 @@ class _Followed:
         self.bin_t = t
         self.bin_sx = self.bin_sy = 0.0
         self.bin_n = 0
-        self.x_cm = self.y_cm = 0.0
         self.points: deque[tuple[float, float, float]] = deque()  # (t, x_px, y_px) over MOTION_WINDOW_S
 
     def add(self, t: float, x_px: float, y_px: float, x_cm: float, y_cm: float) -> None:
@@ -111,7 +109,6 @@ class _Followed:
         points.append((t, x_px, y_px))
         while points[0][0] < t - MOTION_WINDOW_S:
             points.popleft()
-        self.x_cm, self.y_cm = x_cm, y_cm
         if self.bin_n and t - self.bin_t >= BIN_S:
             self.bins.append((self.bin_t, self.bin_sx / self.bin_n, self.bin_sy / self.bin_n))
             self.bin_sx = self.bin_sy = 0.0
@@ -302,7 +299,7 @@ class MassagingHand:
 # past the wrist: Drillis & Contini segment lengths, hand 0.108 and forearm 0.146 of stature).
 PALM_BEYOND_WRIST = 0.33  # of the elbow -> wrist length
 MIN_ARM_VISIBILITY = 0.5
-_ARMS = ((13, 15), (14, 16))  # (elbow, wrist) of the left and right arm, MediaPipe Pose indices
+_ARMS = ((LEFT_ELBOW, LEFT_WRIST), (RIGHT_ELBOW, RIGHT_WRIST))
 
 
 def palm_points_px(poses: list[np.ndarray], width: int, height: int) -> list[tuple[float, float]]:
