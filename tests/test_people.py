@@ -256,6 +256,18 @@ def test_a_lone_person_is_the_client_and_costs_one_people_run_in_twenty() -> Non
     assert people.calls == 2
 
 
+def test_warm_up_runs_the_people_model_once_and_changes_nothing_that_follows() -> None:
+    alone = person((480, 300), face=True)
+    people = ScriptedPeople([alone])
+    selector = PeopleSelector(detector=people, landmarker=FixedLandmarker(None))
+    selector.warm_up(np.zeros((H, W, 3), np.uint8))
+    assert people.calls == 1
+    seen = _mediapipe_like(alone)
+    out = _run(selector, 30, seen)
+    assert all(f.client == "pose" and f.pose is seen for f in out)
+    assert people.calls == 3  # the same two runs in thirty frames as without the warm-up
+
+
 def test_the_practitioner_the_face_detector_found_is_never_painted() -> None:
     """The whole-frame (face-anchored) model sees the practitioner; the regions go on the client."""
     landmarker = FixedLandmarker(_mediapipe_like(CLIENT_DET))

@@ -22,11 +22,11 @@ import math
 
 import numpy as np
 
+from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER, TORSO
 from vision_helper.seeing.people.client_pose import COCO_TO_MEDIAPIPE, FULL_VISIBILITY_SCORE, slid_onto_other
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.roles import LYING_DEG, size_px
 
-MP_TRUNK = (11, 12, 23, 24)  # MediaPipe shoulders and hips
 MIN_TRUNK_VISIBILITY = 0.5  # the whole-frame pose must be this sure of each trunk point
 BOX_PAD = 0.1  # the trunk may stick out of the faint instance's box by this share of its diagonal
 MIN_SPINE_SHARE = 0.25  # the pose's spine is at least this share of the box diagonal (a lying body's
@@ -38,10 +38,11 @@ FOLLOW_TORSOS = 0.5  # ... and from one frame to the next, for the same body (as
 
 def pose_is_lying(pose: np.ndarray, width: int, height: int) -> bool:
     """The whole-frame pose's spine (mid-hip to mid-shoulder) is LYING_DEG or more from vertical."""
-    if float(pose[list(MP_TRUNK), 3].min()) < MIN_TRUNK_VISIBILITY:
+    if float(pose[list(TORSO), 3].min()) < MIN_TRUNK_VISIBILITY:
         return False
     scale = np.array([width, height], dtype=np.float64)
-    spine = (pose[[11, 12], :2].mean(axis=0) - pose[[23, 24], :2].mean(axis=0)) * scale
+    shoulders, hips = pose[[LEFT_SHOULDER, RIGHT_SHOULDER], :2], pose[[LEFT_HIP, RIGHT_HIP], :2]
+    spine = (shoulders.mean(axis=0) - hips.mean(axis=0)) * scale
     if float(np.hypot(*spine)) < 1.0:
         return False
     return math.degrees(math.atan2(abs(float(spine[0])), abs(float(spine[1])))) >= LYING_DEG
@@ -50,7 +51,7 @@ def pose_is_lying(pose: np.ndarray, width: int, height: int) -> bool:
 def trunk_drift(pose: np.ndarray, ref: np.ndarray, width: int, height: int) -> float:
     """Mean distance of the shoulders and hips from their place in `ref`, in `ref`'s torso lengths."""
     scale = np.array([width, height], dtype=np.float64)
-    now, then = pose[list(MP_TRUNK), :2] * scale, ref[list(MP_TRUNK), :2] * scale
+    now, then = pose[list(TORSO), :2] * scale, ref[list(TORSO), :2] * scale
     torso = float(np.hypot(*(then[:2].mean(axis=0) - then[2:].mean(axis=0))))
     return float(np.linalg.norm(now - then, axis=1).mean()) / max(torso, 1.0)
 
@@ -86,7 +87,7 @@ class StillLying:
 
 def agrees(pose: np.ndarray, det: PersonDetection, width: int, height: int) -> bool:
     """The pose's trunk lies in the instance's box (padded) and its spine spans a fair share of the box."""
-    trunk = pose[list(MP_TRUNK), :2] * np.array([width, height], dtype=np.float64)
+    trunk = pose[list(TORSO), :2] * np.array([width, height], dtype=np.float64)
     x0, y0, x1, y1 = det.box_px
     diag = size_px(det)
     pad = BOX_PAD * diag

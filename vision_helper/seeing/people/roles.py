@@ -222,8 +222,9 @@ class RoleJudge:
             self._likeness.pop(pid, None)
             self._last_seen.pop(pid, None)
         present = {p.id for p in people}
-        self.client_id = self._decide(present, {p.id: p.detection for p in seen})
-        roles = {pid: self._role(pid, {p.id: p.detection for p in seen}) for pid in present}
+        seen_by_id = {p.id: p.detection for p in seen}
+        self.client_id = self._decide(present, seen_by_id)
+        roles = {pid: self._role(pid, seen_by_id) for pid in present}
         return Roles(self.client_id, roles, {pid: self._likeness.get(pid, 0.0) for pid in present})
 
     def _decide(self, present: set[int], seen: dict[int, PersonDetection]) -> int | None:

@@ -33,7 +33,7 @@ from vision_helper.seeing.people.anchors import (
     hand_boxes_px,
 )
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
-from vision_helper.seeing.people.confirm import StillLying, confirm_lying
+from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson, person_distance
 from vision_helper.seeing.people.roles import (
@@ -116,10 +116,7 @@ def pose_on_person(pose: np.ndarray, person: PersonDetection, others: list[Perso
 def same_trunk(a: np.ndarray, b: np.ndarray, width: int, height: int, tolerance: float = 0.5) -> bool:
     """Two 33-landmark poses with shoulders and hips within `tolerance` torso lengths of each other (the
     same body a frame later)."""
-    scale = np.array([width, height], dtype=float)
-    ta, tb = a[[11, 12, 23, 24], :2] * scale, b[[11, 12, 23, 24], :2] * scale
-    torso = float(np.hypot(*(tb[:2].mean(axis=0) - tb[2:].mean(axis=0))))
-    return float(np.linalg.norm(ta - tb, axis=1).mean()) <= tolerance * max(torso, 1.0)
+    return trunk_drift(a, b, width, height) <= tolerance
 
 
 def _centre_px(det: PersonDetection) -> np.ndarray:
@@ -152,7 +149,6 @@ class PeopleSelector:
         self._hint: tuple[float, float] | None = None
         self._hint_pending = False
         self._size: tuple[int, int] | None = None
-        self.stats = {"frames": 0, "people_runs": 0, "landmark_runs": 0, "confirmed_runs": 0}
         self._reset_people()
 
     # -- ClientSelector -------------------------------------------------------------------------
@@ -214,6 +210,12 @@ class PeopleSelector:
             self._client_pose = None
 
     # -- models ---------------------------------------------------------------------------------
+    def warm_up(self, frame_bgr: np.ndarray) -> None:
+        """Build MoveNet and the client's landmark model and run MoveNet once (FrameProcessor.warm_up), so the
+        first frame that needs the people stage does not wait for them."""
+        self._find_people(frame_bgr)
+        self._client_poser()
+
     def _find_people(self, frame_bgr: np.ndarray) -> list[PersonDetection]:
         if self._detector is None:
             from vision_helper.seeing.people.detect import PeopleDetector
@@ -239,7 +241,6 @@ class PeopleSelector:
                 self._reset_people()
                 self._flow = None
             self._size = (w, h)
-        self.stats["frames"] += 1
         self._since_run += 1
         anchors_px = self._update_anchors(frame_bgr, seen)
         seen_pose = seen.pose if seen.pose is not None and np.isfinite(seen.pose).all() else None
@@ -258,13 +259,11 @@ class PeopleSelector:
         found = self._find_people(frame_bgr)  # a missing model raises here, on every frame: never skipped
         period = min(self._since_run, 10**3)
         self._since_run = 0
-        self.stats["people_runs"] += 1
         dets = people_in_view(found)
         h, w = frame_bgr.shape[:2]
         lying = confirm_lying(found, dets, seen_pose, w, h)  # a faint body lying down, seen by the pose too
         self._faint_waiting = lying is not None and not still  # run again once the pose has held still
         if lying is not None and still:
-            self.stats["confirmed_runs"] += 1
             dets = people_in_view([*dets, lying])
         self._people = self._identities.update(dets, period=period)
         # a lone person needs a real score: alone, the 0.1-0.15 instances are ghosts (a forearm filling
@@ -298,7 +297,6 @@ class PeopleSelector:
         if client is not None and client.seen_now:
             self._chosen_xy = _centre_px(client.detection)
             others = [p.detection for p in self._people if p.seen_now and p.id != client.id]
-            self.stats["landmark_runs"] += 1
             self._client_pose_now = self._client_poser().update(frame_bgr, client.detection, others)
             self._client_missed = 0
         else:
