@@ -310,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     exit_code = int(out.pop("exit_code", EXIT_OK))  # analyze-batch: 1 when some inputs failed
     try:
-        json.dump(out, sys.stdout, indent=None if args.command == "analyze-track" else None)
+        json.dump(out, sys.stdout)
         sys.stdout.write("\n")
         sys.stdout.flush()
     except BrokenPipeError:  # the reader (e.g. `| head`) stopped early: not an error, and no traceback

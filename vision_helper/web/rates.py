@@ -48,7 +48,6 @@ class StaleFrameGate:
         self.rebase_after_s = rebase_after_s
         self.age_s = 0.0
         self.dropped = 0
-        self.admitted = 0
         self._base: float | None = None
         self._last_frame_t: float | None = None
         self._dropping_since: float | None = None
@@ -61,7 +60,6 @@ class StaleFrameGate:
 
     def admit(self, frame_t_s: float | None, wall_s: float) -> bool:
         if frame_t_s is None or not math.isfinite(frame_t_s):
-            self.admitted += 1
             return True
         if self._last_frame_t is not None and frame_t_s < self._last_frame_t:
             self.reset()  # the stream restarted: its clock starts again
@@ -72,7 +70,6 @@ class StaleFrameGate:
         self.age_s = offset - self._base
         if self.age_s <= self.max_age_s:
             self._dropping_since = None
-            self.admitted += 1
             return True
         if self._dropping_since is None:
             self._dropping_since = wall_s
@@ -80,7 +77,6 @@ class StaleFrameGate:
             self._base = offset
             self.age_s = 0.0
             self._dropping_since = None
-            self.admitted += 1
             return True
         self.dropped += 1
         return False
