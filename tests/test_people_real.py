@@ -111,3 +111,26 @@ def test_one_click_on_the_client_keeps_her_and_never_the_practitioner(massage: P
         processor.close()
     assert outcomes.count("PRACTITIONER") == 0
     assert outcomes.count("right") >= 0.4 * len(outcomes)
+
+
+def test_the_faint_elderly_client_is_found_without_a_click(massage: Path) -> None:
+    """MoveNet scores her 0.04-0.15 beside the practitioner (0.2-0.4): she counts once her faint instance
+    keeps coming back to the table. Over the whole clip her regions are right on at least 60 % of frames
+    (79 % measured; 43 % before) and never on the practitioner."""
+    spec = json.loads((massage / "videos" / "labels.json").read_text())
+    name = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
+    path = massage / "videos" / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    width = spec[name]["size"][0]
+    processor = FrameProcessor("piriformis")
+    outcomes = []
+    try:
+        for t, frame in open_frames(path):
+            key = min(spec[name]["frames"], key=lambda k: abs(float(k) - t))
+            label = _scaled(spec[name]["frames"][key], frame.shape[1] / width)
+            outcomes.append(judge(processor.process(frame, t), frame.shape[1], label)[0])
+    finally:
+        processor.close()
+    assert outcomes.count("PRACTITIONER") == 0
+    assert outcomes.count("right") >= 0.6 * len(outcomes)

@@ -15,15 +15,18 @@ from typing import Protocol
 import numpy as np
 
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.roles import KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
+from vision_helper.seeing.people.roles import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 
 # MediaPipe pose index of each COCO keypoint (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
 COCO_TO_MEDIAPIPE = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+COCO_MIRROR = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]  # each COCO keypoint's other side
 MP_L_SH, MP_R_SH, MP_L_HIP, MP_R_HIP = 11, 12, 23, 24
 FULL_VISIBILITY_SCORE = 0.3  # a MoveNet keypoint scored this well is as sure as MediaPipe's visibility 1
 MAX_SLIDE = 0.25  # the landmark model's trunk may lie this far (client box diagonals) from her keypoints
 MIN_TORSO_RATIO = 0.5  # the landmark model's torso is at least half and at most twice her keypoints' torso
 MIN_TRUNK_VISIBILITY = 0.5  # landmark-model trunk points below this visibility are not checked or used
+MIN_HELD_KEYPOINTS = 4  # her last pose is kept while at least this many of her keypoints are seen ...
+HELD_DRIFT = 0.1  # ... within this (box diagonals, mean) of where that pose has them
 
 
 class BoxLandmarks(Protocol):
@@ -120,6 +123,18 @@ def slid_onto_other(pose: np.ndarray, client: PersonDetection, others: list[Pers
     return False
 
 
+def still_there(pose: np.ndarray, client: PersonDetection, width: int, height: int) -> bool:
+    """Her keypoints seen now (at least MIN_HELD_KEYPOINTS) lie on average within HELD_DRIFT (box diagonals)
+    of the same points of `pose`: she has not moved off it."""
+    seen = client.keypoint_scores >= KP_SEEN
+    if int(seen.sum()) < MIN_HELD_KEYPOINTS:
+        return False
+    then = pose[list(COCO_TO_MEDIAPIPE), :2] * np.array([width, height], dtype=np.float64)
+    drift = min(float(np.linalg.norm(client.keypoints_px[seen] - then[order][seen], axis=1).mean())
+                for order in (list(range(17)), COCO_MIRROR))  # either side: a mirrored read is the same body
+    return drift <= HELD_DRIFT * size_px(client)
+
+
 def spine_unit(pose: np.ndarray, width: int, height: int) -> np.ndarray | None:
     """Unit vector mid-hip -> mid-shoulder in px, None when either end is unseen."""
     if min(pose[[MP_L_SH, MP_R_SH, MP_L_HIP, MP_R_HIP], 3]) < MIN_TRUNK_VISIBILITY:
@@ -144,10 +159,12 @@ class ClientPose:
         self.source = "none"
         self.rejected = 0  # landmark-model results turned down for sliding onto someone else
         self._spine: np.ndarray | None = None  # the last accepted pose's spine direction
+        self._last: np.ndarray | None = None  # the last accepted pose
 
     def forget(self) -> None:
-        """Another person is the client now: her spine direction is not the last one's."""
+        """Another person is the client now: her spine direction and pose are not the last one's."""
         self._spine = None
+        self._last = None
 
     def _turned_over(self, pose: np.ndarray, width: int, height: int) -> bool:
         """A reading whose spine points the other way from the last one accepted: a client does not turn
@@ -159,6 +176,7 @@ class ClientPose:
 
     def _accept(self, pose: np.ndarray, source: str, width: int, height: int) -> np.ndarray:
         self.source = source
+        self._last = pose
         spine = spine_unit(pose, width, height)
         if spine is not None:
             self._spine = spine
@@ -178,6 +196,9 @@ class ClientPose:
             pose = pose_from_keypoints(client, w, h)
             if not self._turned_over(pose, w, h):
                 return self._accept(pose, "keypoints", w, h)
+        if self._last is not None and still_there(self._last, client, w, h):
+            self.source = "held"  # read too faintly to build her again, but where her last pose lies
+            return self._last
         self.source = "none"
         return None
 

@@ -36,6 +36,7 @@ from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, po
 from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson, person_distance
+from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies
 from vision_helper.seeing.people.roles import (
     KP_SEEN,
     KP_TRUNK,
@@ -74,7 +75,8 @@ class PeopleFinder(Protocol):
 
 def is_person(det: PersonDetection, largest_px: float) -> bool:
     seen = int((det.keypoint_scores >= KP_SEEN).sum())
-    return det.score >= MIN_PERSON_SCORE and seen >= MIN_KEYPOINTS and size_px(det) >= MIN_PERSON_SIZE * largest_px
+    strong = det.score >= MIN_PERSON_SCORE and seen >= MIN_KEYPOINTS
+    return (strong or det.confirmed) and size_px(det) >= MIN_PERSON_SIZE * largest_px
 
 
 def people_in_view(dets: list[PersonDetection]) -> list[PersonDetection]:
@@ -173,6 +175,7 @@ class PeopleSelector:
         self._lone_person: PersonDetection | None = None  # the one person of the last run, if one
         self._lone_missed = 0  # runs in a row the lone person was held without being seen
         self._still = StillLying()  # how long the whole-frame pose has lain still
+        self._faint = FaintBodies()  # faint instances of the last runs, to see one come back
         self._faint_waiting = False  # a faint lying body agreed with the pose, which had not held still yet
         self._workers: set[int] = set()  # identities once seen facing us with their hands at work
         self._lone_id: int | None = None
@@ -220,7 +223,7 @@ class PeopleSelector:
         if self._detector is None:
             from vision_helper.seeing.people.detect import PeopleDetector
 
-            self._detector = PeopleDetector()
+            self._detector = PeopleDetector(min_score=FAINT_MIN_SCORE)
         return self._detector.detect(frame_bgr)
 
     def _client_poser(self) -> ClientPose:
@@ -244,7 +247,9 @@ class PeopleSelector:
         self._since_run += 1
         anchors_px = self._update_anchors(frame_bgr, seen)
         seen_pose = seen.pose if seen.pose is not None and np.isfinite(seen.pose).all() else None
-        every = self.crowd_every if self._crowd else self.lone_every
+        # a lone practitioner at work: her client is likely there, too faint to count yet (persist.py)
+        at_work = self._lone_id is not None and self._lone_id in self._workers
+        every = self.crowd_every if self._crowd or at_work else self.lone_every
         lost = seen_pose is None and self._since_run >= self.crowd_every  # whole-frame model found no one
         still = self._still.update(seen_pose, float(seen.t), w, h)
         if self._since_run >= every or self._hint_pending or lost or (self._faint_waiting and still):
@@ -265,6 +270,11 @@ class PeopleSelector:
         self._faint_waiting = lying is not None and not still  # run again once the pose has held still
         if lying is not None and still:
             dets = people_in_view([*dets, lying])
+        # a faint body lying where faint bodies lay on the last runs, or the client named before, read faintly
+        named = self._person(self._judge.client_id)
+        returning = self._faint.update(found, dets, None if named is None else named.detection)
+        if returning is not None and (lying is None or not still):
+            dets = people_in_view([*dets, returning])
         self._people = self._identities.update(dets, period=period)
         # a lone person needs a real score: alone, the 0.1-0.15 instances are ghosts (a forearm filling
         # the view reads as a body); beside someone, a client scoring that low is kept
