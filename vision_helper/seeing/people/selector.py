@@ -10,8 +10,11 @@ else from her own keypoints. Not sure who the client is: no client (the page ask
 (`set_hint`) or placed anchors choose the person under or nearest them, kept by identity from then on.
 Anchors follow her by optical flow as the last resort and are re-fitted to her while she is seen.
 A body lying down that MoveNet scores too faintly to count (0.1-0.2, few keypoints) is a person when a
-lying whole-frame pose that has held still for a second lies on its box (confirm.py); a faint lone body
-missed on one run is held while the whole-frame pose stays on the same trunk.
+lying whole-frame pose that has held still for a second lies on its box (confirm.py), or beside someone
+when its faint instance (down to 0.04) comes back lying at the same place run after run (persist.py); the
+client named before is still her when read that faintly. A faint lone body missed on one run is held
+while the whole-frame pose stays on the same trunk. A lone person at work (facing us, hands low and out in
+front) is looked at every `crowd_every` frames: the client is likely there, too faint to count yet.
 """
 
 from __future__ import annotations
