@@ -133,3 +133,23 @@ def test_her_last_pose_is_held_while_her_faint_keypoints_stay_on_it() -> None:
     assert poser.update(frame, gone, [PRACTITIONER_DET]) is None and poser.source == "none"
     poser.forget()
     assert poser.update(frame, no_hips, [PRACTITIONER_DET]) is None  # another client: nothing of hers kept
+
+
+def test_a_click_on_a_faint_client_chooses_her_on_the_first_run() -> None:
+    """MoveNet reads her too faintly to count, but the user clicked on her: she is the client at once."""
+    selector = PeopleSelector(detector=ScriptedPeople([PRACTITIONER_DET, FAINT_CLIENT]),
+                              landmarker=FixedLandmarker(None), crowd_every=3)
+    hip = CLIENT_DET.keypoints_px[[11, 12]].mean(axis=0)
+    selector.set_hint((float(hip[0]) / W, float(hip[1]) / H))
+    out = _run(selector, 6, _mediapipe_like(PRACTITIONER_DET))
+    assert all(f.client == "pose" for f in out)
+    for f in out:
+        assert np.allclose(_hip_px(f.pose), CLIENT_DET.keypoints_px[11], atol=1e-3)
+
+
+def test_a_click_on_no_one_takes_no_faint_body_elsewhere() -> None:
+    selector = PeopleSelector(detector=ScriptedPeople([PRACTITIONER_DET, FAINT_CLIENT]),
+                              landmarker=FixedLandmarker(None), crowd_every=3)
+    selector.set_hint((0.05, 0.05))  # an empty corner
+    out = _run(selector, 6, _mediapipe_like(PRACTITIONER_DET))
+    assert all(f.client == "none" for f in out)

@@ -65,7 +65,8 @@ def faint_candidates(found: list[PersonDetection], people: list[PersonDetection]
     return out
 
 
-def _confirmed(d: PersonDetection) -> PersonDetection:
+def with_confirmed(d: PersonDetection) -> PersonDetection:
+    """The instance marked as a person despite its score (people_in_view counts it)."""
     return PersonDetection(keypoints_px=d.keypoints_px, keypoint_scores=d.keypoint_scores, box_px=d.box_px,
                            score=d.score, confirmed=True)
 
@@ -107,4 +108,4 @@ class FaintBodies:
             if centre is not None:
                 now.append((centre, SAME_PLACE * size_px(d)))
         self._history.append(now)
-        return None if chosen is None else _confirmed(chosen)
+        return None if chosen is None else with_confirmed(chosen)

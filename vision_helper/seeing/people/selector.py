@@ -39,7 +39,7 @@ from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, po
 from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson, person_distance
-from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies
+from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies, faint_candidates, with_confirmed
 from vision_helper.seeing.people.roles import (
     KP_SEEN,
     KP_TRUNK,
@@ -278,6 +278,9 @@ class PeopleSelector:
         returning = self._faint.update(found, dets, None if named is None else named.detection)
         if returning is not None and (lying is None or not still):
             dets = people_in_view([*dets, returning])
+        clicked = self._faint_under_click(found, dets, anchors_px)
+        if clicked is not None:
+            dets = people_in_view([*dets, clicked])
         self._people = self._identities.update(dets, period=period)
         # a lone person needs a real score: alone, the 0.1-0.15 instances are ghosts (a forearm filling
         # the view reads as a body); beside someone, a client scoring that low is kept
@@ -315,16 +318,34 @@ class PeopleSelector:
         else:
             self._client_missed += 1
 
+    def _click_px(self, anchors_px: np.ndarray | None) -> np.ndarray | None:
+        """Where a pending click (or fresh anchors' sacrum) is, in frame pixels; None when none is pending."""
+        if not self._hint_pending or self._size is None:
+            return None
+        if self._hint is not None:
+            return np.array([self._hint[0] * self._size[0], self._hint[1] * self._size[1]])
+        return None if anchors_px is None else anchors_px[0]
+
+    def _faint_under_click(self, found: list[PersonDetection], dets: list[PersonDetection],
+                           anchors_px: np.ndarray | None) -> PersonDetection | None:
+        """The user's click on a body MoveNet reads too faintly to count: that faint instance is a person
+        (and, through _apply_choice, the client), when no one counted is under the click."""
+        point = self._click_px(anchors_px)
+        if point is None:
+            return None
+        counted = [TrackedPerson(-1 - i, d, True) for i, d in enumerate(dets)]
+        if person_at(counted, point) is not None:
+            return None
+        faint = [TrackedPerson(i, d, True) for i, d in enumerate(faint_candidates(found, dets))]
+        hit = person_at(faint, point)
+        return None if hit is None else with_confirmed(hit.detection)
+
     def _apply_choice(self, anchors_px: np.ndarray | None) -> None:
         """A pending click (or fresh anchors) picks the person under it; a chosen client norfair lost is
         picked up again where she was last seen."""
         now = [p for p in self._people if p.seen_now]
         if self._hint_pending and self._size is not None:
-            point = None
-            if self._hint is not None:
-                point = np.array([self._hint[0] * self._size[0], self._hint[1] * self._size[1]])
-            elif anchors_px is not None:
-                point = anchors_px[0]  # the sacrum
+            point = self._click_px(anchors_px)
             person = person_at(now, point) if point is not None else None
             if person is not None:
                 self._judge.choose(person.id)
@@ -379,7 +400,7 @@ class PeopleSelector:
         client = self._person(self._judge.client_id)
         others_now = [p for p in now if client is None or p.id != client.id]
         others_out = self._others_out(client.id if client else None, now)
-        if client is None:
+        if client is None or self._hint_pending:  # a click waiting for someone under it: no one else meanwhile
             return self._none(seen, others_out)
         pose = None
         if seen_pose is not None and pose_on_person(seen_pose, client.detection,
