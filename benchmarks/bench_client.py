@@ -1,6 +1,7 @@
 """Whose body the regions go on, measured on REAL pictures, and what the people stage costs.
 
-    .venv/bin/python -m benchmarks.bench_client [--only photos,clips,single,cost] [--modes default,practitioner]
+    .venv/bin/python -m benchmarks.bench_client [--only photos,clips,clicks,single,cost]
+                                                [--modes default,practitioner]
                                                 [--max-seconds S]
 
 Material (never copied into the project; the script skips what is absent):
@@ -162,6 +163,37 @@ def bench_clips(modes: list[str], max_seconds: float | None) -> None:
         print(f"  TOTAL labelled: {_summary(all_labelled)}")
 
 
+def bench_clicks(max_seconds: float | None) -> None:
+    """One click on the client (her first labelled mid-hip, else mid-shoulder) before the first frame, as
+    a user would; every frame judged after it (issue 13: >= 95 % right after one click on the chair clip)."""
+    labels = json.loads((MASSAGE / "videos" / "labels.json").read_text())
+    print("\n== real massage clips, one click on the client at the start ==")
+    for name, spec in sorted(labels.items()):
+        path = MASSAGE / "videos" / name
+        first = spec["frames"][min(spec["frames"], key=float)]
+        point = first.get("client_mid_hip_px") or first.get("client_mid_shoulder_px")
+        if not path.is_file() or point is None:
+            print(f"  {name}: {'missing' if not path.is_file() else 'no client point to click'}, skipped")
+            continue
+        width, height = spec["size"]
+        processor = FrameProcessor("piriformis", client_hint=(point[0] / width, point[1] / height))
+        every: list[str] = []
+        try:
+            for t, frame in open_frames(path):
+                if max_seconds is not None and t > max_seconds:
+                    break
+                label, _ = _nearest_label(spec["frames"], t)
+                scale = frame.shape[1] / width
+                scaled = {k: (None if v is None else [c * scale for c in v]) for k, v in label.items()}
+                every.append(judge(processor.process(frame, t), frame.shape[1], scaled)[0])
+        finally:
+            processor.close()
+        n = max(len(every), 1)
+        print(f"  {name}: every frame ({len(every)}): right {every.count('right')} "
+              f"({100 * every.count('right') / n:.0f}%), nothing {every.count('abstain')}, "
+              f"ON PRACTITIONER {every.count('PRACTITIONER')}, elsewhere {every.count('elsewhere')}")
+
+
 def bench_single(max_seconds: float | None) -> None:
     print("\n== single-person shared clips, default mode (no frame lost vs before) ==")
     for name, want in SINGLE.items():
@@ -265,7 +297,7 @@ def bench_cost(frames_n: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="photos,clips,single,cost")
+    parser.add_argument("--only", default="photos,clips,clicks,single,cost")
     parser.add_argument("--modes", default="default,practitioner")
     parser.add_argument("--max-seconds", type=float, default=None, help="stop each clip after this time")
     parser.add_argument("--cost-frames", type=int, default=120)
@@ -278,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_photos(modes)
     if "clips" in only:
         bench_clips(modes, args.max_seconds)
+    if "clicks" in only:
+        bench_clicks(args.max_seconds)
     if "single" in only:
         bench_single(args.max_seconds)
     if "cost" in only:

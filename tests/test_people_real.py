@@ -90,7 +90,8 @@ def test_a_real_clip_never_paints_the_practitioner(massage: Path) -> None:
 
 def test_one_click_on_the_client_keeps_her_and_never_the_practitioner(massage: Path) -> None:
     """A click on the elderly client's hips at the start (before she is even detected): over 8 s her
-    regions are right on at least 40 % of frames (61 % measured) and never on the practitioner."""
+    regions are right on at least 70 % of frames (79 % measured; 61 % before a click could choose a body
+    MoveNet reads too faintly to count) and never on the practitioner."""
     spec = json.loads((massage / "videos" / "labels.json").read_text())
     name = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
     path = massage / "videos" / name
@@ -110,7 +111,7 @@ def test_one_click_on_the_client_keeps_her_and_never_the_practitioner(massage: P
     finally:
         processor.close()
     assert outcomes.count("PRACTITIONER") == 0
-    assert outcomes.count("right") >= 0.4 * len(outcomes)
+    assert outcomes.count("right") >= 0.7 * len(outcomes)
 
 
 def test_the_faint_elderly_client_is_found_without_a_click(massage: Path) -> None:
