@@ -18,15 +18,27 @@ The whole-frame pose is not needed (confirm.py covers a faint body it sees lying
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
 
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import person_distance
-from vision_helper.seeing.people.roles import KP_SEEN, KP_TRUNK, TORSO, posture, size_px, trunk_box_px
+from vision_helper.seeing.people.roles import (
+    KP_SEEN,
+    L_HIP,
+    L_SH,
+    LYING_DEG,
+    R_HIP,
+    R_SH,
+    size_px,
+    trunk_box_px,
+)
 
 FAINT_MIN_SCORE = 0.04  # instances down to this score are looked at (the detector is run with it)
+FAINT_KP_TRUNK = 0.08  # shoulders and hips this sure place a faint body's trunk and posture (they sit right
+# at low scores: the real elderly client's hips 0.08-0.15); her landmarks still need KP_TRUNK (client_pose)
 FAINT_MIN_KEYPOINTS = 4  # ... with this many keypoints seen (the faint client: 4-8 of 17)
 SAME_PLACE = 0.2  # trunk centres this near (share of the instance's box diagonal) are the same place
 LOOKBACK = 3  # runs looked back over ...
@@ -36,11 +48,27 @@ SAME_PERSON = 0.12  # as selector.SAME_PERSON: closer than this (keypoint distan
 
 
 def trunk_centre_px(det: PersonDetection) -> np.ndarray | None:
-    """Mean of the shoulders and hips seen (at least three of them), else None."""
-    seen = [i for i in TORSO if det.keypoint_scores[i] >= KP_TRUNK]
-    if len(seen) < 3:
+    """Mean of the shoulders and hips scored FAINT_KP_TRUNK or more, at least one of each; else None."""
+    s = det.keypoint_scores
+    shoulders = [i for i in (L_SH, R_SH) if s[i] >= FAINT_KP_TRUNK]
+    hips = [i for i in (L_HIP, R_HIP) if s[i] >= FAINT_KP_TRUNK]
+    if not shoulders or not hips:
         return None
-    return det.keypoints_px[seen].mean(axis=0).astype(np.float64)
+    return det.keypoints_px[shoulders + hips].mean(axis=0).astype(np.float64)
+
+
+def lying_faintly(d: PersonDetection) -> bool:
+    """Lying, judged from shoulders and hips down to FAINT_KP_TRUNK: a faint body's trunk keypoints often
+    score under KP_TRUNK yet sit in the right place."""
+    s, kp = d.keypoint_scores, d.keypoints_px
+    shoulders = [i for i in (L_SH, R_SH) if s[i] >= FAINT_KP_TRUNK]
+    hips = [i for i in (L_HIP, R_HIP) if s[i] >= FAINT_KP_TRUNK]
+    if not shoulders or not hips:
+        return False
+    axis = kp[shoulders].mean(axis=0) - kp[hips].mean(axis=0)
+    if float(np.hypot(*axis)) < 1.0:
+        return False
+    return math.degrees(math.atan2(abs(float(axis[0])), -float(axis[1]))) >= LYING_DEG
 
 
 def _inside(point: np.ndarray, box: tuple[float, float, float, float]) -> bool:
@@ -94,7 +122,7 @@ class FaintBodies:
                 chosen = near[0] if near else None
             for d in ranked if chosen is None else []:
                 centre = trunk_centre_px(d)
-                if centre is None or posture(d) != "lying":
+                if centre is None or not lying_faintly(d):
                     continue
                 reach = SAME_PLACE * size_px(d)
                 returns = sum(any(float(np.hypot(*(centre - c))) <= max(reach, r) for c, r in run)
