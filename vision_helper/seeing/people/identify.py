@@ -38,6 +38,9 @@ def box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, 
     return inter / union if union > 0 else 0.0
 
 
+SAME_PERSON = 0.12  # two skeletons closer than this (person_distance) are one person read twice
+
+
 def person_distance(new: PersonDetection, old: PersonDetection, old_points_px: np.ndarray | None = None) -> float:
     """0 for the same pose in the same place; about 1 for someone else. `old_points_px` (the tracker's
     estimate) replaces old.keypoints_px when given."""

@@ -7,8 +7,9 @@ the practitioner scored 0.2-0.4). A ghost (a forearm read as a body, a towel) co
 So a faint instance is taken for a person when:
 - someone else is counted in view (alone, a faint body stays out: the lone-person rules decide);
 - it has FAINT_MIN_KEYPOINTS keypoints seen and is lying now (its torso axis LYING_DEG or more from
-  vertical) - or it is the client named on earlier runs (within SAME_BODY of her last reading), lying or
-  not: a faint body's shoulders or hips often drop under KP_TRUNK, and its posture is then unknown;
+  vertical, from shoulders and hips down to FAINT_KP_TRUNK) - or it is the client named on earlier runs
+  (within SAME_BODY of her last reading), lying or not: a faint body's shoulders or hips often drop out
+  altogether, and its posture is then unknown;
 - it is no one already counted (the same keypoints as a better-scored person: that person read twice),
   and its trunk is not inside a counted person's own trunk box;
 - a faint instance lay at the same place (trunk centre within SAME_PLACE of its size) on at least
@@ -18,20 +19,19 @@ The whole-frame pose is not needed (confirm.py covers a faint body it sees lying
 
 from __future__ import annotations
 
-import math
 from collections import deque
 
 import numpy as np
 
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.identify import person_distance
+from vision_helper.seeing.people.identify import SAME_PERSON, person_distance
 from vision_helper.seeing.people.roles import (
     KP_SEEN,
     L_HIP,
     L_SH,
-    LYING_DEG,
     R_HIP,
     R_SH,
+    posture,
     size_px,
     trunk_box_px,
 )
@@ -39,12 +39,11 @@ from vision_helper.seeing.people.roles import (
 FAINT_MIN_SCORE = 0.04  # instances down to this score are looked at (the detector is run with it)
 FAINT_KP_TRUNK = 0.08  # shoulders and hips this sure place a faint body's trunk and posture (they sit right
 # at low scores: the real elderly client's hips 0.08-0.15); her landmarks still need KP_TRUNK (client_pose)
-FAINT_MIN_KEYPOINTS = 4  # ... with this many keypoints seen (the faint client: 4-8 of 17)
+FAINT_MIN_KEYPOINTS = 4  # a faint instance needs this many keypoints seen (the faint client: 4-8 of 17)
 SAME_PLACE = 0.2  # trunk centres this near (share of the instance's box diagonal) are the same place
 LOOKBACK = 3  # runs looked back over ...
 RETURNS = 2  # ... of which this many had a faint instance at the same place
 SAME_BODY = 0.2  # a faint instance this near (keypoint distance, box diagonals) to the client's last reading
-SAME_PERSON = 0.12  # as selector.SAME_PERSON: closer than this (keypoint distance) is the same person
 
 
 def trunk_centre_px(det: PersonDetection) -> np.ndarray | None:
@@ -55,20 +54,6 @@ def trunk_centre_px(det: PersonDetection) -> np.ndarray | None:
     if not shoulders or not hips:
         return None
     return det.keypoints_px[shoulders + hips].mean(axis=0).astype(np.float64)
-
-
-def lying_faintly(d: PersonDetection) -> bool:
-    """Lying, judged from shoulders and hips down to FAINT_KP_TRUNK: a faint body's trunk keypoints often
-    score under KP_TRUNK yet sit in the right place."""
-    s, kp = d.keypoint_scores, d.keypoints_px
-    shoulders = [i for i in (L_SH, R_SH) if s[i] >= FAINT_KP_TRUNK]
-    hips = [i for i in (L_HIP, R_HIP) if s[i] >= FAINT_KP_TRUNK]
-    if not shoulders or not hips:
-        return False
-    axis = kp[shoulders].mean(axis=0) - kp[hips].mean(axis=0)
-    if float(np.hypot(*axis)) < 1.0:
-        return False
-    return math.degrees(math.atan2(abs(float(axis[0])), -float(axis[1]))) >= LYING_DEG
 
 
 def _inside(point: np.ndarray, box: tuple[float, float, float, float]) -> bool:
@@ -122,7 +107,7 @@ class FaintBodies:
                 chosen = near[0] if near else None
             for d in ranked if chosen is None else []:
                 centre = trunk_centre_px(d)
-                if centre is None or not lying_faintly(d):
+                if centre is None or posture(d, FAINT_KP_TRUNK) != "lying":
                     continue
                 reach = SAME_PLACE * size_px(d)
                 returns = sum(any(float(np.hypot(*(centre - c))) <= max(reach, r) for c, r in run)

@@ -48,19 +48,20 @@ def _seen(det: PersonDetection, idx: tuple[int, ...]) -> np.ndarray:
     return det.keypoint_scores[list(idx)] >= KP_SEEN
 
 
-def torso_axis_px(det: PersonDetection) -> np.ndarray | None:
-    """Mid-hip to mid-shoulder (or across the torso's seen side when one pair is missing), None if unseen."""
+def torso_axis_px(det: PersonDetection, min_score: float = KP_TRUNK) -> np.ndarray | None:
+    """Mid-hip to mid-shoulder (or across the torso's seen side when one pair is missing), None if unseen;
+    shoulders and hips count from `min_score`."""
     kp, s = det.keypoints_px, det.keypoint_scores
-    sh = [i for i in (L_SH, R_SH) if s[i] >= KP_TRUNK]
-    hp = [i for i in (L_HIP, R_HIP) if s[i] >= KP_TRUNK]
+    sh = [i for i in (L_SH, R_SH) if s[i] >= min_score]
+    hp = [i for i in (L_HIP, R_HIP) if s[i] >= min_score]
     if not sh or not hp:
         return None
     return kp[sh].mean(axis=0) - kp[hp].mean(axis=0)
 
 
-def posture(det: PersonDetection) -> str:
+def posture(det: PersonDetection, min_score: float = KP_TRUNK) -> str:
     """"lying", "upright" (standing or seated) or "unknown" from the torso's direction."""
-    axis = torso_axis_px(det)
+    axis = torso_axis_px(det, min_score)
     if axis is None or float(np.hypot(*axis)) < 1.0:
         return "unknown"
     from_vertical = math.degrees(math.atan2(abs(float(axis[0])), -float(axis[1])))  # 0 = shoulders above

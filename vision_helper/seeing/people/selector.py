@@ -38,7 +38,7 @@ from vision_helper.seeing.people.anchors import (
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
 from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson, person_distance
+from vision_helper.seeing.people.identify import SAME_PERSON, PeopleIdentities, TrackedPerson, person_distance
 from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies, faint_candidates, with_confirmed
 from vision_helper.seeing.people.roles import (
     KP_SEEN,
@@ -56,7 +56,6 @@ from vision_helper.seeing.people.roles import (
 )
 from vision_helper.track import TrackFrame
 
-SAME_PERSON = 0.12  # two skeletons closer than this (keypoint distance, box diagonals) are one person
 NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
 LONE_MIN_SCORE = 0.2  # the instance score a lone person needs (people seen alone score 0.25-0.8)
 LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
