@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vision_helper.seeing.people.detect import PersonDetection
+from vision_helper.seeing.people.detect import L_EAR, L_EYE, L_HIP, NOSE, R_EAR, R_EYE, R_HIP, PersonDetection
+from vision_helper.seeing.people.detect import L_SHOULDER as L_SH
+from vision_helper.seeing.people.detect import L_WRIST as L_WR
+from vision_helper.seeing.people.detect import R_SHOULDER as R_SH
+from vision_helper.seeing.people.detect import R_WRIST as R_WR
 from vision_helper.seeing.people.identify import TrackedPerson
 
-# COCO keypoint indices (MoveNet's order)
-NOSE, L_EYE, R_EYE, L_EAR, R_EAR = 0, 1, 2, 3, 4
-L_SH, R_SH, L_EL, R_EL, L_WR, R_WR = 5, 6, 7, 8, 9, 10
-L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANK, R_ANK = 11, 12, 13, 14, 15, 16
 TORSO = (L_SH, R_SH, L_HIP, R_HIP)
 
 KP_SEEN = 0.2  # a keypoint scored this well counts as seen (the client's often score 0.2-0.4)
