@@ -37,6 +37,17 @@ def _mirror_index() -> np.ndarray:
 
 MIRROR_INDEX = _mirror_index()  # pose[MIRROR_INDEX] exchanges every left landmark with its right twin
 
+
+def spine_px(pose: np.ndarray, width: int, height: int, min_visibility: float) -> np.ndarray | None:
+    """Mid-hip -> mid-shoulder of a (33, 4) normalised pose, in pixels; None when a trunk corner is less
+    visible than `min_visibility` or the spine is under a pixel long."""
+    if float(np.min(pose[list(TORSO), 3])) < min_visibility:
+        return None
+    scale = np.array([width, height], dtype=np.float64)
+    v = (pose[[LEFT_SHOULDER, RIGHT_SHOULDER], :2].mean(axis=0) - pose[[LEFT_HIP, RIGHT_HIP], :2].mean(axis=0))
+    v = np.asarray(v, dtype=np.float64) * scale
+    return None if float(np.hypot(*v)) < 1.0 else v
+
 # Hands
 WRIST = 0
 INDEX_FINGER_TIP = 8

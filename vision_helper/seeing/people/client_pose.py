@@ -14,13 +14,13 @@ from typing import Protocol
 
 import numpy as np
 
+from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER, spine_px
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.roles import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 
 # MediaPipe pose index of each COCO keypoint (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
 COCO_TO_MEDIAPIPE = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 COCO_MIRROR = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]  # each COCO keypoint's other side
-MP_L_SH, MP_R_SH, MP_L_HIP, MP_R_HIP = 11, 12, 23, 24
 FULL_VISIBILITY_SCORE = 0.3  # a MoveNet keypoint scored this well is as sure as MediaPipe's visibility 1
 MAX_SLIDE = 0.25  # the landmark model's trunk may lie this far (client box diagonals) from her keypoints
 MIN_TORSO_RATIO = 0.5  # the landmark model's torso is at least half and at most twice her keypoints' torso
@@ -58,7 +58,7 @@ def pose_from_keypoints(det: PersonDetection, width: int, height: int) -> np.nda
 def _trunk_px(pose: np.ndarray, width: int, height: int) -> dict[int, np.ndarray]:
     """The landmark model's shoulders and hips it is sure of, in px, keyed by COCO index."""
     out = {}
-    for coco, mp in ((L_SH, MP_L_SH), (R_SH, MP_R_SH), (L_HIP, MP_L_HIP), (R_HIP, MP_R_HIP)):
+    for coco, mp in ((L_SH, LEFT_SHOULDER), (R_SH, RIGHT_SHOULDER), (L_HIP, LEFT_HIP), (R_HIP, RIGHT_HIP)):
         if pose[mp, 3] >= MIN_TRUNK_VISIBILITY:
             out[coco] = pose[mp, :2] * np.array([width, height], dtype=np.float64)
     return out
@@ -137,12 +137,8 @@ def still_there(pose: np.ndarray, client: PersonDetection, width: int, height: i
 
 def spine_unit(pose: np.ndarray, width: int, height: int) -> np.ndarray | None:
     """Unit vector mid-hip -> mid-shoulder in px, None when either end is unseen."""
-    if min(pose[[MP_L_SH, MP_R_SH, MP_L_HIP, MP_R_HIP], 3]) < MIN_TRUNK_VISIBILITY:
-        return None
-    scale = np.array([width, height], dtype=np.float64)
-    v = (pose[[MP_L_SH, MP_R_SH], :2].mean(axis=0) - pose[[MP_L_HIP, MP_R_HIP], :2].mean(axis=0)) * scale
-    n = float(np.hypot(*v))
-    return None if n < 1e-6 else v / n
+    v = spine_px(pose, width, height, MIN_TRUNK_VISIBILITY)
+    return None if v is None else v / float(np.hypot(*v))
 
 
 def _hips_and_shoulders_seen(det: PersonDetection) -> bool:

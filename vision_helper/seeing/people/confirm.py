@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER, TORSO
+from vision_helper.body.skeleton import TORSO, spine_px
 from vision_helper.seeing.people.client_pose import COCO_TO_MEDIAPIPE, FULL_VISIBILITY_SCORE, slid_onto_other
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.roles import LYING_DEG, size_px
@@ -38,12 +38,8 @@ FOLLOW_TORSOS = 0.5  # ... and from one frame to the next, for the same body (as
 
 def pose_is_lying(pose: np.ndarray, width: int, height: int) -> bool:
     """The whole-frame pose's spine (mid-hip to mid-shoulder) is LYING_DEG or more from vertical."""
-    if float(pose[list(TORSO), 3].min()) < MIN_TRUNK_VISIBILITY:
-        return False
-    scale = np.array([width, height], dtype=np.float64)
-    shoulders, hips = pose[[LEFT_SHOULDER, RIGHT_SHOULDER], :2], pose[[LEFT_HIP, RIGHT_HIP], :2]
-    spine = (shoulders.mean(axis=0) - hips.mean(axis=0)) * scale
-    if float(np.hypot(*spine)) < 1.0:
+    spine = spine_px(pose, width, height, MIN_TRUNK_VISIBILITY)
+    if spine is None:
         return False
     return math.degrees(math.atan2(abs(float(spine[0])), abs(float(spine[1])))) >= LYING_DEG
 
