@@ -34,6 +34,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,11 @@ TWO_PERSON_CLIP = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
 
 def _point(value: Any) -> np.ndarray | None:
     return None if value is None else np.asarray(value, dtype=float)
+
+
+def scaled_label(label: dict[str, Any], scale: float) -> dict[str, Any]:
+    """The labels for a picture `scale` times the labelled size (every *_px point or box scaled)."""
+    return {k: (None if v is None else [c * scale for c in v]) if k.endswith("_px") else v for k, v in label.items()}
 
 
 def judge(result: FrameResult, width: int, label: dict[str, Any]) -> tuple[str, np.ndarray | None]:
@@ -103,8 +109,7 @@ def bench_photos(modes: list[str]) -> None:
             source = open_frames(MASSAGE / name)
             t, frame = next(iter(source))
             scale = frame.shape[1] / label["size"][0]  # open_frames downscales large photos
-            scaled = {k: (None if v is None else [c * scale for c in v]) if k.endswith("_px") else v
-                      for k, v in label.items()}
+            scaled = scaled_label(label, scale)
             processor = _processor(mode)
             try:
                 result = processor.process(frame, 0.0)
@@ -117,9 +122,29 @@ def bench_photos(modes: list[str]) -> None:
         print(f"  TOTAL {_summary(outcomes)}")
 
 
-def _nearest_label(frames: dict[str, Any], t: float) -> tuple[dict[str, Any], bool]:
-    key = min(frames, key=lambda k: abs(float(k) - t))
-    return frames[key], abs(float(key) - t) < 0.021
+def nearest_label(frames: dict[str, Any], t: float) -> dict[str, Any]:
+    return frames[min(frames, key=lambda k: abs(float(k) - t))]
+
+
+def judged_clip_frames(processor: FrameProcessor, path: Path, spec: dict[str, Any],
+                       max_seconds: float | None = None) -> Iterator[tuple[str, bool, float]]:
+    """(outcome, labelled, ms) for every frame of a clip (up to max_seconds): the frame through the processor,
+    judged against the nearest labelled frame's labels; `labelled` when it is a labelled frame itself. The
+    processor is closed at the end."""
+    times = sorted(float(k) for k in spec["frames"])
+    try:
+        source = open_frames(path)
+        for t, frame in source:
+            if max_seconds is not None and t > max_seconds:
+                break
+            start = time.perf_counter()
+            result = processor.process(frame, t)
+            ms = 1000 * (time.perf_counter() - start)
+            scaled = scaled_label(nearest_label(spec["frames"], t), frame.shape[1] / spec["size"][0])
+            labelled = any(abs(t - lt) <= 0.5 / (source.fps or 25.0) for lt in times)
+            yield judge(result, frame.shape[1], scaled)[0], labelled, ms
+    finally:
+        processor.close()
 
 
 def bench_clips(modes: list[str], max_seconds: float | None) -> None:
@@ -132,34 +157,15 @@ def bench_clips(modes: list[str], max_seconds: float | None) -> None:
             if not path.is_file():
                 print(f"  {name}: missing, skipped")
                 continue
-            processor = _processor(mode)
-            labelled: list[str] = []
-            every: list[str] = []
-            ms: list[float] = []
-            times = sorted(float(k) for k in spec["frames"])
-            try:
-                source = open_frames(path)
-                for t, frame in source:
-                    if max_seconds is not None and t > max_seconds:
-                        break
-                    start = time.perf_counter()
-                    result = processor.process(frame, t)
-                    ms.append(1000 * (time.perf_counter() - start))
-                    scale = frame.shape[1] / spec["size"][0]
-                    label, _ = _nearest_label(spec["frames"], t)
-                    scaled = {k: (None if v is None else [c * scale for c in v]) for k, v in label.items()}
-                    outcome, _ = judge(result, frame.shape[1], scaled)
-                    every.append(outcome)
-                    if any(abs(t - lt) <= 0.5 / (source.fps or 25.0) for lt in times):
-                        labelled.append(outcome)
-            finally:
-                processor.close()
+            frames = list(judged_clip_frames(_processor(mode), path, spec, max_seconds))
+            every = [outcome for outcome, _, _ in frames]
+            labelled = [outcome for outcome, is_labelled, _ in frames if is_labelled]
             all_labelled += labelled
             print(f"  {name}")
             print(f"    labelled frames: {_summary(labelled)}")
             print(f"    every frame ({len(every)}): regions drawn {len(every) - every.count('abstain')}, "
                   f"ON PRACTITIONER {every.count('PRACTITIONER')}, right {every.count('right')}; "
-                  f"{statistics.median(ms):.0f} ms/frame median")
+                  f"{statistics.median(ms for _, _, ms in frames):.0f} ms/frame median")
         print(f"  TOTAL labelled: {_summary(all_labelled)}")
 
 
@@ -177,17 +183,7 @@ def bench_clicks(max_seconds: float | None) -> None:
             continue
         width, height = spec["size"]
         processor = FrameProcessor("piriformis", client_hint=(point[0] / width, point[1] / height))
-        every: list[str] = []
-        try:
-            for t, frame in open_frames(path):
-                if max_seconds is not None and t > max_seconds:
-                    break
-                label, _ = _nearest_label(spec["frames"], t)
-                scale = frame.shape[1] / width
-                scaled = {k: (None if v is None else [c * scale for c in v]) for k, v in label.items()}
-                every.append(judge(processor.process(frame, t), frame.shape[1], scaled)[0])
-        finally:
-            processor.close()
+        every = [outcome for outcome, _, _ in judged_clip_frames(processor, path, spec, max_seconds)]
         n = max(len(every), 1)
         print(f"  {name}: every frame ({len(every)}): right {every.count('right')} "
               f"({100 * every.count('right') / n:.0f}%), nothing {every.count('abstain')}, "

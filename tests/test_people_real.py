@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from benchmarks.bench_client import judge
+from benchmarks.bench_client import judge, judged_clip_frames, scaled_label
 from vision_helper.processor import FrameProcessor
 from vision_helper.seeing.video import open_frames
 
@@ -25,10 +24,6 @@ def massage(footage_dir: Path) -> Path:
     return folder
 
 
-def _scaled(label: dict[str, Any], scale: float) -> dict[str, Any]:
-    return {k: (None if v is None else [c * scale for c in v]) if k.endswith("_px") else v for k, v in label.items()}
-
-
 @pytest.fixture(scope="module")
 def photo_outcomes(massage: Path) -> dict[tuple[str, str], str]:
     labels = json.loads((massage / "labels.json").read_text())
@@ -41,7 +36,7 @@ def photo_outcomes(massage: Path) -> dict[tuple[str, str], str]:
                 result = processor.process(frame, 0.0)
             finally:
                 processor.close()
-            out[(mode, name)] = judge(result, frame.shape[1], _scaled(label, frame.shape[1] / label["size"][0]))[0]
+            out[(mode, name)] = judge(result, frame.shape[1], scaled_label(label, frame.shape[1] / label["size"][0]))[0]
     return out
 
 
@@ -65,51 +60,36 @@ def test_the_lone_client_on_the_table_is_found(photo_outcomes: dict[tuple[str, s
     assert photo_outcomes[("practitioner", "prone_side_no_practitioner_01.jpg")] == "right"
 
 
+ELDERLY_CLIP = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
+
+
+def _elderly_outcomes(massage: Path, processor: FrameProcessor, until_s: float | None = None) -> list[str]:
+    """Every frame of the elderly-client clip (up to `until_s`) judged against its nearest labelled frame."""
+    spec = json.loads((massage / "videos" / "labels.json").read_text())[ELDERLY_CLIP]
+    path = massage / "videos" / ELDERLY_CLIP
+    if not path.is_file():
+        processor.close()
+        pytest.skip(f"{path} not found")
+    return [outcome for outcome, _, _ in judged_clip_frames(processor, path, spec, until_s)]
+
+
 def test_a_real_clip_never_paints_the_practitioner(massage: Path) -> None:
     """The elderly-client clip (practitioner standing behind the table, whole upper body in view): on
     every frame of its first 4 s, no regions on the practitioner's labelled box."""
-    spec = json.loads((massage / "videos" / "labels.json").read_text())
-    name = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
-    path = massage / "videos" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    label = _scaled(spec[name]["frames"]["3.750"], 1.0)
     for mode in ("default", "practitioner"):
         processor = FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"))
-        outcomes = []
-        try:
-            for t, frame in open_frames(path):
-                if t > 4.0:
-                    break
-                scaled = _scaled(label, frame.shape[1] / spec[name]["size"][0])
-                outcomes.append(judge(processor.process(frame, t), frame.shape[1], scaled)[0])
-        finally:
-            processor.close()
-        assert outcomes.count("PRACTITIONER") == 0, mode
+        assert _elderly_outcomes(massage, processor, until_s=4.0).count("PRACTITIONER") == 0, mode
 
 
 def test_one_click_on_the_client_keeps_her_and_never_the_practitioner(massage: Path) -> None:
     """A click on the elderly client's hips at the start (before she is even detected): over 8 s her
     regions are right on at least 70 % of frames (79 % measured; 61 % before a click could choose a body
     MoveNet reads too faintly to count) and never on the practitioner."""
-    spec = json.loads((massage / "videos" / "labels.json").read_text())
-    name = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
-    path = massage / "videos" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    width, height = spec[name]["size"]
-    hip = spec[name]["frames"]["3.750"]["client_mid_hip_px"]
+    spec = json.loads((massage / "videos" / "labels.json").read_text())[ELDERLY_CLIP]
+    width, height = spec["size"]
+    hip = spec["frames"]["3.750"]["client_mid_hip_px"]
     processor = FrameProcessor("piriformis", client_hint=(hip[0] / width, hip[1] / height))
-    outcomes = []
-    try:
-        for t, frame in open_frames(path):
-            if t > 8.0:
-                break
-            key = min(spec[name]["frames"], key=lambda k: abs(float(k) - t))
-            label = _scaled(spec[name]["frames"][key], frame.shape[1] / width)
-            outcomes.append(judge(processor.process(frame, t), frame.shape[1], label)[0])
-    finally:
-        processor.close()
+    outcomes = _elderly_outcomes(massage, processor, until_s=8.0)
     assert outcomes.count("PRACTITIONER") == 0
     assert outcomes.count("right") >= 0.7 * len(outcomes)
 
@@ -117,21 +97,7 @@ def test_one_click_on_the_client_keeps_her_and_never_the_practitioner(massage: P
 def test_the_faint_elderly_client_is_found_without_a_click(massage: Path) -> None:
     """MoveNet scores her 0.04-0.15 beside the practitioner (0.2-0.4): she counts once her faint instance
     keeps coming back to the table. Over the whole clip her regions are right on at least 60 % of frames
-    (79 % measured; 43 % before) and never on the practitioner."""
-    spec = json.loads((massage / "videos" / "labels.json").read_text())
-    name = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
-    path = massage / "videos" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not found")
-    width = spec[name]["size"][0]
-    processor = FrameProcessor("piriformis")
-    outcomes = []
-    try:
-        for t, frame in open_frames(path):
-            key = min(spec[name]["frames"], key=lambda k: abs(float(k) - t))
-            label = _scaled(spec[name]["frames"][key], frame.shape[1] / width)
-            outcomes.append(judge(processor.process(frame, t), frame.shape[1], label)[0])
-    finally:
-        processor.close()
+    (80 % measured; 43 % before) and never on the practitioner."""
+    outcomes = _elderly_outcomes(massage, FrameProcessor("piriformis"))
     assert outcomes.count("PRACTITIONER") == 0
     assert outcomes.count("right") >= 0.6 * len(outcomes)
