@@ -14,13 +14,12 @@ from typing import Protocol
 
 import numpy as np
 
-from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER, spine_px
+from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, MIRROR_INDEX, RIGHT_HIP, RIGHT_SHOULDER, spine_px
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.roles import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 
 # MediaPipe pose index of each COCO keypoint (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
 COCO_TO_MEDIAPIPE = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
-COCO_MIRROR = [0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15]  # each COCO keypoint's other side
 FULL_VISIBILITY_SCORE = 0.3  # a MoveNet keypoint scored this well is as sure as MediaPipe's visibility 1
 MAX_SLIDE = 0.25  # the landmark model's trunk may lie this far (client box diagonals) from her keypoints
 MIN_TORSO_RATIO = 0.5  # the landmark model's torso is at least half and at most twice her keypoints' torso
@@ -129,9 +128,10 @@ def still_there(pose: np.ndarray, client: PersonDetection, width: int, height: i
     seen = client.keypoint_scores >= KP_SEEN
     if int(seen.sum()) < MIN_HELD_KEYPOINTS:
         return False
-    then = pose[list(COCO_TO_MEDIAPIPE), :2] * np.array([width, height], dtype=np.float64)
-    drift = min(float(np.linalg.norm(client.keypoints_px[seen] - then[order][seen], axis=1).mean())
-                for order in (list(range(17)), COCO_MIRROR))  # either side: a mirrored read is the same body
+    scale = np.array([width, height], dtype=np.float64)
+    drift = min(float(np.linalg.norm(client.keypoints_px[seen] - (p[list(COCO_TO_MEDIAPIPE), :2] * scale)[seen],
+                                     axis=1).mean())
+                for p in (pose, pose[MIRROR_INDEX]))  # either side: a mirrored read is the same body
     return drift <= HELD_DRIFT * size_px(client)
 
 

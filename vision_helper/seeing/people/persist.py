@@ -20,6 +20,7 @@ The whole-frame pose is not needed (confirm.py covers a faint body it sees lying
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
 import numpy as np
 
@@ -78,12 +79,6 @@ def faint_candidates(found: list[PersonDetection], people: list[PersonDetection]
     return out
 
 
-def with_confirmed(d: PersonDetection) -> PersonDetection:
-    """The instance marked as a person despite its score (people_in_view counts it)."""
-    return PersonDetection(keypoints_px=d.keypoints_px, keypoint_scores=d.keypoint_scores, box_px=d.box_px,
-                           score=d.score, confirmed=True)
-
-
 class FaintBodies:
     """update(found, people, client) -> the faint body that keeps coming back, or None; fed once per
     people-stage run with everything the detector returned, the people counted and the client named on
@@ -97,28 +92,27 @@ class FaintBodies:
 
     def update(self, found: list[PersonDetection], people: list[PersonDetection],
                client: PersonDetection | None = None) -> PersonDetection | None:
-        candidates = faint_candidates(found, people)
-        chosen: PersonDetection | None = None
-        if people:
-            ranked = sorted(candidates, key=lambda d: -d.score)
-            if client is not None and not any(client is p for p in people):
-                # the client named on earlier runs, read faintly now: her keypoints, lying or not
-                near = [d for d in ranked if person_distance(d, client) < SAME_BODY]
-                chosen = near[0] if near else None
-            for d in ranked if chosen is None else []:
-                centre = trunk_centre_px(d)
-                if centre is None or posture(d, FAINT_KP_TRUNK) != "lying":
-                    continue
-                reach = SAME_PLACE * size_px(d)
-                returns = sum(any(float(np.hypot(*(centre - c))) <= max(reach, r) for c, r in run)
-                              for run in self._history)
-                if returns >= RETURNS:
-                    chosen = d
-                    break
-        now = []
-        for d in candidates:
-            centre = trunk_centre_px(d)
-            if centre is not None:
-                now.append((centre, SAME_PLACE * size_px(d)))
-        self._history.append(now)
-        return None if chosen is None else with_confirmed(chosen)
+        candidates = sorted(faint_candidates(found, people), key=lambda d: -d.score)
+        placed = [(d, c) for d in candidates if (c := trunk_centre_px(d)) is not None]
+        chosen = self._choose(candidates, placed, people, client) if people else None
+        self._history.append([(c, SAME_PLACE * size_px(d)) for d, c in placed])
+        return None if chosen is None else replace(chosen, confirmed=True)
+
+    def _choose(self, candidates: list[PersonDetection], placed: list[tuple[PersonDetection, np.ndarray]],
+                people: list[PersonDetection], client: PersonDetection | None) -> PersonDetection | None:
+        """The best-scored candidate that is the client read faintly, else the best-scored lying one that
+        came back; candidates come best first."""
+        if client is not None and not any(client is p for p in people):
+            # the client named on earlier runs, read faintly now: her keypoints, lying or not
+            her = next((d for d in candidates if person_distance(d, client) < SAME_BODY), None)
+            if her is not None:
+                return her
+        for d, centre in placed:
+            if posture(d, FAINT_KP_TRUNK) != "lying":
+                continue
+            reach = SAME_PLACE * size_px(d)
+            returns = sum(any(float(np.hypot(*(centre - c))) <= max(reach, r) for c, r in run)
+                          for run in self._history)
+            if returns >= RETURNS:
+                return d
+        return None

@@ -39,7 +39,7 @@ from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, po
 from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import SAME_PERSON, PeopleIdentities, TrackedPerson, person_distance
-from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies, faint_candidates, with_confirmed
+from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies, faint_candidates
 from vision_helper.seeing.people.roles import (
     KP_SEEN,
     KP_TRUNK,
@@ -337,7 +337,7 @@ class PeopleSelector:
             return None
         faint = [TrackedPerson(i, d, True) for i, d in enumerate(faint_candidates(found, dets))]
         hit = person_at(faint, point)
-        return None if hit is None else with_confirmed(hit.detection)
+        return None if hit is None else replace(hit.detection, confirmed=True)
 
     def _apply_choice(self, anchors_px: np.ndarray | None) -> None:
         """A pending click (or fresh anchors) picks the person under it; a chosen client norfair lost is
