@@ -200,7 +200,7 @@ class MassagingHand:
         for i, (x, y) in enumerate(points_px):
             if regions is not None:  # body cm as BodyFrame.to_cm gives them, in plain floats (every frame)
                 dx, dy = x - mx, y - my
-                x_cm, y_cm = (uy * dx - ux * dy) * cm_per_px, (ux * dx + uy * dy) * cm_per_px
+                x_cm, y_cm = (ux * dy - uy * dx) * cm_per_px, (ux * dx + uy * dy) * cm_per_px
             else:
                 x_cm, y_cm = x * cm_per_px, y * cm_per_px
             tr = out[i]
