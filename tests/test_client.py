@@ -15,6 +15,7 @@ import pytest
 from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
 from vision_helper.material.scenes import textured_motion
 from vision_helper.seeing.people.anchors import (
+    ANCHOR_HOLDING,
     ANCHOR_LOST,
     ANCHOR_TRACKING,
     AnchorFlow,
@@ -132,14 +133,19 @@ def test_anchors_with_shoulders_follow_too() -> None:
     assert max(errors) < 1.5
 
 
-def test_anchors_say_lost_when_the_back_is_gone() -> None:
+def test_anchors_say_lost_when_the_back_is_gone_and_keep_their_last_place() -> None:
     scene = textured_motion(20)
     blank = np.full_like(scene.frames[0], 80)
     frames = scene.frames[:8] + [blank] * 12
     h, w = blank.shape[:2]
     flow = AnchorFlow(anchors_from_points(scene.anchors_px[0] / np.array([w, h]), OLD_NAMES[:3]), w, h,
                       lost_after_s=0.3)
-    states = [flow.update(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), i / 30, []) for i, f in enumerate(frames)]
-    assert states[:9] == [ANCHOR_TRACKING] * 9  # the first blank frame is not yet "lost"
+    states, places = [], []
+    for i, f in enumerate(frames):
+        states.append(flow.update(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), i / 30, []))
+        places.append(flow.current_px())
+    assert states[:8] == [ANCHOR_TRACKING] * 8
+    assert states[8] == ANCHOR_HOLDING  # the first blank frame: held, not yet "lost"
     assert states[-1] == ANCHOR_LOST
     assert states.index(ANCHOR_LOST) >= 8 + int(0.3 * 30) - 1
+    assert np.abs(places[-1] - scene.anchors_px[7]).max() < 1.5  # where the back was last seen
