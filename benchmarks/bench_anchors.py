@@ -164,9 +164,11 @@ def camera_motion(i: int, n: int, torso: float) -> tuple[float, float, np.ndarra
 
 
 def synthetic_sequence(photo: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, n: int = 60,
-                       size: tuple[int, int] = (640, 480)) -> tuple[list[np.ndarray], list[tuple[np.ndarray, ...]]]:
-    """Frames of the photo filmed by camera_motion, with two hands on the back; the truth (mid-hip,
-    mid-shoulder) in each frame."""
+                       size: tuple[int, int] = (640, 480), arm: np.ndarray | None = None,
+                       ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, ...]]]:
+    """Frames of the photo filmed by camera_motion, with two hands on the back (and, given `arm`, a piece
+    of the practitioner sliding in over a third of her back and out again, moving its own way); the truth
+    (mid-hip, mid-shoulder) in each frame."""
     w, h = size
     torso = float(np.hypot(*(shoulder - hip)))
     base = 0.42 * min(w, h) / torso  # her torso about 200 px in the first frame
@@ -192,15 +194,48 @@ def synthetic_sequence(photo: np.ndarray, hip: np.ndarray, shoulder: np.ndarray,
         # ... the other strokes up the spine from the sacrum to the neck and back, over the anchors
         stroke_at = hip_f + (0.1 + 0.9 * abs(math.sin(math.pi * k / 1.5))) * spine + across * 0.05 * length
         draw_hand(frame, stroke_at, 1.2 * radius, math.degrees(math.atan2(spine[1], spine[0])))
+        if arm is not None:
+            _paste_arm(frame, arm, hip_f + 0.55 * spine + across * length * (0.55 - 0.35 * math.sin(math.pi * k / 2)),
+                       length)
         frames.append(frame)
         truth.append((hip_f, sh_f))
     return frames, truth
+
+
+def _paste_arm(frame: np.ndarray, arm: np.ndarray, centre: np.ndarray, torso_px: float) -> None:
+    """The practitioner's piece, 0.35 x 0.8 torso lengths, pasted centred there (clipped at the edges)."""
+    h, w = frame.shape[:2]
+    piece = cv2.resize(arm, (max(int(0.35 * torso_px), 2), max(int(0.8 * torso_px), 2)))
+    x0, y0 = int(centre[0] - piece.shape[1] / 2), int(centre[1] - piece.shape[0] / 2)
+    fx0, fy0, fx1, fy1 = max(x0, 0), max(y0, 0), min(x0 + piece.shape[1], w), min(y0 + piece.shape[0], h)
+    if fx1 > fx0 and fy1 > fy0:
+        frame[fy0:fy1, fx0:fx1] = piece[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]
+
+
+def practitioner_piece(labels: dict[str, Any]) -> np.ndarray | None:
+    """A piece of a real practitioner (the middle of his labelled box on the seated-chair photo)."""
+    name = "seated_chair_behind_practitioner_facing_01.jpg"
+    if name not in labels or not (MASSAGE / name).is_file():
+        return None
+    x0, y0, x1, y1 = labels[name]["practitioner_box_px"]
+    photo = cv2.imread(str(MASSAGE / name))
+    return photo[y0 + (y1 - y0) // 4:y0 + (y1 - y0) // 2, x0 + (x1 - x0) // 4:x0 + 3 * (x1 - x0) // 4].copy()
 
 
 def bench_synthetic(n_frames: int) -> None:
     labels = json.loads((MASSAGE / "labels.json").read_text())
     print(f"\n== synthetic: labelled photos, pan + zoom 35 % + turn 8 deg over {n_frames} frames, two hands "
           f"sweeping (anchors with neck: {HAS_NECK}) ==")
+    arm = practitioner_piece(labels)
+    for with_arm in (False, True):
+        if with_arm and arm is None:
+            continue
+        what = "with a piece of the practitioner sliding over a third of her back" if with_arm else "hands only"
+        print(f"  -- {what}")
+        _bench_synthetic(labels, n_frames, arm if with_arm else None)
+
+
+def _bench_synthetic(labels: dict[str, Any], n_frames: int, arm: np.ndarray | None) -> None:
     medians, maxima, on_all, n_all = [], [], 0, 0
     for name, label in sorted(labels.items()):
         if not (label.get("client_mid_hip_px") and label.get("client_mid_shoulder_px")):
@@ -214,7 +249,7 @@ def bench_synthetic(n_frames: int) -> None:
         photo = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         hip = np.asarray(label["client_mid_hip_px"], float) * scale
         sh = np.asarray(label["client_mid_shoulder_px"], float) * scale
-        frames, truth = synthetic_sequence(photo, hip, sh, n_frames)
+        frames, truth = synthetic_sequence(photo, hip, sh, n_frames, arm=arm)
         h, w = frames[0].shape[:2]
         flow = AnchorFlow(placed_anchors(truth[0][0], truth[0][1], w, h), w, h)
         drifts, lost, on = [], 0, 0
@@ -231,11 +266,11 @@ def bench_synthetic(n_frames: int) -> None:
         maxima.append(max(drifts))
         on_all += on
         n_all += len(frames)
-        print(f"  {name:58s} drift median {statistics.median(drifts):6.1f} px, max {max(drifts):6.1f} px "
+        print(f"    {name:56s} drift median {statistics.median(drifts):6.1f} px, max {max(drifts):6.1f} px "
               f"(torso {torso_end:.0f} px at the end: max {max(drifts) / torso_end:.2f}); on her {on}/{len(frames)}; "
               f"not tracking {lost}")
     if medians:
-        print(f"  TOTAL drift median of medians {statistics.median(medians):.1f} px, worst max {max(maxima):.1f} px; "
+        print(f"    TOTAL drift median of medians {statistics.median(medians):.1f} px, worst max {max(maxima):.1f} px; "
               f"frames on her {on_all}/{n_all}")
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from vision_helper.body.anchors import ANCHOR_NAMES, Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.body.regions import BodyFrame, body_frame_from_anchors, body_frame_from_pose
+from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.track import HandObservation
 
 L_SH, R_SH, L_HIP, R_HIP = 11, 12, 23, 24  # MediaPipe pose indices
@@ -332,4 +333,28 @@ def hand_boxes_px(hands: list[HandObservation], width: int, height: int, pad: fl
         lo, hi = px.min(axis=0), px.max(axis=0)
         margin = pad * float(max(hi - lo))
         boxes.append((int(lo[0] - margin), int(lo[1] - margin), int(hi[0] + margin), int(hi[1] + margin)))
+    return boxes
+
+
+WRIST, ELBOW = (9, 10), (7, 8)  # COCO keypoints (seeing.people.detect), left then right
+WRIST_SEEN = 0.3
+
+
+def wrist_boxes_px(people: list[PersonDetection]) -> list[Box]:
+    """Boxes around the hands the people stage sees (each wrist, reaching past it along the forearm by a
+    hand's length), for the people whose hands may sweep over her back: their features are not hers."""
+    boxes: list[Box] = []
+    for det in people:
+        kp, sc = det.keypoints_px.astype(float), det.keypoint_scores
+        x0, y0, x1, y1 = det.box_px
+        fallback = 0.1 * math.hypot(x1 - x0, y1 - y0)
+        for wrist, elbow in zip(WRIST, ELBOW, strict=True):
+            if sc[wrist] < WRIST_SEEN:
+                continue
+            centre, reach = kp[wrist], fallback
+            if sc[elbow] >= WRIST_SEEN:
+                forearm = kp[wrist] - kp[elbow]
+                centre, reach = kp[wrist] + 0.4 * forearm, max(0.7 * float(np.hypot(*forearm)), 0.5 * fallback)
+            boxes.append((int(centre[0] - reach), int(centre[1] - reach), int(centre[0] + reach),
+                          int(centre[1] + reach)))
     return boxes

@@ -36,6 +36,7 @@ from vision_helper.seeing.people.anchors import (
     anchors_from_pose,
     hand_boxes_px,
     pose_gap_torso,
+    wrist_boxes_px,
 )
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
 from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
@@ -426,7 +427,8 @@ class PeopleSelector:
         gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
         if self._flow is None:
             self._flow = AnchorFlow(self._anchors, w, h)
-        self._flow.update(gray, float(seen.t), hand_boxes_px(seen.hands, w, h))
+        others = [p.detection for p in self._people if p.id != self._judge.client_id]  # their hands are not her
+        self._flow.update(gray, float(seen.t), hand_boxes_px(seen.hands, w, h) + wrist_boxes_px(others))
         return self._flow.current_px()
 
     def _pose_or_anchors(self, pose: np.ndarray, frame_bgr: np.ndarray, seen: TrackFrame,
