@@ -108,7 +108,7 @@ class AnchorFlow:
     then, after `lost_after_s`, "lost: place again"; good steps for `recover_s` bring "tracking" back.
     """
 
-    def __init__(self, anchors: Anchors, width: int, height: int, *, max_features: int = 200,
+    def __init__(self, anchors: Anchors, width: int, height: int, *, max_features: int = 160,
                  min_inliers: int = 10, lost_after_s: float = 1.5, recover_s: float = 0.3,
                  reseed_every: int = 10, model: BodyRegionModel | None = None) -> None:
         self.shoulders = anchors.has_shoulders()
@@ -207,7 +207,7 @@ class AnchorFlow:
     def _step(self, gray: np.ndarray, dt_s: float, hand_boxes: list[Box]) -> bool:
         assert self._prev is not None
         torso = self._torso_now()
-        win = int(np.clip(torso / 12, 11, 31)) | 1
+        win = int(np.clip(torso / 20, 11, 31)) | 1
         params = dict(winSize=(win, win), maxLevel=3,
                       criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
         prev_pts = self._cur.reshape(-1, 1, 2)
