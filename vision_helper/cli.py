@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vision_helper.batch.command import add_batch_parser
 
     add_batch_parser(sub)
+    from vision_helper.sheet.command import add_sheet_parser
+
+    add_sheet_parser(sub, technique_args, _client_hint)
     return parser
 
 
@@ -282,8 +285,14 @@ def cmd_analyze_batch(args: argparse.Namespace) -> dict[str, Any]:
     return run_batch(args)
 
 
+def cmd_sheet(args: argparse.Namespace) -> dict[str, Any]:
+    from vision_helper.sheet.command import run_sheet
+
+    return run_sheet(args)
+
+
 COMMANDS = {"analyze-track": cmd_analyze_track, "analyze-video": cmd_analyze_video,
-            "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch}
+            "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch, "sheet": cmd_sheet}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
