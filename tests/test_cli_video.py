@@ -153,6 +153,37 @@ def test_anchors_give_regions_where_no_body_is_seen(tmp_path: Path) -> None:
 
 
 @needs_client_tracker
+def test_two_anchors_sacrum_and_neck_give_regions_and_are_recorded(tmp_path: Path) -> None:
+    """Two clicks are enough: the track's frames say the regions come from the anchors and carry the
+    sacrum and the neck where they were placed (the picture holds still, so they stay put)."""
+    rng = np.random.default_rng(1)
+    still = cv2.GaussianBlur(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), (0, 0), 2)
+    video = tmp_path / "back.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for _ in range(6):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(still, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    anchors = tmp_path / "anchors.json"
+    anchors.write_text(json.dumps({"sacrum": [0.5, 0.7], "neck": [0.45, 0.25]}))
+    track = tmp_path / "t.jsonl"
+    done = cli("extract-track", video, "-o", track, "--anchors", anchors)
+    assert done.returncode == 0, done.stderr
+    frames, _ = read_track(track)
+    assert len(frames) == 6
+    for frame in frames:
+        assert frame.client == "anchors" and frame.anchors is not None
+        assert np.allclose(frame.anchors.sacrum, (0.5, 0.7), atol=0.01)
+        assert frame.anchors.neck is not None and np.allclose(frame.anchors.neck, (0.45, 0.25), atol=0.01)
+    analyzed = cli("analyze-video", video, "--technique", "erector", "--anchors", anchors)
+    assert analyzed.returncode == 0, analyzed.stderr
+    assert json.loads(analyzed.stdout)["summary"]["frames_with_body"] == 6
+
+
+@needs_client_tracker
 def test_a_truncated_video_is_analyzed_as_far_as_it_goes_with_a_warning(tmp_path: Path) -> None:
     whole = encode_bars(tmp_path / "whole.mp4", options={"movflags": "faststart"})
     cut = tmp_path / "cut.mp4"
@@ -186,6 +217,7 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
     whole = encode_bars(tmp / "whole.mp4")
     (tmp / "cut.mp4").write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     (tmp / "bad_anchors.json").write_text('{"sacrum": [0.5, 0.5]}')
+    (tmp / "neck_on_sacrum.json").write_text('{"sacrum": [0.5, 0.5], "neck": [0.5, 0.502]}')
     av_ = ["analyze-video"]
     tech = ["--technique", "piriformis"]
     return {
@@ -201,7 +233,9 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
         "track into a folder": (["extract-track", video, "-o", tmp / "a_folder"], "directory"),
         "max-frames 0": ([*av_, video, *tech, "--max-frames", "0"], "--max-frames"),
         "missing anchors file": ([*av_, video, *tech, "--anchors", tmp / "none.json"], "anchors file not found"),
-        "anchors without hips": ([*av_, video, *tech, "--anchors", tmp / "bad_anchors.json"], "left_hip"),
+        "anchors without neck or hips": ([*av_, video, *tech, "--anchors", tmp / "bad_anchors.json"],
+                                         "missing neck and hips"),
+        "neck on the sacrum": ([*av_, video, *tech, "--anchors", tmp / "neck_on_sacrum.json"], "neck is on the sacrum"),
         "client hint out of range": ([*av_, video, *tech, "--client-hint", "2,0.5"], "0..1"),
         "unknown technique": ([*av_, video, "--technique", "yoga"], "invalid choice"),
     }
@@ -209,8 +243,8 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str | Path], str]]:
 
 BAD_CASES = ["missing video", "a directory", "zero-byte video", "text named .mp4", "truncated mp4",
              "annotate into a missing folder", "annotate as .avi", "annotate over the input", "track over the input",
-             "track into a folder", "max-frames 0", "missing anchors file", "anchors without hips",
-             "client hint out of range", "unknown technique"]
+             "track into a folder", "max-frames 0", "missing anchors file", "anchors without neck or hips",
+             "neck on the sacrum", "client hint out of range", "unknown technique"]
 
 
 @pytest.fixture(scope="module")

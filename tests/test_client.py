@@ -18,11 +18,12 @@ from vision_helper.seeing.people.anchors import (
     ANCHOR_LOST,
     ANCHOR_TRACKING,
     AnchorFlow,
-    _anchors_from_points,
+    anchors_from_points,
     anchors_from_pose,
 )
 
 W, H = 960, 540
+OLD_NAMES = ("sacrum", "left_hip", "right_hip", "left_shoulder", "right_shoulder")  # moving_back's order
 
 # -- synthetic bodies --------------------------------------------------------------------------------
 # Offsets in torso lengths (x to the image's right, y down) for a person seen FROM BEHIND, upright:
@@ -81,7 +82,7 @@ def _follow(scene: object, shoulders: bool = False, hand_boxes: bool = False) ->
     frames, truth = scene.frames, scene.anchors_px  # type: ignore[attr-defined]
     h, w = frames[0].shape[:2]
     pts = truth[0] / np.array([w, h])
-    flow = AnchorFlow(_anchors_from_points(pts, shoulders), w, h)
+    flow = AnchorFlow(anchors_from_points(pts, OLD_NAMES[:5 if shoulders else 3]), w, h)
     errors, states = [], []
     for i, frame in enumerate(frames):
         boxes = []
@@ -136,7 +137,7 @@ def test_anchors_say_lost_when_the_back_is_gone() -> None:
     blank = np.full_like(scene.frames[0], 80)
     frames = scene.frames[:8] + [blank] * 12
     h, w = blank.shape[:2]
-    flow = AnchorFlow(_anchors_from_points(scene.anchors_px[0] / np.array([w, h]), False), w, h,
+    flow = AnchorFlow(anchors_from_points(scene.anchors_px[0] / np.array([w, h]), OLD_NAMES[:3]), w, h,
                       lost_after_s=0.3)
     states = [flow.update(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), i / 30, []) for i, f in enumerate(frames)]
     assert states[:9] == [ANCHOR_TRACKING] * 9  # the first blank frame is not yet "lost"

@@ -11,6 +11,7 @@ from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import load_model
 from vision_helper.body.regions import body_frame_from_pose, regions_from_anchors, regions_from_pose
 from vision_helper.body.skeleton import LEFT_HIP, LEFT_KNEE, LEFT_SHOULDER, RIGHT_HIP, RIGHT_KNEE, RIGHT_SHOULDER
+from vision_helper.errors import UserError
 
 W, H = 640, 480
 
@@ -182,3 +183,78 @@ def test_back_view_without_shoulders_still_stands_across_the_hips() -> None:
     assert frame is not None
     hips = pose[LEFT_HIP, :2] * (W, H) - pose[RIGHT_HIP, :2] * (W, H)
     assert abs(float(frame.up_unit @ hips)) < 1e-6 * float(np.hypot(*hips))
+
+
+# -- two anchors: the sacrum and the base of the neck ------------------------------------------------------
+
+def _spine_anchors(pose: np.ndarray, **extra: tuple[float, float]) -> Anchors:
+    """Where a user clicks the sacrum (S2) and the base of the neck (C7) on this pose's body."""
+    from_pose = regions_from_pose(pose, W, H)
+    assert from_pose is not None
+    model = load_model()
+    sacrum, neck = from_pose.landmark_px("sacrum_s2", model), from_pose.landmark_px("neck_c7", model)
+    return Anchors(sacrum=(sacrum[0] / W, sacrum[1] / H), neck=(neck[0] / W, neck[1] / H), **extra)
+
+
+@pytest.mark.parametrize("angle", [0, 35, 90, 200, 300])
+def test_two_anchors_place_the_regions_on_the_spine_like_the_pose(angle: float) -> None:
+    """A back seen square on: the spine line alone gives the regions the pose gives (hips across it at the
+    model's proportions, the person's left on the image's left when the head is up)."""
+    pose = back_view_pose(angle)
+    from_pose = regions_from_pose(pose, W, H)
+    from_anchors = regions_from_anchors(_spine_anchors(pose), W, H)
+    assert from_pose is not None and from_anchors is not None and from_anchors.source == "anchors"
+    frame = from_anchors.frame
+    assert np.allclose(frame.mid_hip_px, from_pose.frame.mid_hip_px, atol=1e-6)
+    assert np.allclose(frame.spine_px, from_pose.frame.spine_px, atol=1e-6)
+    assert frame.facing_camera is False
+    model = load_model()
+    expected_half_hip = frame.torso_px * model.half_hip_width_cm / model.torso_length_cm
+    assert float(np.hypot(*frame.half_hip_px)) == pytest.approx(expected_half_hip)
+    for side in ("left", "right"):  # the back_view_pose hips are 0.21 torso out, the model's 0.19: close
+        d = np.linalg.norm(from_anchors.piriformis[side].centre_px - from_pose.piriformis[side].centre_px)
+        assert d < 0.06 * from_pose.frame.torso_px, side
+    # the two sides mirror each other about the spine
+    lc, rc = from_anchors.piriformis["left"].centre_px, from_anchors.piriformis["right"].centre_px
+    across = float(((lc + rc) / 2 - frame.mid_hip_px) @ frame.half_hip_px) / float(np.hypot(*frame.half_hip_px))
+    assert abs(across) < 1e-6
+
+
+def test_two_anchors_head_up_put_her_left_on_the_image_left() -> None:
+    a = regions_from_anchors(Anchors(sacrum=(0.5, 0.8), neck=(0.5, 0.2)), W, H)
+    assert a is not None
+    assert a.piriformis["left"].centre_px[0] < W / 2 < a.piriformis["right"].centre_px[0]
+    upside_down = regions_from_anchors(Anchors(sacrum=(0.5, 0.2), neck=(0.5, 0.8)), W, H)
+    assert upside_down is not None  # head down the picture (foot-end view): her left is on the image's right
+    assert upside_down.piriformis["left"].centre_px[0] > W / 2
+
+
+def test_hips_given_with_the_neck_override_the_derived_ones() -> None:
+    pose = back_view_pose(20, hip_squash=0.7)  # hips squeezed (an oblique view)
+    hips = {"left_hip": tuple(pose[LEFT_HIP, :2]), "right_hip": tuple(pose[RIGHT_HIP, :2])}
+    refined = regions_from_anchors(_spine_anchors(pose, **hips), W, H)
+    plain = regions_from_anchors(_spine_anchors(pose), W, H)
+    assert refined is not None and plain is not None
+    left_hip_px = pose[LEFT_HIP, :2] * [W, H]
+    assert np.allclose(refined.frame.mid_hip_px + refined.frame.half_hip_px, left_hip_px, atol=1e-6)
+    assert not np.allclose(plain.frame.mid_hip_px + plain.frame.half_hip_px, left_hip_px, atol=5.0)
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ({"sacrum": [0.5, 0.6]}, "missing neck and hips"),
+    ({"neck": [0.5, 0.2], "left_hip": [0.4, 0.6]}, "missing anchor sacrum"),
+    ({"sacrum": [0.5, 0.6], "neck": [0.5, 0.6]}, "the neck is on the sacrum"),
+    ({"sacrum": [0.5, 0.6], "neck": [0.5, 0.2], "left_hip": [0.4, 0.6]}, "give both hips or neither"),
+    ({"sacrum": [0.5, 0.6], "neck": [0.5, "top"]}, "neck must be [x, y]"),
+    ({"sacrum": [0.5, 0.6], "head": [0.5, 0.2]}, "unknown anchor(s) head"),
+])
+def test_bad_anchors_are_refused_with_a_clear_message(given: dict, said: str) -> None:
+    with pytest.raises(UserError) as caught:
+        Anchors.from_dict(given, where="anchors.json")
+    assert said in str(caught.value) and str(caught.value).startswith("anchors.json: ")
+
+
+def test_old_three_point_anchors_still_load() -> None:
+    old = Anchors.from_dict({"sacrum": [0.5, 0.55], "left_hip": [0.42, 0.62], "right_hip": [0.58, 0.62]})
+    assert old.neck is None and old.has_hips()
+    assert regions_from_anchors(old, W, H) is not None

@@ -33,18 +33,20 @@ def test_round_trip_keeps_pose_hands_client_and_anchors(tmp_path: Path) -> None:
                    [HandObservation("Left", 0.9, rng.random((21, 3)))]),
         TrackFrame(0.04, 640, 480, None, [], anchors=Anchors((0.5, 0.5), (0.45, 0.6), (0.55, 0.6))),
         TrackFrame(0.08, 640, 480, None, []),
+        TrackFrame(0.12, 640, 480, None, [], anchors=Anchors((0.5, 0.7), neck=(0.48, 0.3))),
     ]
     path = tmp_path / "t.jsonl"
     with TrackWriter(path) as writer:
         for f in frames:
             writer.write(f)
     back, stats = read_track(path)
-    assert stats.frames == 3
+    assert stats.frames == 4
     assert np.allclose(back[0].pose, frames[0].pose, atol=1e-5)
     assert back[0].hands[0].handedness == "Left"
     assert np.allclose(back[0].hands[0].landmarks, frames[0].hands[0].landmarks, atol=1e-5)
-    assert [f.client for f in back] == ["pose", "anchors", "none"]
+    assert [f.client for f in back] == ["pose", "anchors", "none", "anchors"]
     assert back[1].anchors == frames[1].anchors
+    assert back[3].anchors == frames[3].anchors and back[3].anchors.to_dict().keys() == {"sacrum", "neck"}
 
 
 @pytest.mark.parametrize(

@@ -59,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     def seeing_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--anchors", metavar="ANCHORS.json", type=Path,
-                       help='manual anchors, normalized image coordinates: {"sacrum": [x, y], "left_hip": '
-                            '[x, y], "right_hip": [x, y]} (+ optional left_shoulder/right_shoulder); used '
-                            'when the pose model cannot find the client, and followed by image tracking')
+                       help='manual anchors, normalized image coordinates: {"sacrum": [x, y], "neck": [x, y]} '
+                            '(the base of the neck; optional left_hip/right_hip, left_shoulder/right_shoulder '
+                            'refine it; the older sacrum + both hips form works too); used when the pose model '
+                            'cannot find the client, and followed by image tracking')
         p.add_argument("--client-hint", metavar="X,Y", type=_client_hint,
                        help="a normalized point on the client (e.g. 0.4,0.6) when several people are in view")
         p.add_argument("--practitioner", action="store_true",

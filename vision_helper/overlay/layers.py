@@ -8,6 +8,7 @@ import math
 import cv2
 import numpy as np
 
+from vision_helper.body.anchors import ANCHOR_NAMES
 from vision_helper.body.regions import BodyRegions, MuscleRegion
 from vision_helper.body.skeleton import (
     INDEX_FINGER_TIP,
@@ -176,7 +177,7 @@ def _draw_anchor_points(cv: _Canvas, result: FrameResult) -> None:
     if anchors is None or result.seen.client != "anchors":
         return
     size = np.array([result.width, result.height], dtype=float)
-    for name in ("sacrum", "left_hip", "right_hip", "left_shoulder", "right_shoulder"):
+    for name in ANCHOR_NAMES:
         value = getattr(anchors, name, None)
         if value is None:
             continue

@@ -13,9 +13,9 @@ import math
 import cv2
 import numpy as np
 
-from vision_helper.body.anchors import Anchors
+from vision_helper.body.anchors import ANCHOR_NAMES, Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
-from vision_helper.body.regions import body_frame_from_pose
+from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
 from vision_helper.track import HandObservation
 
 L_SH, R_SH, L_HIP, R_HIP = 11, 12, 23, 24  # MediaPipe pose indices
@@ -29,21 +29,24 @@ ANCHOR_TRACKING = "tracking"
 ANCHOR_LOST = "lost: place again"
 
 
+def anchor_names(anchors: Anchors) -> tuple[str, ...]:
+    """The anchors given, in ANCHOR_NAMES order (sacrum first)."""
+    return tuple(n for n in ANCHOR_NAMES if getattr(anchors, n) is not None)
+
+
 def anchor_points(anchors: Anchors) -> np.ndarray:
-    pts = [anchors.sacrum, anchors.left_hip, anchors.right_hip]
-    if anchors.has_shoulders():
-        pts += [anchors.left_shoulder, anchors.right_shoulder]  # type: ignore[list-item]
-    return np.array(pts, dtype=np.float64)
+    """The given anchors' points (normalized), in anchor_names order."""
+    return np.array([getattr(anchors, n) for n in anchor_names(anchors)], dtype=np.float64)
 
 
-def _anchors_from_points(points: np.ndarray, shoulders: bool) -> Anchors:
-    p = [(float(x), float(y)) for x, y in points]
-    return Anchors(p[0], p[1], p[2], p[3] if shoulders else None, p[4] if shoulders else None)
+def anchors_from_points(points: np.ndarray, names: tuple[str, ...]) -> Anchors:
+    """Anchors from normalized points named in order (anchor_names' inverse)."""
+    return Anchors(**{n: (float(x), float(y)) for n, (x, y) in zip(names, points, strict=True)})
 
 
 def anchors_from_pose(pose: np.ndarray, width: int, height: int,
                       model: BodyRegionModel | None = None) -> Anchors | None:
-    """The anchors a user would place on this body (sacrum at S2, hips, shoulders when seen)."""
+    """The anchors a user would place on this body: sacrum at S2, the neck at C7, hips, shoulders when seen."""
     model = model or load_model()
     frame = body_frame_from_pose(pose, width, height, model)
     if frame is None:
@@ -51,9 +54,27 @@ def anchors_from_pose(pose: np.ndarray, width: int, height: int,
     scale = np.array([width, height], dtype=float)
     px = _px(pose, width, height)
     sacrum = frame.mid_hip_px + float(model.landmarks_uv["sacrum_s2"][1]) * frame.spine_px
-    shoulders = bool(min(pose[L_SH, 3], pose[R_SH, 3]) >= 0.5)
-    pts = [sacrum, px[L_HIP], px[R_HIP]] + ([px[L_SH], px[R_SH]] if shoulders else [])
-    return _anchors_from_points(np.array(pts) / scale, shoulders)
+    neck = frame.mid_hip_px + float(model.landmarks_uv["neck_c7"][1]) * frame.spine_px
+    names = ["sacrum", "neck", "left_hip", "right_hip"]
+    pts = [sacrum, neck, px[L_HIP], px[R_HIP]]
+    if min(pose[L_SH, 3], pose[R_SH, 3]) >= 0.5:
+        names += ["left_shoulder", "right_shoulder"]
+        pts += [px[L_SH], px[R_SH]]
+    return anchors_from_points(np.array(pts) / scale, tuple(names))
+
+
+def drifted_off(current: Anchors, seen: Anchors, width: int, height: int,
+                model: BodyRegionModel | None = None, tolerance: float = 0.2) -> bool:
+    """Whether followed anchors lie off the ones a pose of her gives: some anchor both name is further
+    apart than `tolerance` torso lengths (of the pose's body)."""
+    frame = body_frame_from_anchors(seen, width, height, model)
+    if frame is None:
+        return False
+    size = np.array([width, height], dtype=float)
+    common = [n for n in anchor_names(current) if getattr(seen, n) is not None]
+    drift = max((float(np.hypot(*((np.asarray(getattr(current, n)) - np.asarray(getattr(seen, n))) * size)))
+                 for n in common), default=0.0)
+    return drift > tolerance * frame.torso_px
 
 
 def similarity_params(matrix: np.ndarray) -> tuple[float, float]:
@@ -75,6 +96,7 @@ class AnchorFlow:
     def __init__(self, anchors: Anchors, width: int, height: int, *, max_features: int = 160,
                  min_inliers: int = 8, lost_after_s: float = 0.6) -> None:
         self.shoulders = anchors.has_shoulders()
+        self.names = anchor_names(anchors)
         self.width, self.height = width, height
         self.ref_px = anchor_points(anchors) * np.array([width, height], dtype=float)
         self.max_features = max_features
@@ -91,6 +113,9 @@ class AnchorFlow:
 
     # The body area: an ellipse around the hips and sacrum (and the shoulders when given).
     def _scale_px(self, pts: np.ndarray) -> float:
+        if "neck" in self.names:  # about the hip width the old form gives: 0.4 torso lengths
+            frame = body_frame_from_anchors(self._named(pts), self.width, self.height)
+            return max(0.4 * frame.torso_px if frame is not None else 0.0, 12.0)
         hips = float(np.hypot(*(pts[1] - pts[2])))
         rise = float(np.hypot(*(pts[0] - (pts[1] + pts[2]) / 2)))
         return max(hips, 3.0 * rise, 12.0)
@@ -103,15 +128,21 @@ class AnchorFlow:
             centre = hull.mean(axis=0)
             grown = centre + (hull - centre) * 1.25
             cv2.fillConvexPoly(mask, np.round(grown).astype(np.int32), 255)
-        centre = pts[:3].mean(axis=0)
+        centre = pts[:3].mean(axis=0) if "neck" not in self.names else pts[0]
+        if "neck" in self.names:  # the back between the sacrum and the neck
+            cv2.line(mask, tuple(int(round(v)) for v in pts[0]), tuple(int(round(v)) for v in pts[1]), 255,
+                     int(round(1.6 * size)))
         cv2.circle(mask, (int(round(centre[0])), int(round(centre[1]))), int(round(1.3 * size)), 255, -1)
         return mask
 
     def current_px(self) -> np.ndarray:
         return self.ref_px @ self.matrix[:, :2].T + self.matrix[:, 2]
 
+    def _named(self, pts_px: np.ndarray) -> Anchors:
+        return anchors_from_points(pts_px / np.array([self.width, self.height]), self.names)
+
     def anchors(self) -> Anchors:
-        return _anchors_from_points(self.current_px() / np.array([self.width, self.height]), self.shoulders)
+        return self._named(self.current_px())
 
     def _detect(self, gray: np.ndarray, hand_boxes: list[Box]) -> None:
         pts = self.current_px()

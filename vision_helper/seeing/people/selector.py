@@ -31,8 +31,8 @@ from vision_helper.seeing.people.anchors import (
     ANCHOR_LOST,
     ANCHOR_TRACKING,
     AnchorFlow,
-    anchor_points,
     anchors_from_pose,
+    drifted_off,
     hand_boxes_px,
 )
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
@@ -437,10 +437,7 @@ class PeopleSelector:
         anchors = anchors_from_pose(pose, w, h, self._model)
         if anchors is None:
             return
-        from_pose = anchor_points(anchors)[:3] * np.array([w, h], dtype=float)
-        hips = float(np.hypot(*(from_pose[1] - from_pose[2])))
-        drift = float(np.abs(self._flow.current_px()[:3] - from_pose).max())
-        if self._flow.status == ANCHOR_LOST or drift > 0.5 * max(hips, 1.0):
+        if self._flow.status == ANCHOR_LOST or drifted_off(self._flow.anchors(), anchors, w, h, self._model):
             self._flow = AnchorFlow(anchors, w, h)
             self._flow.update(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), float(seen.t),
                               hand_boxes_px(seen.hands, w, h))
