@@ -183,11 +183,28 @@ def _labelled_anchors(name: str) -> dict[str, list[float]] | None:
     return {"sacrum": norm(hip), "left_hip": norm(hip + across), "right_hip": norm(hip - across)}
 
 
+def _two_anchors(name: str) -> dict[str, list[float]] | None:
+    """The two clicks the page asks for, from a labelled photo: the sacrum (mid-hip) and the base of the
+    neck (mid-shoulder)."""
+    label = json.loads((MASSAGE / "labels.json").read_text())[name]
+    if not label.get("client_mid_hip_px") or not label.get("client_mid_shoulder_px"):
+        return None
+    w, h = label["size"]
+    (hx, hy), (sx, sy) = label["client_mid_hip_px"], label["client_mid_shoulder_px"]
+    return {"sacrum": [hx / w, hy / h], "neck": [sx / w, sy / h]}
+
+
 @pytest.mark.skipif(not (MASSAGE / "labels.json").is_file(), reason="shared massage photos absent")
-@pytest.mark.parametrize("name", ["prone_footend_practitioner_torso_01.jpg",
-                                  "seated_chair_behind_practitioner_facing_01.jpg"])
-def test_a_real_massage_photo_with_anchors_gives_a_pdf_and_a_png(name: str, tmp_path: Path) -> None:
-    points = _labelled_anchors(name)
+@pytest.mark.parametrize(("name", "anchors_from"), [
+    ("prone_footend_practitioner_torso_01.jpg", _labelled_anchors),
+    ("seated_chair_behind_practitioner_facing_01.jpg", _labelled_anchors),
+    ("prone_footend_practitioner_torso_01.jpg", _two_anchors),
+    ("prone_side_hotstones_no_practitioner_01.jpg", _two_anchors),
+    ("seated_chair_behind_practitioner_facing_01.jpg", _two_anchors),
+])
+def test_a_real_massage_photo_with_anchors_gives_a_pdf_and_a_png(name: str, anchors_from: Any,
+                                                                 tmp_path: Path) -> None:
+    points = anchors_from(name)
     assert points is not None
     anchors = _anchors(tmp_path / "a.json", points)
     for out in (tmp_path / "sheet.pdf", tmp_path / "sheet.png"):

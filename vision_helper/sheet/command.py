@@ -22,7 +22,8 @@ def add_sheet_parser(sub: Any, technique_args: Any, client_hint: Any) -> None:
     technique_args(p)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pdf|OUT.png")
     p.add_argument("--anchors", metavar="ANCHORS.json", type=Path,
-                   help="points placed on the client by hand, normalized to the picture (as for analyze-video)")
+                   help='points placed on the client by hand, normalized to the picture, as for analyze-video: '
+                        '{"sacrum": [x, y], "neck": [x, y]} (hips optional)')
     p.add_argument("--client-hint", metavar="X,Y", type=client_hint,
                    help="a normalized point on the client when several people are in view")
     p.add_argument("--practitioner", action="store_true",

@@ -132,7 +132,7 @@ def make_sheet(frame_bgr: np.ndarray, technique: str, *, result: FrameResult | N
                                practitioner=practitioner)
     if result.body.regions is None or result.body.status == "lost":
         raise NoClientError(f"{what}: no client found to draw the regions on; place her by hand: pass --anchors "
-                            "A.json (her sacrum and hips) or --client-hint X,Y (a point on her)")
+                            "A.json (her sacrum and the base of her neck) or --client-hint X,Y (a point on her)")
     if result.technique != technique:
         from dataclasses import replace
 
