@@ -179,9 +179,9 @@ class Coach:
         body = r.body.regions is not None and r.body.status != "lost"
         if not body:
             if r.seen.client == "none" and r.seen.others_px:
-                out["client_not_found"] = "Client not found: place the anchors"
+                out["client_not_found"] = "Place the client: her sacrum, then the base of her neck"
             elif r.seen.client == "anchors" or (r.seen.anchor_status or "").startswith("lost"):
-                out["anchors_lost"] = "Client lost: place the anchors again"
+                out["anchors_lost"] = "Client lost: place her again (sacrum, then neck)"
             else:
                 out["camera"] = _camera_text(self.technique)
             return out

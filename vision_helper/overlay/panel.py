@@ -61,7 +61,7 @@ def _body_line(result: FrameResult) -> tuple[str, tuple[int, int, int]]:
         state = result.seen.anchor_status or "anchors"
         return f"Client: anchors ({state})", (RED if state.startswith("lost") else CLIENT_COLOUR)
     if result.seen.others_px and result.seen.client == "none":
-        return "Client: not sure - click the client", RED
+        return "Client: not placed", AMBER  # the page asks to place her; one prompt, not a second alarm
     label = "Client" if result.seen.others_px else "Body"
     return f"{label}: {status}", STATUS_COLOURS.get(status, WHITE)
 

@@ -82,14 +82,24 @@ def session_lines(technique: str, summary: Mapping[str, Any] | None) -> tuple[st
     count_label, *direction_labels = tech.count_labels
     directions = ", ".join(f"{label.lower()} {int(s.get(d, 0) or 0)}"
                            for label, d in zip(direction_labels, tech.directions, strict=True))
-    sides = s.get("by_side", {})
+    sides = s.get("by_side") or {side: {"all": s[side]} for side in ("left", "right") if side in s}
     by_side = "; ".join(f"{side} side {sum(int(v or 0) for v in counts.values())}"
                         for side, counts in sides.items() if isinstance(counts, Mapping))
-    lines = [f"{count_label}: {count} ({directions})" + (f"; {by_side}" if by_side else "") + ".",
-             f"On target: {int(s.get('on_target', 0) or 0)}; too fast: {int(s.get('too_fast', 0) or 0)}; "
-             f"time on target {_minutes(s.get('time_on_target_s', 0.0) or 0.0)} of "
-             f"{_minutes(summary.get('duration_s', 0.0) or 0.0)}."]
-    return tuple(lines)
+    quality = f"On target: {int(s.get('on_target', 0) or 0)}; too fast: {int(s.get('too_fast', 0) or 0)}"
+    duration = _minutes(summary.get("duration_s", 0.0) or 0.0)
+    if "time_on_target_s" in s:
+        quality += f"; time on target {_minutes(s['time_on_target_s'] or 0.0)} of {duration}."
+    else:
+        quality += f"; in {duration}."
+    return (f"{count_label}: {count} ({directions})" + (f"; {by_side}" if by_side else "") + ".", quality)
+
+
+def counts_summary(technique: str, counts: Mapping[str, Any], duration_s: float) -> dict[str, Any]:
+    """A running session's counters (the page's) in the shape of a summary, for session_lines."""
+    tech = technique_named(technique)
+    s = {k: int(v or 0) for k, v in counts.items() if isinstance(v, int | float)}
+    s[tech.count_key] = sum(s.get(d, 0) for d in tech.directions)
+    return {"technique": technique, "duration_s": float(duration_s), "summary": s}
 
 
 def sheet_text(technique: str, summary: Mapping[str, Any] | None = None, day: date | None = None) -> Any:
