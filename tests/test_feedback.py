@@ -181,6 +181,13 @@ def test_cues_for_a_lost_client_and_anchors() -> None:
     assert [c.text for c in cues] == ["For lying down, place the camera at the side, above hip height"]
 
 
+def test_in_practitioner_mode_an_empty_view_asks_to_place_the_client_not_to_move_the_camera() -> None:
+    coach = Coach("erector")
+    coach.practitioner = True
+    cues = run(coach, lambda t: result(t, regions=None, point=None, technique="erector"), 1.5)
+    assert [c.text for c in cues] == ["Place the client: her sacrum, then the base of her neck"]
+
+
 def test_speech_text_reads_without_dashes_or_brackets() -> None:
     assert speech_text(Cue("slower", "Slower — very slow circles (both ways)", 0.0, 60)) == \
         "Slower, very slow circles both ways"

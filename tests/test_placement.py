@@ -110,6 +110,17 @@ def test_with_no_client_named_the_page_shows_one_prompt_not_five_signals(app_env
     assert text.count(PROMPT) == 1, text
     assert not [signal for signal in FIVE_SIGNALS if signal in text], text
     assert clicks["shown"] >= 1  # the still to click on is there with the prompt, no press needed
+    session = at.session_state["replay"]
+    at.button(key="replay_play").click().run()
+    deadline = time.monotonic() + 20
+    while session.frames < 20 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    text = _page_text(at)
+    assert text.count(PROMPT) == 1 and not [signal for signal in FIVE_SIGNALS if signal in text], text
+    # the coach (its banner on the video) asks the same, not to move the camera: it is a practitioner's view
+    latest = session.cues.latest()
+    assert latest is not None and latest.text == "Place the client: her sacrum, then the base of her neck"
 
 
 def test_two_clicks_from_the_prompt_put_the_regions_on_the_client(app_env: dict, clicks: dict) -> None:  # noqa: F811

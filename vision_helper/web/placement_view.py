@@ -28,7 +28,8 @@ def place_client(ss: Any, session: ProcessingSession | None, settings: SessionSe
         if asking:
             with st.container(border=True, key="placement_prompt"):
                 clicker: clicks.AnchorClicker = ss["clicker"]
-                st.warning(f"**{placement.PROMPT if not clicker.points else clicker.prompt}**", icon="👆")
+                prompt = placement.PROMPT if not clicker.points else clicker.prompt
+                st.warning(f"**{prompt}**", icon=":material/touch_app:")
                 st.caption(placement.PROMPT_HELP)
                 _click_surface(ss, session, anchors_only=True)
             return
