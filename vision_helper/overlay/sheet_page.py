@@ -255,7 +255,7 @@ def encode_page(page_bgr: np.ndarray, fmt: str) -> bytes:
     buf = io.BytesIO()
     image = Image.fromarray(np.ascontiguousarray(page_bgr[:, :, ::-1]))
     if fmt == "pdf":
-        image.save(buf, "PDF", resolution=float(DPI))
+        image.save(buf, "PDF", resolution=float(DPI), quality=92, subsampling=0)  # JPEG inside: crisp text
     elif fmt == "png":
         image.save(buf, "PNG", dpi=(DPI, DPI), optimize=True)
     else:
