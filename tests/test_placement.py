@@ -51,6 +51,7 @@ def test_placement_is_offered_first_in_practitioner_mode() -> None:
     assert placement_open(asking=False, practitioner=True, anchors=None)
     assert not placement_open(asking=False, practitioner=False, anchors=None)
     assert placement_open(asking=True, practitioner=False, anchors=None)
+    assert placement_open(asking=False, practitioner=False, anchors=None, still=True)  # a still to click on
 
 
 # -- the page under AppTest ----------------------------------------------------------------------------------
@@ -150,3 +151,11 @@ def test_two_clicks_from_the_prompt_put_the_regions_on_the_client(app_env: dict,
     assert not at.exception and not at.warning, _texts(at.warning)
     pdf = at.session_state["sheet_pdf"]
     assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page(?!s)", pdf)) == 1
+
+
+def test_a_sheet_without_a_client_says_to_place_her_first(app_env: dict) -> None:  # noqa: F811
+    at = _app().run()  # the test sample: frames with nobody on them, self mode (no prompt: camera advice)
+    assert not at.exception
+    at.button(key="sheet_make").click().run()
+    assert not at.exception
+    assert "place her first" in _texts(at.warning) and not at.session_state["sheet_pdf"]

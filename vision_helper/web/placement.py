@@ -55,7 +55,8 @@ def panel_plan(snap: Snapshot, *, practitioner: bool, anchors: Anchors | None = 
     return PanelPlan(ask_placement=False, chips=True, cue=True, camera_advice=advice)
 
 
-def placement_open(*, asking: bool, practitioner: bool, anchors: Anchors | None) -> bool:
+def placement_open(*, asking: bool, practitioner: bool, anchors: Anchors | None, still: bool = False) -> bool:
     """The placement tools are open when they are asked for, in practitioner mode (where placing her is
-    the first thing offered), and while anchors are placed (to undo or refine)."""
-    return asking or practitioner or anchors is not None
+    the first thing offered), while anchors are placed (to undo or refine), and once a still was taken to
+    click on."""
+    return asking or practitioner or anchors is not None or still

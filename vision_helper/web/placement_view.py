@@ -35,7 +35,8 @@ def place_client(ss: Any, session: ProcessingSession | None, settings: SessionSe
             return
         with st.expander("Place the client by hand (when the regions are wrong or missing)",
                          expanded=placement.placement_open(asking=False, practitioner=settings.practitioner_mode,
-                                                           anchors=ss["anchors"])):
+                                                           anchors=ss["anchors"],
+                                                           still=ss["anchor_still"] is not None)):
             if getattr(session, "uses_recorded_landmarks", False):
                 st.caption("This sample replays landmarks recorded with it; placing applies to the webcam and "
                            "uploads.")
@@ -43,8 +44,8 @@ def place_client(ss: Any, session: ProcessingSession | None, settings: SessionSe
                 if st.button("Take a still to click on", key="take_still"):
                     _take_still(ss, session)
                     st.rerun(scope="fragment")
-                return
-            _click_surface(ss, session, anchors_only=False)
+            else:
+                _click_surface(ss, session, anchors_only=False)
             if ss["anchors"] is not None:
                 st.success("Client placed: the regions follow her.")
         _sheet_button(ss, session, settings)
