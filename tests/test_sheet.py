@@ -217,3 +217,22 @@ def test_a_real_massage_photo_with_anchors_gives_a_pdf_and_a_png(name: str, anch
     outline = _region_pixels(page, ORANGE_BGR)
     beside_swatch = (outline[:, 0] >= MARGIN_PX - 2) & (outline[:, 0] <= MARGIN_PX + SIZES_PX["body"] + 2)
     assert (~beside_swatch).sum() > 200  # the regions' outlines, not only the legend's swatch
+
+
+def test_a_videos_frame_with_the_sessions_track_gives_a_sheet_in_one_colour(tmp_path: Path) -> None:
+    """The bundled circles sample at 3 s (her finger is on her left piriformis then): the regions are drawn
+    in the technique's colour only, not the live view's 'on target' green, and its track's counts are said."""
+    video = Path(__file__).resolve().parents[1] / "sample_videos" / "piriformis_circles.mp4"
+    if not video.is_file():
+        pytest.skip("bundled sample not rendered")
+    out = tmp_path / "sheet.png"
+    run = run_cli("sheet", video, "--technique", "piriformis", "--at", "3", "--track",
+                  video.with_suffix(".track.jsonl"), "-o", out)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["counts"] is True
+    page = cv2.imread(str(out))
+    assert len(_region_pixels(page, ORANGE_BGR)) > 200
+    green = np.array([70, 215, 70])  # overlay.GREEN: the live view's "on target"
+    assert int((np.abs(page.astype(int) - green).max(axis=2) < 30).sum()) < 50
+    late = run_cli("sheet", video, "--technique", "piriformis", "--at", "300", "-o", out)
+    assert late.returncode == 2 and "--at within it" in late.stderr

@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from vision_helper.overlay.annotator import annotate
 from vision_helper.overlay.canvas import OverlayStyle
-from vision_helper.result import FrameResult
+from vision_helper.result import FrameResult, HandTrack, Judgement
 
 DPI = 150
 PAGE_PX = (1240, 1754)  # A4 (210 x 297 mm) at 150 dpi
@@ -222,6 +222,7 @@ def _side_labels(picture_bgr: np.ndarray, result: FrameResult,
 
 def compose_sheet(frame_bgr: np.ndarray, result: FrameResult, text: SheetText) -> np.ndarray:
     """The whole page, PAGE_PX, as a BGR image: header, picture, where, steps, session, disclaimer."""
+    result = replace(result, judgement=Judgement(), hand=HandTrack())  # where to work, not where the hand was
     page = Image.new("RGB", PAGE_PX, "white")
     draw = ImageDraw.Draw(page)
     width_px, height_px = PAGE_PX

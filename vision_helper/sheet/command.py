@@ -12,7 +12,9 @@ from typing import Any
 from vision_helper.errors import UserError
 
 
-def add_sheet_parser(sub: Any, technique_args: Any, client_hint: Any) -> None:
+def add_sheet_parser(sub: Any, technique_args: Any, client_args: Any) -> None:
+    """The sub-command, with the technique and client options (--anchors, --client-hint, --practitioner)
+    defined once in cli.py."""
     p = sub.add_parser(
         "sheet", help="write a one-page take-home sheet: her picture with the regions, the steps, the counts",
         description="Draw the technique's regions on the client in PICTURE (a photo, or a video's frame), and "
@@ -21,14 +23,7 @@ def add_sheet_parser(sub: Any, technique_args: Any, client_hint: Any) -> None:
     p.add_argument("picture", type=Path, metavar="PICTURE", help="a photo or a video (its first frame, or --at)")
     technique_args(p)
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pdf|OUT.png")
-    p.add_argument("--anchors", metavar="ANCHORS.json", type=Path,
-                   help='points placed on the client by hand, normalized to the picture, as for analyze-video: '
-                        '{"sacrum": [x, y], "neck": [x, y]} (hips optional)')
-    p.add_argument("--client-hint", metavar="X,Y", type=client_hint,
-                   help="a normalized point on the client when several people are in view")
-    p.add_argument("--practitioner", action="store_true",
-                   help="practitioner mode: someone else is the client (a standing person facing the camera "
-                        "never is)")
+    client_args(p)
     p.add_argument("--at", type=float, metavar="SECONDS", help="for a video: the moment to take the picture from")
     counts = p.add_mutually_exclusive_group()
     counts.add_argument("--summary", type=Path, metavar="S.json",
