@@ -13,16 +13,25 @@ import numpy as np
 import pytest
 
 from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
+from vision_helper.material.moving_back import noise_texture
 from vision_helper.material.scenes import textured_motion
 from vision_helper.seeing.people.anchors import (
+    ANCHOR_HOLDING,
     ANCHOR_LOST,
     ANCHOR_TRACKING,
     AnchorFlow,
     anchors_from_points,
     anchors_from_pose,
+    wrist_boxes_px,
 )
+from vision_helper.seeing.people.detect import PersonDetection
 
 W, H = 960, 540
+_KP = np.zeros((17, 2), np.float32)
+_KP[8], _KP[10] = (300.0, 200.0), (300.0, 280.0)  # right elbow and wrist: the forearm hangs down
+_SCORES = np.zeros(17, np.float32)
+_SCORES[[8, 10]] = 0.9
+PRACTITIONER_LIKE = PersonDetection(_KP, _SCORES, (200.0, 50.0, 400.0, 450.0), 0.8)
 OLD_NAMES = ("sacrum", "left_hip", "right_hip", "left_shoulder", "right_shoulder")  # moving_back's order
 
 # -- synthetic bodies --------------------------------------------------------------------------------
@@ -132,14 +141,84 @@ def test_anchors_with_shoulders_follow_too() -> None:
     assert max(errors) < 1.5
 
 
-def test_anchors_say_lost_when_the_back_is_gone() -> None:
+def test_anchors_say_lost_when_the_back_is_gone_and_keep_their_last_place() -> None:
     scene = textured_motion(20)
     blank = np.full_like(scene.frames[0], 80)
     frames = scene.frames[:8] + [blank] * 12
     h, w = blank.shape[:2]
     flow = AnchorFlow(anchors_from_points(scene.anchors_px[0] / np.array([w, h]), OLD_NAMES[:3]), w, h,
                       lost_after_s=0.3)
-    states = [flow.update(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), i / 30, []) for i, f in enumerate(frames)]
-    assert states[:9] == [ANCHOR_TRACKING] * 9  # the first blank frame is not yet "lost"
+    states, places = [], []
+    for i, f in enumerate(frames):
+        states.append(flow.update(cv2.cvtColor(f, cv2.COLOR_BGR2GRAY), i / 30, []))
+        places.append(flow.current_px())
+    assert states[:8] == [ANCHOR_TRACKING] * 8
+    assert states[8] == ANCHOR_HOLDING  # the first blank frame: held, not yet "lost"
     assert states[-1] == ANCHOR_LOST
     assert states.index(ANCHOR_LOST) >= 8 + int(0.3 * 30) - 1
+    assert np.abs(places[-1] - scene.anchors_px[7]).max() < 1.5  # where the back was last seen
+
+
+# -- two anchors (sacrum, neck) followed through camera motion, hands and another body -------------------
+
+def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    m, _ = cv2.estimateAffinePartial2D(src.astype(np.float32), dst.astype(np.float32), method=cv2.LMEDS)
+    return m
+
+
+def _spine_truth(scene: object) -> list[np.ndarray]:
+    """Sacrum and neck on the moving back in every frame: the scene's known motion (read off its three
+    true anchors) applied to a sacrum and a neck placed on its first frame."""
+    first = scene.anchors_px[0]  # type: ignore[attr-defined]
+    sacrum = first[0]
+    neck = sacrum + np.array([0.0, -1.6 * float(np.hypot(*(first[1] - first[2])))])  # up the back
+    spine0 = np.array([sacrum, neck])
+    return [spine0 @ m[:, :2].T + m[:, 2] for m in (_similarity(first, a) for a in scene.anchors_px)]  # type: ignore[attr-defined]
+
+
+def _follow_spine(frames: list[np.ndarray], truth: list[np.ndarray]) -> tuple[list[float], list[str]]:
+    h, w = frames[0].shape[:2]
+    flow = AnchorFlow(anchors_from_points(truth[0] / np.array([w, h]), ("sacrum", "neck")), w, h)
+    errors, states = [], []
+    for i, frame in enumerate(frames):
+        states.append(flow.update(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), i / 30, []))
+        errors.append(float(np.abs(flow.current_px() - truth[i]).max()))
+    return errors, states
+
+
+def test_two_anchors_follow_a_pan_and_zoom_while_a_hand_sweeps_over_the_back() -> None:
+    scene = textured_motion(40, shift_px=(4.0, -1.5), rotate_deg=0.5, scale_per_frame=1.008, hand_frames=range(5, 35))
+    truth = _spine_truth(scene)
+    assert float(np.abs(truth[-1] - truth[0]).max()) > 100  # the camera carries the back far ...
+    errors, states = _follow_spine(scene.frames, truth)
+    assert max(errors) < 2.0  # ... and the anchors stay on it, the hand notwithstanding
+    assert set(states) == {ANCHOR_TRACKING}
+
+
+def test_two_anchors_stay_on_her_when_another_body_slides_over_her_back() -> None:
+    """The practitioner's arm or body (another texture, moving its own way) slides in over a third of her
+    back and out again: the anchors stay with her back, never with the other body."""
+    scene = textured_motion(40, shift_px=(1.0, 0.5), rotate_deg=0.2)
+    truth = _spine_truth(scene)
+    h, w = scene.frames[0].shape[:2]
+    other = noise_texture(int(0.5 * h), int(0.2 * w), seed=5)
+    frames = []
+    for i, frame in enumerate(scene.frames):
+        frame = frame.copy()
+        x = int(truth[i][0][0] + 0.11 * w - 2.5 * (20 - abs(i - 20)))  # in from her side, over a third, out
+        y = int(truth[i][1][1])
+        frame[y:y + other.shape[0], x:x + other.shape[1]] = other[: max(0, min(h - y, other.shape[0])),
+                                                                   : max(0, min(w - x, other.shape[1]))]
+        frames.append(frame)
+    errors, states = _follow_spine(frames, truth)
+    assert max(errors) < 3.0
+    assert ANCHOR_LOST not in states
+
+
+def test_wrists_the_people_stage_sees_mark_the_hands_off() -> None:
+    det = PRACTITIONER_LIKE
+    (box,) = wrist_boxes_px([det])
+    wrist, elbow = det.keypoints_px[10], det.keypoints_px[8]
+    past = wrist + 0.5 * (wrist - elbow)  # the palm, beyond the wrist along the forearm
+    assert box[0] <= past[0] <= box[2] and box[1] <= past[1] <= box[3]
+    assert not (box[0] <= elbow[0] <= box[2] and box[1] <= elbow[1] <= box[3])  # the forearm's far end is not

@@ -398,11 +398,12 @@ def test_a_user_who_reached_for_the_camera_is_the_client_again_once_turned_round
 
 
 def test_anchors_are_refitted_to_the_client_while_she_is_seen() -> None:
-    """Anchors placed a little off her hips (or drifted there) restart from her pose while the people
-    stage sees her, so they carry on from the right place if she is lost again."""
+    """Anchors placed a little off her hips (or drifted there) and not followed (nothing to follow in
+    these blank frames) restart from her pose while the people stage sees her, so they carry on from the
+    right place if she is lost again."""
     from vision_helper.body.anchors import Anchors
 
-    hips = CLIENT_DET.keypoints_px[[11, 12]] + np.float32([0.0, 60.0])  # 60 px below her hips
+    hips = CLIENT_DET.keypoints_px[[11, 12]] + np.float32([0.0, 40.0])  # 40 px (a quarter torso) off her hips
     sacrum = hips.mean(axis=0) + np.float32([0.0, -20.0])
     anchors = Anchors(tuple(sacrum / [W, H]), tuple(hips[0] / [W, H]), tuple(hips[1] / [W, H]))
     on_client = _mediapipe_like(CLIENT_DET)
@@ -413,3 +414,18 @@ def test_anchors_are_refitted_to_the_client_while_she_is_seen() -> None:
     assert out[-1].client == "pose"
     refitted = selector._flow.anchors()  # noqa: SLF001 - the anchors the flow would carry on from
     assert np.allclose(np.array(refitted.left_hip) * [W, H], CLIENT_DET.keypoints_px[11], atol=2.0)
+
+
+def test_anchors_never_jump_to_a_pose_somewhere_else() -> None:
+    """A pose nowhere near the placed anchors (a torso length away) does not move them: they hold where
+    they were put, whoever that pose is."""
+    from vision_helper.body.anchors import Anchors
+
+    sacrum = CLIENT_DET.keypoints_px[[11, 12]].mean(axis=0) + np.float32([-170.0, 0.0])  # a torso toward her head
+    anchors = Anchors(sacrum=tuple(sacrum / [W, H]), neck=tuple((sacrum + np.float32([-150.0, 0.0])) / [W, H]))
+    selector = PeopleSelector(detector=ScriptedPeople([CLIENT_DET, PRACTITIONER_DET]),
+                              landmarker=FixedLandmarker(_mediapipe_like(CLIENT_DET)))
+    selector.set_anchors(anchors)
+    _run(selector, 6, _mediapipe_like(PRACTITIONER_DET))
+    kept = selector._flow.anchors()  # noqa: SLF001
+    assert np.allclose(kept.sacrum, anchors.sacrum, atol=1e-4) and np.allclose(kept.neck, anchors.neck, atol=1e-4)

@@ -26,7 +26,7 @@ class Seen:
     others_px: list[np.ndarray] = field(default_factory=list)  # other bodies (33, 3) px, e.g. practitioner
     facing_camera: bool | None = None
     client: str = "none"  # "pose" | "anchors" | "none"
-    anchor_status: str | None = None  # "tracking" | "lost: place again" | None when no anchors
+    anchor_status: str | None = None  # "tracking" | "holding" | "lost: place again" | None when no anchors
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ class MotionScene:
     hand_radius_px: float
 
 
-def _hand_blob(frame: np.ndarray, centre: np.ndarray, radius: float, angle_deg: float) -> None:
+def draw_hand(frame: np.ndarray, centre: np.ndarray, radius: float, angle_deg: float) -> None:
     """A skin-coloured palm with four fingers, shaded and creased so it has trackable features of its
     own, which move with the hand (as a real hand's knuckles and nails do)."""
     h, w = frame.shape[:2]
@@ -110,7 +110,7 @@ def textured_motion(n_frames: int = 30, size: tuple[int, int] = (640, 480), *, s
                 start = anchors[0] + np.array([0.0, 0.06]) * th
                 end = start - np.array([0.0, 0.25]) * th
             hand_at = start + (end - start) * k
-            _hand_blob(frame, hand_at, radius, -30.0 if hand == "sweep" else -80.0)
+            draw_hand(frame, hand_at, radius, -30.0 if hand == "sweep" else -80.0)
         frames.append(frame)
         truth.append(anchors)
         hands.append(hand_at)

@@ -1,9 +1,11 @@
 """Manual anchors followed by optical flow: the last resort for a client no pose model can read.
 
-Anchors (sacrum, hips, optionally shoulders) follow the client's back by sparse optical flow with a robust
-similarity fit (RANSAC), so a hand passing over does not drag them. While the people stage sees the
-client, the selector re-fits them to her (`anchors_from_pose`) so they do not drift. cv2 is used here for
-image tracking only; nothing is drawn.
+Anchors (the sacrum and the neck, or the sacrum and hips; optionally shoulders) follow the client's back by
+sparse optical flow with a robust similarity fit (RANSAC), so a hand passing over does not drag them and a
+camera pan or zoom carries them along. While they track, the selector takes a pose of the client only where it
+lies on them (`pose_gap_torso`); when following fails, her pose re-places them (`anchors_from_pose`), but only
+when it is where they were, at their scale: they never jump to another body. cv2 is used here for image
+tracking only; nothing is drawn.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import numpy as np
 
 from vision_helper.body.anchors import ANCHOR_NAMES, Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
-from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
+from vision_helper.body.regions import BodyFrame, body_frame_from_anchors, body_frame_from_pose
+from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.track import HandObservation
 
 L_SH, R_SH, L_HIP, R_HIP = 11, 12, 23, 24  # MediaPipe pose indices
@@ -26,6 +29,7 @@ def _px(pose: np.ndarray, width: int, height: int) -> np.ndarray:
     return pose[:, :2] * np.array([width, height], dtype=float)
 
 ANCHOR_TRACKING = "tracking"
+ANCHOR_HOLDING = "holding"  # not followed this moment: the last placement is kept
 ANCHOR_LOST = "lost: place again"
 
 
@@ -63,18 +67,25 @@ def anchors_from_pose(pose: np.ndarray, width: int, height: int,
     return anchors_from_points(np.array(pts) / scale, tuple(names))
 
 
-def drifted_off(current: Anchors, seen: Anchors, width: int, height: int,
-                model: BodyRegionModel | None = None, tolerance: float = 0.2) -> bool:
-    """Whether followed anchors lie off the ones a pose of her gives: some anchor both name is further
-    apart than `tolerance` torso lengths (of the pose's body)."""
-    frame = body_frame_from_anchors(seen, width, height, model)
-    if frame is None:
-        return False
-    size = np.array([width, height], dtype=float)
-    common = [n for n in anchor_names(current) if getattr(seen, n) is not None]
-    drift = max((float(np.hypot(*((np.asarray(getattr(current, n)) - np.asarray(getattr(seen, n))) * size)))
-                 for n in common), default=0.0)
-    return drift > tolerance * frame.torso_px
+SAME_BODY_TORSO = 0.2  # a pose lies on followed anchors when its mid-hip and mid-shoulder are this near theirs
+SAME_BODY_TORSO_LOST = 0.35  # ... (torso lengths; this near when following failed: she may have moved a little)
+SAME_BODY_SCALE = (0.7, 1.45)  # ... and its torso is this many times theirs
+
+
+def pose_gap_torso(current: Anchors, from_pose: Anchors, width: int, height: int,
+                   model: BodyRegionModel | None = None) -> float | None:
+    """How far a pose's body lies from the followed anchors' body: the larger of the mid-hip and
+    mid-shoulder distances in the anchors' torso lengths; None when its scale is not theirs (another
+    body, or a pose read wrong)."""
+    now = body_frame_from_anchors(current, width, height, model)
+    seen = body_frame_from_anchors(from_pose, width, height, model)
+    if now is None or seen is None:
+        return None
+    ratio = seen.torso_px / max(now.torso_px, 1e-6)
+    if not SAME_BODY_SCALE[0] <= ratio <= SAME_BODY_SCALE[1]:
+        return None
+    return max(float(np.hypot(*(seen.mid_hip_px - now.mid_hip_px))),
+               float(np.hypot(*(seen.mid_shoulder_px - now.mid_shoulder_px)))) / now.torso_px
 
 
 def similarity_params(matrix: np.ndarray) -> tuple[float, float]:
@@ -83,18 +94,23 @@ def similarity_params(matrix: np.ndarray) -> tuple[float, float]:
 
 
 class AnchorFlow:
-    """Anchors that follow the client's back by sparse optical flow.
+    """Anchors that follow the client's back by sparse optical flow: update(gray, t, hand_boxes) -> status.
 
-    Features are found inside the body area around the anchors (never on a hand the hand model sees),
-    followed frame to frame with pyramidal Lucas-Kanade (kept only when the backward flow returns to
-    where they started), and a similarity transform from where they were when the anchors were placed
-    to where they are now is fitted with RANSAC: features on a hand passing over move differently and
-    are voted out. Fitting to the placement frame rather than chaining frame-to-frame fits keeps drift
-    down. Too few inliers, or an implausible scale, for `lost_after_s` → "lost: place again".
+    Many features are followed inside the spine band (the back between the sacrum and the neck, as wide as
+    the body model's hips), never on a hand the hand model or the people stage sees. Each frame:
+    pyramidal Lucas-Kanade forward and back (a feature must return to where it started), then a similarity
+    transform fitted with RANSAC frame to frame (survives camera pans and zoom: the whole back moves as one,
+    a hand sweeping over it moves otherwise and is voted out), refined against the features' positions when
+    they were seeded (no drift builds up while those hold). A step is refused when it is implausible (more
+    than MAX_ZOOM_PER_S zoom, MAX_TURN_DEG_PER_S turn or MAX_JUMP_TORSO of a torso in a frame) or too few
+    features agree; the band is re-seeded every few frames, so features lost to hands and to the frame's
+    edge are replaced by new ones on the back. While steps fail the last placement is kept: "holding",
+    then, after `lost_after_s`, "lost: place again"; good steps for `recover_s` bring "tracking" back.
     """
 
     def __init__(self, anchors: Anchors, width: int, height: int, *, max_features: int = 160,
-                 min_inliers: int = 8, lost_after_s: float = 0.6) -> None:
+                 min_inliers: int = 10, lost_after_s: float = 1.5, recover_s: float = 0.3,
+                 reseed_every: int = 10, model: BodyRegionModel | None = None) -> None:
         self.shoulders = anchors.has_shoulders()
         self.names = anchor_names(anchors)
         self.width, self.height = width, height
@@ -102,128 +118,181 @@ class AnchorFlow:
         self.max_features = max_features
         self.min_inliers = min_inliers
         self.lost_after_s = lost_after_s
+        self.recover_s = recover_s
+        self.reseed_every = max(1, int(reseed_every))
         self.matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
         self.status = ANCHOR_TRACKING
-        self._prev: np.ndarray | None = None
-        self._ref_feats = np.zeros((0, 2), np.float32)  # feature positions in the placement frame
-        self._cur_feats = np.zeros((0, 2), np.float32)
-        self._weak_since: float | None = None
-        self._n_start = 0
         self.inliers = 0
-
-    # The body area: an ellipse around the hips and sacrum (and the shoulders when given).
-    def _scale_px(self, pts: np.ndarray) -> float:
-        if "neck" in self.names:  # about the hip width the old form gives: 0.4 torso lengths
-            frame = body_frame_from_anchors(self._named(pts), self.width, self.height)
-            return max(0.4 * frame.torso_px if frame is not None else 0.0, 12.0)
-        hips = float(np.hypot(*(pts[1] - pts[2])))
-        rise = float(np.hypot(*(pts[0] - (pts[1] + pts[2]) / 2)))
-        return max(hips, 3.0 * rise, 12.0)
-
-    def area_mask(self, pts: np.ndarray) -> np.ndarray:
-        mask = np.zeros((self.height, self.width), np.uint8)
-        size = self._scale_px(pts)
-        if self.shoulders:
-            hull = cv2.convexHull(pts.astype(np.float32)).reshape(-1, 2)
-            centre = hull.mean(axis=0)
-            grown = centre + (hull - centre) * 1.25
-            cv2.fillConvexPoly(mask, np.round(grown).astype(np.int32), 255)
-        centre = pts[:3].mean(axis=0) if "neck" not in self.names else pts[0]
-        if "neck" in self.names:  # the back between the sacrum and the neck
-            cv2.line(mask, tuple(int(round(v)) for v in pts[0]), tuple(int(round(v)) for v in pts[1]), 255,
-                     int(round(1.6 * size)))
-        cv2.circle(mask, (int(round(centre[0])), int(round(centre[1]))), int(round(1.3 * size)), 255, -1)
-        return mask
+        frame = body_frame_from_anchors(anchors, width, height, model or load_model())
+        self.torso_px = frame.torso_px if frame is not None else 0.25 * min(width, height)
+        self._band_ref = _spine_band(frame, self.torso_px, self.ref_px[0])
+        self._prev: np.ndarray | None = None
+        self._prev_t = 0.0
+        self._cur = np.zeros((0, 2), np.float32)
+        self._ref = np.zeros((0, 2), np.float32)  # each feature's place in the placement frame
+        self._weak_since: float | None = None
+        self._good_since: float | None = None
+        self._frames = 0
 
     def current_px(self) -> np.ndarray:
-        return self.ref_px @ self.matrix[:, :2].T + self.matrix[:, 2]
+        return _apply(self.matrix, self.ref_px)
 
     def _named(self, pts_px: np.ndarray) -> Anchors:
         return anchors_from_points(pts_px / np.array([self.width, self.height]), self.names)
 
     def anchors(self) -> Anchors:
+        """Where the anchors are now (the last good placement while holding or lost)."""
         return self._named(self.current_px())
 
-    def _detect(self, gray: np.ndarray, hand_boxes: list[Box]) -> None:
-        pts = self.current_px()
-        mask = self.area_mask(pts)
-        for x0, y0, x1, y1 in hand_boxes:
-            mask[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = 0
-        for x, y in self._cur_feats:
-            cv2.circle(mask, (int(x), int(y)), 4, 0, -1)
-        want = self.max_features - len(self._cur_feats)
-        if want <= 8:
-            return
-        found = _spread_features(gray, mask, want, min_distance=max(3.0, self._scale_px(pts) / 25.0))
-        if found is None:
-            return
-        new = found
-        inverse = cv2.invertAffineTransform(self.matrix)
-        ref = (new @ inverse[:, :2].T + inverse[:, 2]).astype(np.float32)
-        self._cur_feats = np.vstack([self._cur_feats, new])
-        self._ref_feats = np.vstack([self._ref_feats, ref])
-        self._n_start = max(self._n_start, len(self._cur_feats))
+    def band_px(self) -> np.ndarray:
+        """The spine band's corners in this frame."""
+        return _apply(self.matrix, self._band_ref)
+
+    def area_mask(self) -> np.ndarray:
+        mask = np.zeros((self.height, self.width), np.uint8)
+        cv2.fillConvexPoly(mask, np.round(self.band_px()).astype(np.int32), 255)
+        return mask
 
     def update(self, gray: np.ndarray, t: float, hand_boxes: list[Box]) -> str:
+        self._frames += 1
         if self._prev is None or self._prev.shape != gray.shape:
-            self._prev = gray
-            self._cur_feats = np.zeros((0, 2), np.float32)
-            self._ref_feats = np.zeros((0, 2), np.float32)
-            self._detect(gray, hand_boxes)
-            self.inliers = len(self._cur_feats)
+            self._cur = np.zeros((0, 2), np.float32)
+            self._ref = np.zeros((0, 2), np.float32)
+            self._seed(gray, hand_boxes)
+            self._prev, self._prev_t = gray, t
+            self.inliers = len(self._cur)
             return self.status
-        ok = False
-        if len(self._cur_feats) >= self.min_inliers:
-            ok = self._step(gray, hand_boxes)
-        if ok:
-            self._weak_since = None
-            self.status = ANCHOR_TRACKING
-            if len(self._cur_feats) < 0.6 * max(self._n_start, 1):
-                self._detect(gray, hand_boxes)
-        else:
-            self._weak_since = t if self._weak_since is None else self._weak_since
-            if t - self._weak_since >= self.lost_after_s:
-                self.status = ANCHOR_LOST
-            if len(self._cur_feats) < self.min_inliers and self.status == ANCHOR_TRACKING:
-                self._detect(gray, hand_boxes)
-        self._prev = gray
+        ok = len(self._cur) >= self.min_inliers and self._step(gray, t - self._prev_t, hand_boxes)
+        self._set_status(ok, t)
+        if self._frames % self.reseed_every == 0 or len(self._cur) < 0.6 * self.max_features:
+            self._seed(gray, hand_boxes)
+        self._prev, self._prev_t = gray, t
         return self.status
 
-    def _step(self, gray: np.ndarray, hand_boxes: list[Box]) -> bool:
-        prev_pts = self._cur_feats.reshape(-1, 1, 2)
-        size = self._scale_px(self.current_px())
-        win = int(np.clip(size / 8, 11, 31)) | 1
+    def _set_status(self, ok: bool, t: float) -> None:
+        if ok:
+            self._weak_since = None
+            self._good_since = t if self._good_since is None else self._good_since
+            if self.status == ANCHOR_HOLDING or t - self._good_since >= self.recover_s:
+                self.status = ANCHOR_TRACKING
+            return
+        self._good_since = None
+        self._weak_since = t if self._weak_since is None else self._weak_since
+        if t - self._weak_since >= self.lost_after_s:
+            self.status = ANCHOR_LOST
+        elif self.status != ANCHOR_LOST:
+            self.status = ANCHOR_HOLDING
+
+    def _seed(self, gray: np.ndarray, hand_boxes: list[Box]) -> None:
+        """Top the features up inside the band, off hands and away from the features already followed."""
+        want = self.max_features - len(self._cur)
+        if want < 8:
+            return
+        mask = self.area_mask()
+        for x0, y0, x1, y1 in hand_boxes:
+            mask[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = 0
+        spacing = max(3.0, self._torso_now() / 40.0)
+        for x, y in self._cur:
+            cv2.circle(mask, (int(x), int(y)), int(spacing), 0, -1)
+        found = _spread_features(gray, mask, want, min_distance=spacing)
+        if found is None:
+            return
+        inverse = cv2.invertAffineTransform(self.matrix)
+        self._cur = np.vstack([self._cur, found]).astype(np.float32)
+        self._ref = np.vstack([self._ref, _apply(inverse, found)]).astype(np.float32)
+
+    def _torso_now(self) -> float:
+        return self.torso_px * similarity_params(self.matrix)[0]
+
+    def _step(self, gray: np.ndarray, dt_s: float, hand_boxes: list[Box]) -> bool:
+        assert self._prev is not None
+        torso = self._torso_now()
+        win = int(np.clip(torso / 20, 11, 31)) | 1
         params = dict(winSize=(win, win), maxLevel=3,
                       criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+        prev_pts = self._cur.reshape(-1, 1, 2)
         nxt, st, _ = cv2.calcOpticalFlowPyrLK(self._prev, gray, prev_pts, None, **params)
         back, st_b, _ = cv2.calcOpticalFlowPyrLK(gray, self._prev, nxt, None, **params)
-        fb = np.linalg.norm(back.reshape(-1, 2) - self._cur_feats, axis=1)
-        good = (st.reshape(-1) == 1) & (st_b.reshape(-1) == 1) & (fb < 1.0)
         cur = nxt.reshape(-1, 2)
-        inside = (cur[:, 0] >= 0) & (cur[:, 1] >= 0) & (cur[:, 0] < self.width) & (cur[:, 1] < self.height)
-        good &= inside
-        for x0, y0, x1, y1 in hand_boxes:  # a feature under a hand the hand model sees is not the back's
+        fb = np.linalg.norm(back.reshape(-1, 2) - self._cur, axis=1)
+        good = (st.reshape(-1) == 1) & (st_b.reshape(-1) == 1) & (fb < 1.0)
+        good &= (cur[:, 0] >= 0) & (cur[:, 1] >= 0) & (cur[:, 0] < self.width) & (cur[:, 1] < self.height)
+        for x0, y0, x1, y1 in hand_boxes:  # a feature under a hand is the hand's
             good &= ~((cur[:, 0] >= x0) & (cur[:, 0] <= x1) & (cur[:, 1] >= y0) & (cur[:, 1] <= y1))
-        self._cur_feats, self._ref_feats = cur[good].astype(np.float32), self._ref_feats[good]
-        if len(self._cur_feats) < self.min_inliers:
+        prev, cur, ref = self._cur[good], cur[good].astype(np.float32), self._ref[good]
+        self._cur, self._ref = cur, ref
+        if len(cur) < self.min_inliers:
             return False
-        threshold = max(2.0, 0.02 * size)
-        matrix, inl = cv2.estimateAffinePartial2D(self._ref_feats, self._cur_feats, method=cv2.RANSAC,
-                                                  ransacReprojThreshold=threshold, maxIters=500,
-                                                  confidence=0.99, refineIters=10)
-        if matrix is None or inl is None:
+        need = max(self.min_inliers, MIN_INLIER_SHARE * len(cur))
+        # Against where the features were seeded: a hand resting or stroking slowly moves little from frame
+        # to frame, but far from where it was; no drift builds up while the seeded places hold.
+        ref_threshold = max(2.0, 0.008 * torso)
+        matrix, inl = cv2.estimateAffinePartial2D(ref, cur, method=cv2.RANSAC, ransacReprojThreshold=ref_threshold,
+                                                  maxIters=1000, confidence=0.995, refineIters=10)
+        if matrix is not None and inl is not None and int(inl.sum()) >= need and \
+                _plausible(_compose(matrix, cv2.invertAffineTransform(self.matrix)), dt_s, torso, self.current_px()):
+            self.inliers = int(inl.sum())
+            self.matrix = matrix
+            keep = np.linalg.norm(_apply(matrix, ref) - cur, axis=1) < 3 * ref_threshold
+            self._cur, self._ref = cur[keep], ref[keep]
+            return True
+        # Frame to frame: the seeded places disagree (re-seeded while a pan or a hand held the fit off):
+        # the back moves as one from the last frame, and the features that moved with it start afresh.
+        threshold = max(1.0, 0.005 * torso)
+        step, inl = cv2.estimateAffinePartial2D(prev, cur, method=cv2.RANSAC, ransacReprojThreshold=threshold,
+                                                maxIters=1000, confidence=0.995, refineIters=10)
+        if step is None or inl is None:
             return False
         inl = inl.reshape(-1).astype(bool)
         self.inliers = int(inl.sum())
-        scale, _ = similarity_params(matrix)
-        if self.inliers < self.min_inliers or self.inliers < 0.3 * len(inl) or not 0.5 <= scale <= 2.0:
+        if self.inliers < need or not _plausible(step, dt_s, torso, self.current_px()):
             return False
-        self.matrix = matrix
-        # Features far off the fit ride on something else (a hand): drop them so they cannot come back.
-        predicted = self._ref_feats @ matrix[:, :2].T + matrix[:, 2]
-        keep = np.linalg.norm(predicted - self._cur_feats, axis=1) < 3 * threshold
-        self._cur_feats, self._ref_feats = self._cur_feats[keep], self._ref_feats[keep]
+        self.matrix = _compose(step, self.matrix)
+        self._cur = cur[inl]
+        self._ref = _apply(cv2.invertAffineTransform(self.matrix), self._cur).astype(np.float32)
         return True
+
+
+MIN_INLIER_SHARE = 0.35  # of the features followed into a frame, at least this share must move as one
+MAX_ZOOM_PER_S = 1.6  # the back grows or shrinks at most this factor a second (a camera zooming or stepping in)
+MAX_TURN_DEG_PER_S = 90.0
+MAX_JUMP_TORSO = 0.25  # the anchors move at most this share of a torso length from one frame to the next
+
+
+def _plausible(step: np.ndarray, dt_s: float, torso_px: float, anchors_px: np.ndarray) -> bool:
+    dt = min(max(dt_s, 1 / 120), 0.5)
+    scale, turn = similarity_params(step)
+    jump = float(np.linalg.norm(_apply(step, anchors_px) - anchors_px, axis=1).max())
+    return (abs(math.log(max(scale, 1e-6))) <= math.log(MAX_ZOOM_PER_S) * dt + 0.02
+            and abs(turn) <= MAX_TURN_DEG_PER_S * dt + 1.0 and jump <= MAX_JUMP_TORSO * torso_px)
+
+
+def _apply(matrix: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return np.asarray(pts, dtype=float) @ matrix[:, :2].T + matrix[:, 2]
+
+
+def _compose(after: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """The 2x3 transform doing `before`, then `after`."""
+    return np.hstack([after[:, :2] @ before[:, :2], (after[:, :2] @ before[:, 2] + after[:, 2])[:, None]])
+
+
+BAND_HALF_WIDTH_TORSO = 0.3  # the spine band reaches this share of a torso each side (the body model's
+BAND_SPAN_V = (-0.4, 1.1)  # piriformis reaches 1.6 half hips = 0.3 torso), from the buttocks to the neck
+
+
+def _spine_band(frame: BodyFrame | None, torso_px: float, sacrum_px: np.ndarray) -> np.ndarray:
+    """The back's corners (placement px): a band along the spine, as wide as the model's hips and
+    piriformis reach, or as the measured hips when they are wider."""
+    if frame is None:
+        c = np.asarray(sacrum_px, float)
+        r = 0.5 * torso_px
+        return np.array([c + (-r, -r), c + (r, -r), c + (r, r), c + (-r, r)])
+    up = frame.up_unit
+    across = np.array([up[1], -up[0]])
+    half = max(BAND_HALF_WIDTH_TORSO * frame.torso_px, 1.6 * float(np.hypot(*frame.half_hip_px)))
+    low = frame.mid_hip_px + BAND_SPAN_V[0] * frame.spine_px
+    high = frame.mid_hip_px + BAND_SPAN_V[1] * frame.spine_px
+    return np.array([low - half * across, low + half * across, high + half * across, high - half * across])
 
 
 def _spread_features(gray: np.ndarray, mask: np.ndarray, count: int, min_distance: float,
@@ -264,4 +333,28 @@ def hand_boxes_px(hands: list[HandObservation], width: int, height: int, pad: fl
         lo, hi = px.min(axis=0), px.max(axis=0)
         margin = pad * float(max(hi - lo))
         boxes.append((int(lo[0] - margin), int(lo[1] - margin), int(hi[0] + margin), int(hi[1] + margin)))
+    return boxes
+
+
+WRIST, ELBOW = (9, 10), (7, 8)  # COCO keypoints (seeing.people.detect), left then right
+WRIST_SEEN = 0.3
+
+
+def wrist_boxes_px(people: list[PersonDetection]) -> list[Box]:
+    """Boxes around the hands the people stage sees (each wrist, reaching past it along the forearm by a
+    hand's length), for the people whose hands may sweep over her back: their features are not hers."""
+    boxes: list[Box] = []
+    for det in people:
+        kp, sc = det.keypoints_px.astype(float), det.keypoint_scores
+        x0, y0, x1, y1 = det.box_px
+        fallback = 0.1 * math.hypot(x1 - x0, y1 - y0)
+        for wrist, elbow in zip(WRIST, ELBOW, strict=True):
+            if sc[wrist] < WRIST_SEEN:
+                continue
+            centre, reach = kp[wrist], fallback
+            if sc[elbow] >= WRIST_SEEN:
+                forearm = kp[wrist] - kp[elbow]
+                centre, reach = kp[wrist] + 0.4 * forearm, max(0.7 * float(np.hypot(*forearm)), 0.5 * fallback)
+            boxes.append((int(centre[0] - reach), int(centre[1] - reach), int(centre[0] + reach),
+                          int(centre[1] + reach)))
     return boxes

@@ -28,12 +28,15 @@ import numpy as np
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.seeing.people.anchors import (
-    ANCHOR_LOST,
+    ANCHOR_HOLDING,
     ANCHOR_TRACKING,
+    SAME_BODY_TORSO,
+    SAME_BODY_TORSO_LOST,
     AnchorFlow,
     anchors_from_pose,
-    drifted_off,
     hand_boxes_px,
+    pose_gap_torso,
+    wrist_boxes_px,
 )
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
 from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
@@ -383,13 +386,12 @@ class PeopleSelector:
         if seen_pose is not None and (pose_on_person(seen_pose, person, [], w, h) or (
                 self._last_lone_pose is not None and same_trunk(seen_pose, self._last_lone_pose, w, h))):
             self._last_lone_pose = seen_pose
-            self._refit_anchors(seen_pose, frame_bgr, seen)
-            return replace(seen, pose=seen_pose, client="pose", anchors=None, others=[])
+            return self._pose_or_anchors(seen_pose, frame_bgr, seen, [])
         self._last_lone_pose = None
         if self._client_pose_now is None and self._since_run == 0:
             self._client_pose_now = self._client_poser().update(frame_bgr, person, [])
         if self._client_pose_now is not None:
-            return replace(seen, pose=self._client_pose_now, client="pose", anchors=None, others=[])
+            return self._pose_or_anchors(self._client_pose_now, frame_bgr, seen, [])
         return self._none(seen, [])
 
     def _practitioner_scene(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
@@ -409,12 +411,11 @@ class PeopleSelector:
             pose = self._client_pose_now
         if pose is None:
             return self._none(seen, others_out)
-        self._refit_anchors(pose, frame_bgr, seen)
-        return replace(seen, pose=pose, client="pose", anchors=None, others=others_out)
+        return self._pose_or_anchors(pose, frame_bgr, seen, others_out)
 
     def _none(self, seen: TrackFrame, others: list[np.ndarray]) -> TrackFrame:
         """No client pose: the anchors when they track her, else no one (the page asks for a click)."""
-        if self._flow is not None and self._flow.status == ANCHOR_TRACKING:
+        if self._flow is not None and self._flow.status in (ANCHOR_TRACKING, ANCHOR_HOLDING):
             return replace(seen, pose=None, client="anchors", anchors=self._flow.anchors(), others=others)
         return replace(seen, pose=None, client="none", anchors=None, others=others)
 
@@ -426,18 +427,27 @@ class PeopleSelector:
         gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
         if self._flow is None:
             self._flow = AnchorFlow(self._anchors, w, h)
-        self._flow.update(gray, float(seen.t), hand_boxes_px(seen.hands, w, h))
+        others = [p.detection for p in self._people if p.id != self._judge.client_id]  # their hands are not her
+        self._flow.update(gray, float(seen.t), hand_boxes_px(seen.hands, w, h) + wrist_boxes_px(others))
         return self._flow.current_px()
 
-    def _refit_anchors(self, pose: np.ndarray, frame_bgr: np.ndarray, seen: TrackFrame) -> None:
-        """While the client is seen, the anchors restart from her when lost or drifted off her."""
+    def _pose_or_anchors(self, pose: np.ndarray, frame_bgr: np.ndarray, seen: TrackFrame,
+                         others: list[np.ndarray]) -> TrackFrame:
+        """Her pose, unless the user's anchors follow her elsewhere: while they track, a pose is only
+        taken where it lies on them (same place and scale); while they hold or are lost, her pose is taken
+        and re-places them when it is where they were (never another body)."""
         if self._flow is None:
-            return
+            return replace(seen, pose=pose, client="pose", anchors=None, others=others)
         h, w = frame_bgr.shape[:2]
         anchors = anchors_from_pose(pose, w, h, self._model)
-        if anchors is None:
-            return
-        if self._flow.status == ANCHOR_LOST or drifted_off(self._flow.anchors(), anchors, w, h, self._model):
+        tracking = self._flow.status == ANCHOR_TRACKING
+        gap = None if anchors is None else pose_gap_torso(self._flow.anchors(), anchors, w, h, self._model)
+        if tracking:
+            if gap is None or gap > SAME_BODY_TORSO:
+                return self._none(seen, others)
+            return replace(seen, pose=pose, client="pose", anchors=None, others=others)
+        if anchors is not None and gap is not None and gap <= SAME_BODY_TORSO_LOST:
             self._flow = AnchorFlow(anchors, w, h)
             self._flow.update(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), float(seen.t),
                               hand_boxes_px(seen.hands, w, h))
+        return replace(seen, pose=pose, client="pose", anchors=None, others=others)
