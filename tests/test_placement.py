@@ -35,6 +35,16 @@ def test_a_practitioner_is_asked_to_place_the_client_when_none_is_named() -> Non
     assert not needs_placement(_snap(frames=0), practitioner=True)  # nothing seen yet: nothing to click on
 
 
+def test_points_that_no_longer_hold_on_her_ask_for_placing_again() -> None:
+    placed = Anchors(sacrum=(0.5, 0.6), neck=(0.5, 0.2))
+    lost = _snap(client="anchors", anchor_status="lost: place again")
+    assert needs_placement(lost, practitioner=False, anchors=placed)
+    assert not needs_placement(_snap(client="anchors", body_status="anchors", anchor_status="tracking"),
+                               practitioner=True, anchors=placed)
+    assert not needs_placement(_snap(client="anchors", body_status="anchors", anchor_status="holding"),
+                               practitioner=True, anchors=placed)
+
+
 def test_alone_at_the_webcam_an_empty_view_is_camera_advice_and_two_people_a_prompt() -> None:
     alone = panel_plan(_snap(), practitioner=False)
     assert not alone.ask_placement and alone.camera_advice is not None and "Step back" in alone.camera_advice

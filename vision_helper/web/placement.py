@@ -1,10 +1,11 @@
 """Placing the client by hand: when the page asks for it, and what it shows meanwhile.
 
-One model for "no client is named": nobody was found whose body the regions can go on, and nobody was placed
-(anchors) or pointed at (a click on her). Then the page asks one thing, "click her sacrum, then the base of
-her neck", on a still of the video taken for it, and keeps the other signals about the missing body (chips,
-coaching banner, camera advice) quiet. The camera advice is self-help ("step back, your back to the
-camera"): only for someone alone at the webcam, never in practitioner mode.
+One model for "no client is named": nobody was found whose body the regions can go on, and nobody was
+placed (anchors) or pointed at (a click on her); or the placed points were lost. Then the page asks one
+thing, "click her sacrum, then the base of her neck", on a still of the video taken for it, and keeps the
+other signals about the missing body (chips, coaching banner, camera advice) quiet. The camera advice is
+self-help ("step back, your back to the camera"): only for someone alone at the webcam, never in
+practitioner mode.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from vision_helper.body.anchors import Anchors
 from vision_helper.web.display import Snapshot, placement_advice
 
 PROMPT = "Place the client: click her sacrum, then the base of her neck"
+LOST_PROMPT = "Client lost: click her sacrum, then the base of her neck, again"
 PROMPT_HELP = ("No client found in this view. Two clicks on the still below place her; the regions then follow "
                "her. Her hips are optional after that.")
 
@@ -38,11 +40,20 @@ def needs_placement(snap: Snapshot, *, practitioner: bool, anchors: Anchors | No
     """No client is named: frames come, no body carries the regions, and none was placed or pointed at.
     Alone at the webcam (not practitioner mode) with nobody in view it is the camera that needs moving,
     not a client that needs placing."""
-    if client_named(anchors, hint) or snap.frames == 0:
+    if snap.frames == 0:
+        return False
+    if anchors_lost(snap, anchors):
+        return True
+    if client_named(anchors, hint):
         return False
     if snap.client != "none" and snap.body_status != "lost":
         return False
     return practitioner or snap.others_seen > 0
+
+
+def anchors_lost(snap: Snapshot, anchors: Anchors | None) -> bool:
+    """The placed points no longer hold on her (the follower gave up): she needs placing again."""
+    return anchors is not None and snap.client != "pose" and (snap.anchor_status or "").startswith("lost")
 
 
 def panel_plan(snap: Snapshot, *, practitioner: bool, anchors: Anchors | None = None,

@@ -21,14 +21,20 @@ def place_client(ss: Any, session: ProcessingSession | None, settings: SessionSe
     def tools() -> None:
         if session is None or session.last_raw_bgr is None:
             return
-        asking = placement.needs_placement(session.snapshot(), practitioner=settings.practitioner_mode,
-                                           anchors=ss["anchors"], hint=ss["client_hint"])
-        if asking and ss["anchor_still"] is None:
-            _take_still(ss, session)
+        snap = session.snapshot()
+        clicker: clicks.AnchorClicker = ss["clicker"]
+        # lost: only on frames seen after the points were placed (a paused replay still shows the old verdict)
+        lost = placement.anchors_lost(snap, ss["anchors"]) and snap.frames > ss.get("placed_at_frames", -1)
+        placed = ss["anchors"] is not None and not lost
+        asking = (lost or (not placed and placement.needs_placement(snap, practitioner=settings.practitioner_mode,
+                                                                    hint=ss["client_hint"]))
+                  or (bool(clicker.points) and clicker.anchors() is None))  # half placed: finish it here
+        if asking and (ss["anchor_still"] is None or (lost and ss.get("lost_anchors") is not ss["anchors"])):
+            ss["lost_anchors"] = ss["anchors"]
+            _take_still(ss, session)  # a fresh still for placing her again, its points cleared
         if asking:
             with st.container(border=True, key="placement_prompt"):
-                clicker: clicks.AnchorClicker = ss["clicker"]
-                prompt = placement.PROMPT if not clicker.points else clicker.prompt
+                prompt = clicker.prompt if clicker.points else (placement.LOST_PROMPT if lost else placement.PROMPT)
                 st.warning(f"**{prompt}**", icon=":material/touch_app:")
                 st.caption(placement.PROMPT_HELP)
                 _click_surface(ss, session, anchors_only=True)
@@ -73,6 +79,7 @@ def _click_surface(ss: Any, session: ProcessingSession, anchors_only: bool) -> N
     value = streamlit_image_coordinates(shown, key="anchor_click", width=min(display.DISPLAY_MAX_W_PX, shown.shape[1]))
     if mode == "anchors" and clicker.click(value):
         ss["anchors"] = clicker.anchors()
+        ss["placed_at_frames"] = session.frames
         st.rerun()  # the whole page: the session takes the anchors, the prompt makes way for the regions
     elif mode == "client" and value and value != ss["hint_event"]:
         ss["hint_event"] = value
