@@ -169,3 +169,39 @@ def test_a_sheet_without_a_client_says_to_place_her_first(app_env: dict) -> None
     at.button(key="sheet_make").click().run()
     assert not at.exception
     assert "place her first" in _texts(at.warning) and not at.session_state["sheet_pdf"]
+
+
+def test_live_in_practitioner_mode_the_prompt_comes_with_a_still_of_the_camera(app_env: dict,  # noqa: F811
+                                                                              clicks: dict) -> None:
+    from fractions import Fraction
+
+    import av
+
+    at = _app().run()
+    at.toggle(key="practitioner").set_value(True).run()
+    at.radio(key="source").set_value("Live webcam").run()
+    call = app_env["calls"][-1]
+    app_env["ctx"].state.playing = True
+    at.run()
+    rng = np.random.default_rng(2)
+    raw = cv2.GaussianBlur(rng.integers(0, 255, (240, 320, 3), dtype=np.uint8), (0, 0), 2)
+    started = time.monotonic()
+    for _ in range(3):  # camera frames with nobody the models find
+        frame = av.VideoFrame.from_ndarray(raw, format="bgr24")
+        frame.pts, frame.time_base = int((time.monotonic() - started) * 1000), Fraction(1, 1000)
+        call["video_frame_callback"](frame)
+    at.run()
+    assert not at.exception, at.exception
+    text = _page_text(at)
+    assert text.count(PROMPT) == 1 and not [signal for signal in FIVE_SIGNALS if signal in text], text
+    assert clicks["shown"] >= 1 and at.session_state["anchor_still"] is not None
+    for x, y in ((0.5, 0.7), (0.5, 0.25)):
+        clicks["click"](x, y)
+        at.run()
+    assert at.session_state["anchors"] is not None
+    for _ in range(2):  # the next camera frames: regions on the placed client
+        frame = av.VideoFrame.from_ndarray(raw, format="bgr24")
+        frame.pts, frame.time_base = int((time.monotonic() - started) * 1000), Fraction(1, 1000)
+        call["video_frame_callback"](frame)
+    snap = at.session_state["holder"].session.snapshot()
+    assert snap.client == "anchors" and snap.body_status != "lost"
