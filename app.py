@@ -16,8 +16,9 @@ import numpy as np
 import streamlit as st
 
 from vision_helper.errors import UserError
-from vision_helper.web import clicks, config, cues, display, export, media
+from vision_helper.web import clicks, config, cues, display, export, media, placement
 from vision_helper.web.live import LiveHolder, LiveSession
+from vision_helper.web.placement_view import place_client
 from vision_helper.web.replay import ReplaySession
 from vision_helper.web.reruns import keep_full_reruns
 from vision_helper.web.session import ProcessingSession, SessionSettings
@@ -38,6 +39,7 @@ def _state() -> Any:
     ss.setdefault("anchors", None)
     ss.setdefault("client_hint", None)
     ss.setdefault("anchor_still", None)
+    ss.setdefault("anchor_still_bgr", None)
     ss.setdefault("hint_event", None)
     return ss
 
@@ -110,23 +112,27 @@ def _sidebar(ss: Any, samples: list[media.Sample]) -> tuple[SessionSettings, str
 # -- shared pieces ----------------------------------------------------------------------------------------
 
 def _coaching_panel(snap: display.Snapshot, session: ProcessingSession, speak: bool, live: bool,
-                    running: bool = True) -> None:
-    """Counters, speed gauge, on-target indicator, the latest cue, rates and guidance."""
+                    running: bool = True, settings: SessionSettings | None = None) -> None:
+    """Counters, speed gauge, on-target indicator, the latest cue, rates and guidance; while no client is
+    named, the placement prompt below the video is the one thing said about her (web/placement.py)."""
     items = display.counter_items(snap.technique, snap.counts)
     for row in range(0, len(items), 3):
         for col, (label, value) in zip(st.columns(3), items[row:row + 3], strict=False):
             col.metric(label, value)
-    st.markdown(display.status_html(snap), unsafe_allow_html=True)
-    cue = cues.current_cue(session.cues, snap.media_t_s)
+    plan = placement.panel_plan(snap, practitioner=bool(settings and settings.practitioner_mode),
+                                anchors=settings.anchors if settings else None,
+                                hint=settings.client_hint if settings else None)
+    if plan.chips:
+        st.markdown(display.status_html(snap), unsafe_allow_html=True)
+    cue = cues.current_cue(session.cues, snap.media_t_s) if plan.cue else None
     if cue is not None:
         st.markdown(display.cue_badge_html(cue.text), unsafe_allow_html=True)
         if speak:
             import streamlit.components.v1 as components
 
             components.html(cues.speech_html([cue]), height=0)
-    advice = display.placement_advice(snap.body_status, snap.technique, snap.seconds_body_lost)
-    if advice and snap.frames:
-        st.info(advice)
+    if plan.camera_advice:
+        st.info(plan.camera_advice)
     if snap.error:
         st.warning(snap.error)
     st.caption(f'<span data-testid="vh-fps">{display.rate_text(snap, live=live, running=running)}</span>',
@@ -194,62 +200,6 @@ def _summary(session: ProcessingSession, key: str) -> None:
                                mime="application/jsonl", key=f"{key}_track")
         st.caption(f"The landmark track is saved as `{rec}`. Re-analyse it any time with "
                    f"`python -m vision_helper analyze-track {rec} --technique {technique}`.")
-
-
-# -- anchors ----------------------------------------------------------------------------------------------
-
-def _anchor_tools(ss: Any, session: ProcessingSession | None, live: bool) -> None:
-    """Click the sacrum and both hips on a still frame, or click the client to choose them."""
-    from streamlit_image_coordinates import streamlit_image_coordinates
-
-    with st.expander("Place anchors by hand (when the regions are wrong or missing)",
-                     expanded=ss["anchors"] is not None):
-        if session is not None and getattr(session, "uses_recorded_landmarks", False):
-            st.caption("This sample replays landmarks recorded with it; anchors apply to the webcam and to uploads.")
-        if session is None or session.last_raw_bgr is None:
-            st.caption("Start the camera or a video first; then take a still here.")
-            return
-        if st.button("Take a still from the video" if ss["anchor_still"] is None else "Take a new still",
-                     key="take_still"):
-            ss["anchor_still"] = display.display_rgb(session.last_raw_bgr)
-            ss["clicker"].clear()
-        still = ss["anchor_still"]
-        if still is None:
-            return
-        mode = st.radio("What does a click set?", ("Anchors: sacrum, left hip, right hip", "The client (whose body)"),
-                        key="anchor_mode", horizontal=True)
-        clicker: clicks.AnchorClicker = ss["clicker"]
-        if mode.startswith("Anchors"):
-            st.markdown(f"**{clicker.prompt}**")
-        else:
-            st.markdown("**Click on the client's body** (the person lying or sitting, not the one working).")
-        shown = clicks.mark_points(still, clicker.points, ss["client_hint"])
-        value = streamlit_image_coordinates(shown, key="anchor_click",
-                                            width=min(display.DISPLAY_MAX_W_PX, shown.shape[1]))
-        if mode.startswith("Anchors"):
-            if clicker.click(value):
-                anchors = clicker.anchors()
-                if anchors is not None:
-                    ss["anchors"] = anchors
-                st.rerun()
-        elif value and value != ss["hint_event"]:
-            ss["hint_event"] = value
-            ss["client_hint"] = clicks.click_to_normalized(value)
-            st.rerun()
-        b1, b2, b3 = st.columns(3)
-        if b1.button("Undo last point", key="anchor_undo"):
-            clicker.undo()
-            ss["anchors"] = clicker.anchors()
-            st.rerun()
-        if b2.button("Clear anchors", key="anchor_clear"):
-            clicker.clear()
-            ss["anchors"] = None
-            st.rerun()
-        if b3.button("Clear client choice", key="hint_clear"):
-            ss["client_hint"] = None
-            st.rerun()
-        if ss["anchors"] is not None:
-            st.success("Anchors placed: the regions now follow them.")
 
 
 # -- live -------------------------------------------------------------------------------------------------
@@ -332,12 +282,12 @@ def _live(ss: Any, settings: SessionSettings, speak: bool) -> None:
         notice = display.camera_notice(snap, playing)
         if notice:
             st.error(notice)
-        _coaching_panel(snap, session, speak, live=True, running=playing)
+        _coaching_panel(snap, session, speak, live=True, running=playing, settings=settings)
 
     with panel_col:
         live_panel()
     session = holder.session
-    _anchor_tools(ss, session, live=True)
+    place_client(ss, session, settings, running=playing)
     if session is not None and session.frames and not playing:
         st.info("The camera is stopped. Your counts and the recording are kept: press START to continue this "
                 "session, or choose **New session** to start counting afresh (the recording so far is kept "
@@ -362,7 +312,7 @@ def _open_replay(ss: Any, key: tuple[str, str], settings: SessionSettings,
     if old is not None:
         old.close()
     ss["replay"], ss["replay_key"] = None, key
-    ss["anchor_still"] = None
+    ss["anchor_still"] = ss["anchor_still_bgr"] = ss["sheet_pdf"] = None
     try:
         ss["replay"] = make()
     except UserError as exc:
@@ -450,12 +400,12 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
                             ("playing" if session.clock.playing else "paused"))
         with panel_col:
             _coaching_panel(session.snapshot(), session, speak, live=False,
-                            running=session.clock.playing and not session.finished)
+                            running=session.clock.playing and not session.finished, settings=settings)
         if session.finished and not was_finished:
             st.rerun()  # the whole page: show the summary
 
     replay_view()
-    _anchor_tools(ss, session, live=False)
+    place_client(ss, session, settings, running=session.clock.playing and not session.finished)
     if session.finished:
         if session.error:
             st.warning(session.error)

@@ -344,13 +344,14 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
     first = _processed_frames(page)
     _wait_for("replay to advance", lambda: _processed_frames(page) > first + 10, 60, page)
 
-    # manual anchors on a still: pause, take a still, click the sacrum and both hips
+    # placing her by hand on a still: pause, take a still, click the sacrum and the neck (placed), then the hips
     page.locator(".st-key-replay_pause button").click()
-    page.get_by_text("Place anchors by hand").click()
-    page.get_by_role("button", name="Take a still from the video").click()
+    page.get_by_text("Place the client by hand").click()
+    page.get_by_role("button", name="Take a still to click on").click()
     still = page.frame_locator('iframe[title*="streamlit_image_coordinates"]').locator("img")
     still.wait_for(timeout=30_000)
-    for prompt, (x, y) in (("LEFT hip", (0.5, 0.62)), ("RIGHT hip", (0.42, 0.6)), ("All three", (0.58, 0.6))):
+    for prompt, (x, y) in (("base of her neck", (0.5, 0.62)), ("LEFT hip", (0.5, 0.29)), ("RIGHT hip", (0.42, 0.6)),
+                           ("All points placed", (0.58, 0.6))):
         # the still is redrawn (with the points so far) after every click: a click that lands while the
         # component is reloading is lost, as a person's would be, so click again until the prompt moves on
         for _attempt in range(4):
@@ -366,7 +367,7 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
         else:
             _save(page, "anchors_failed.png")
             pytest.fail(f"the anchor prompt never reached {prompt!r}")
-    page.get_by_text("Anchors placed: the regions now follow them.").wait_for(timeout=30_000)
+    page.get_by_text("Client placed: the regions follow her.").wait_for(timeout=30_000)
     page.locator(".st-key-replay_play button").click()
 
     def counted() -> int:

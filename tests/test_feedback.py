@@ -173,12 +173,19 @@ def test_enough_on_one_side_asks_for_the_other_unless_a_side_was_chosen(side: st
 def test_cues_for_a_lost_client_and_anchors() -> None:
     cues = run(Coach("erector"), lambda t: result(t, regions=None, point=None,
                                                   others_px=[np.zeros((33, 3))]), 1.0)
-    assert [c.text for c in cues] == ["Client not found: place the anchors"]
+    assert [c.text for c in cues] == ["Place the client: her sacrum, then the base of her neck"]
     cues = run(Coach("erector"), lambda t: result(t, regions=None, point=None, anchor_status="lost: place again"),
                1.0)
-    assert [c.text for c in cues] == ["Client lost: place the anchors again"]
+    assert [c.text for c in cues] == ["Client lost: place her again (sacrum, then neck)"]
     cues = run(Coach("erector"), lambda t: result(t, regions=None, point=None, technique="erector"), 1.5)
     assert [c.text for c in cues] == ["For lying down, place the camera at the side, above hip height"]
+
+
+def test_in_practitioner_mode_an_empty_view_asks_to_place_the_client_not_to_move_the_camera() -> None:
+    coach = Coach("erector")
+    coach.practitioner = True
+    cues = run(coach, lambda t: result(t, regions=None, point=None, technique="erector"), 1.5)
+    assert [c.text for c in cues] == ["Place the client: her sacrum, then the base of her neck"]
 
 
 def test_speech_text_reads_without_dashes_or_brackets() -> None:

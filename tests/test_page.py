@@ -335,19 +335,29 @@ def test_clicks_become_normalized_points() -> None:
     assert click_to_normalized({"x": 1, "y": 1, "width": 0, "height": 10}) is None
 
 
-def test_anchor_clicks_fill_sacrum_then_hips_and_repeated_events_are_ignored() -> None:
+def test_two_clicks_place_the_client_sacrum_then_neck_and_repeated_events_are_ignored() -> None:
     clicker = AnchorClicker()
     assert "sacrum" in clicker.prompt
     assert clicker.click(_click(100, 60, 1))
     assert not clicker.click(_click(100, 60, 1))  # the same event again on a rerun
-    assert "LEFT hip" in clicker.prompt and clicker.anchors() is None
-    assert clicker.click(_click(60, 50, 2))
-    assert clicker.click(_click(140, 50, 3))
-    anchors = clicker.anchors()
-    assert anchors == Anchors(sacrum=(0.5, 0.6), left_hip=(0.3, 0.5), right_hip=(0.7, 0.5))
-    assert not clicker.click(_click(10, 10, 4))  # all placed: further clicks change nothing
+    assert "base of her neck" in clicker.prompt and clicker.anchors() is None
+    assert clicker.click(_click(100, 20, 2))
+    assert clicker.anchors() == Anchors(sacrum=(0.5, 0.6), neck=(0.5, 0.2))  # two clicks: placed
+    assert "optional" in clicker.prompt and "LEFT hip" in clicker.prompt
+
+
+def test_the_hips_after_the_neck_refine_and_undo_and_clear_step_back() -> None:
+    clicker = AnchorClicker()
+    for i, (x, y) in enumerate(((100, 60), (100, 20), (60, 50), (140, 50)), start=1):
+        assert clicker.click(_click(x, y, i))
+    assert clicker.anchors() == Anchors(sacrum=(0.5, 0.6), neck=(0.5, 0.2), left_hip=(0.3, 0.5),
+                                        right_hip=(0.7, 0.5))
+    assert not clicker.click(_click(10, 10, 5))  # all placed: further clicks change nothing
+    clicker.undo()  # one hip alone is not used: the two points stand
+    assert clicker.anchors() == Anchors(sacrum=(0.5, 0.6), neck=(0.5, 0.2)) and clicker.next_name == "right_hip"
     clicker.undo()
-    assert clicker.anchors() is None and clicker.next_name == "right_hip"
+    clicker.undo()
+    assert clicker.anchors() is None and clicker.next_name == "neck"
     clicker.clear()
     assert clicker.next_name == "sacrum"
 

@@ -50,6 +50,8 @@ def test_speed_limits_fall_back_to_the_defaults_when_the_model_says_nothing() ->
     ({"both_over": "everything"}, "both_over"),
     ({"checker": "vision_helper.motion.circles.CircleCounter"}, "module:Class"),
     ({"good_speed_default": (8.0, 1.5)}, "good speed band"),
+    ({"steps": ()}, "steps"),
+    ({"steps": ("Lie face down.", " ")}, "steps"),
 ])
 def test_a_malformed_entry_is_refused_when_the_registry_is_built(change: dict, words: str) -> None:
     with pytest.raises(ValueError, match=words):

@@ -106,6 +106,11 @@ class SessionAnalyzer:
         if self._coach is not None:
             self._coach.side = side
 
+    def set_practitioner(self, on: bool) -> None:
+        """Practitioner mode: the coach asks to place the client instead of giving camera advice."""
+        if self._coach is not None:
+            self._coach.practitioner = on
+
     def judge(self, frame: TrackFrame) -> _Step:
         """The judging itself (no drawing data): what analyze-track needs, at tens of thousands of frames/s."""
         t = frame.t

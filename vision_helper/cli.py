@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--side", choices=("left", "right"), default=None,
                        help="only count the hand as on target over this side of the person (default: both)")
 
-    def seeing_args(p: argparse.ArgumentParser) -> None:
+    def client_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--anchors", metavar="ANCHORS.json", type=Path,
                        help='manual anchors, normalized image coordinates: {"sacrum": [x, y], "neck": [x, y]} '
                             '(the base of the neck; optional left_hip/right_hip, left_shoulder/right_shoulder '
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--practitioner", action="store_true",
                        help="practitioner mode: someone else is the client (a standing person facing the camera "
                             "never is); analyze-video also draws a larger overlay with labelled regions")
+
+    def seeing_args(p: argparse.ArgumentParser) -> None:
+        client_args(p)
         p.add_argument("--max-frames", type=int, default=None, metavar="N", help="stop after N frames")
         p.add_argument("--landmarks", type=Path, metavar="TRACK.jsonl",
                        help="replay landmarks recorded in this track instead of running MediaPipe (the "
@@ -108,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vision_helper.batch.command import add_batch_parser
 
     add_batch_parser(sub)
+    from vision_helper.sheet.command import add_sheet_parser
+
+    add_sheet_parser(sub, technique_args, client_args)
     return parser
 
 
@@ -283,8 +289,14 @@ def cmd_analyze_batch(args: argparse.Namespace) -> dict[str, Any]:
     return run_batch(args)
 
 
+def cmd_sheet(args: argparse.Namespace) -> dict[str, Any]:
+    from vision_helper.sheet.command import run_sheet
+
+    return run_sheet(args)
+
+
 COMMANDS = {"analyze-track": cmd_analyze_track, "analyze-video": cmd_analyze_video,
-            "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch}
+            "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch, "sheet": cmd_sheet}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

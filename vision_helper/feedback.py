@@ -156,6 +156,7 @@ class Coach:
         self.other_direction_after = other_direction_after
         self.other_side_after = other_side_after
         self.praise_cooldown_s = praise_cooldown_s
+        self.practitioner = False  # someone else is the client: a missing body is hers to place, not a camera to move
         self.model = model or load_model()
         self.reset()
 
@@ -179,9 +180,11 @@ class Coach:
         body = r.body.regions is not None and r.body.status != "lost"
         if not body:
             if r.seen.client == "none" and r.seen.others_px:
-                out["client_not_found"] = "Client not found: place the anchors"
+                out["client_not_found"] = "Place the client: her sacrum, then the base of her neck"
             elif r.seen.client == "anchors" or (r.seen.anchor_status or "").startswith("lost"):
-                out["anchors_lost"] = "Client lost: place the anchors again"
+                out["anchors_lost"] = "Client lost: place her again (sacrum, then neck)"
+            elif self.practitioner:
+                out["client_not_found"] = "Place the client: her sacrum, then the base of her neck"
             else:
                 out["camera"] = _camera_text(self.technique)
             return out

@@ -69,6 +69,7 @@ class FrameProcessor:
         self._anchors = anchors
         self._hint = client_hint
         self._analyzer = SessionAnalyzer(technique, side=side, model=self.model)
+        self._analyzer.set_practitioner(practitioner_mode)
         self._writer = TrackWriter(record_to) if record_to is not None else None
         self._last_t: float | None = None
         self._size: tuple[int, int] | None = None  # (width, height) of the session's first frame
@@ -98,6 +99,7 @@ class FrameProcessor:
             if technique != self.technique:
                 self.technique = technique
                 self._analyzer = SessionAnalyzer(technique, side=self.side, model=self.model)
+                self._analyzer.set_practitioner(self.practitioner_mode)
 
     def set_side(self, side: str | None) -> None:
         with self._lock:
@@ -108,6 +110,7 @@ class FrameProcessor:
         """Practitioner mode changes who the client finder takes for the client; counts go on."""
         with self._lock:
             self.practitioner_mode = on
+            self._analyzer.set_practitioner(on)
             if self._selector is not None and hasattr(self._selector, "practitioner_mode"):
                 self._selector.practitioner_mode = on
 

@@ -54,6 +54,7 @@ class Technique:
     across_phrases: tuple[str, str]  # direction hints across the body: (outward, inward)
     follows_palm: bool  # when Hands misses the hand, follow the palm from the pose's wrist and elbow
     colour_bgr: tuple[int, int, int]  # the overlay's colour for its regions
+    steps: tuple[str, ...]  # the technique in a few plain lines (the take-home sheet)
 
     def make_checker(self, model: Any) -> Any:
         """A fresh MotionChecker for this technique (imported here, so this module stays import-free)."""
@@ -85,6 +86,8 @@ def _validated(*techniques: Technique) -> dict[str, Technique]:
             problems.append("both_over 'directions' or 'sides'")
         if ":" not in t.checker:
             problems.append("checker as 'module:Class'")
+        if not t.steps or not all(isinstance(step, str) and step.strip() for step in t.steps):
+            problems.append("steps as a list of lines")
         if len(t.good_speed_default) != 2 or t.good_speed_default[0] >= t.good_speed_default[1]:
             problems.append("a good speed band (low, high)")
         if problems:

@@ -36,8 +36,9 @@ def annotate(frame_bgr: np.ndarray, result: FrameResult, style: OverlayStyle | N
     _draw_regions(cv, result, style)
     if style.show_skeleton:
         _draw_skeleton(cv, result.seen.pose_px, WHITE, cv.line)
-    _draw_anchor_points(cv, result)
-    _draw_people(cv, result, style)
+    if style.show_status:
+        _draw_anchor_points(cv, result)
+        _draw_people(cv, result, style)
     if style.show_hands:
         _draw_hands(cv, result)
         _draw_trail(cv, result.hand.trail_px)

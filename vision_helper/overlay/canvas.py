@@ -53,6 +53,7 @@ class OverlayStyle:
     show_panel: bool = True
     show_skeleton: bool = True
     show_hands: bool = True
+    show_status: bool = True  # the session's marks: "holding"/"anchors" tags, anchor points, who is who
     other_technique: str = "faint"  # "faint" | "hidden": the regions of the technique not being done
     fill_alpha: float = 0.3
     panel_alpha: float = 0.55

@@ -96,6 +96,8 @@ def _region_label(cv: _Canvas, region: MuscleRegion, text: str, colour: tuple[in
     tw, th, _ = _text_size(text, cv.label_font, cv.text_thick)
     gap = 4 * cv.unit
     centre = tip + out * (gap + abs(out[0]) * tw / 2 + abs(out[1]) * th)
+    # kept inside the picture: a label past its edge (a region near the border) would be cut off
+    centre = np.clip(centre, (tw / 2 + gap, th + gap), (cv.w - tw / 2 - gap, cv.h - th - gap))
     c = cv.ipt(centre)
     if c:
         _text_centred(cv.img, text, c, cv.label_font, colour, cv.text_thick)
@@ -160,7 +162,7 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
     if result.body.regions is not None and result.body.regions.source == "anchors":
         anchor_status = result.seen.anchor_status
         tags.append((f"anchors: {anchor_status}" if anchor_status else "anchors", CLIENT_COLOUR))
-    if tags:
+    if tags and style.show_status:
         mid = cv.map(np.asarray(result.body.regions.frame.mid_hip_px)[None, :])[0]  # type: ignore[union-attr]
         down = -np.asarray(result.body.regions.frame.up_unit, dtype=float)  # type: ignore[union-attr]
         anchor = mid + down * 30 * cv.unit

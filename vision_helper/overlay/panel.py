@@ -55,20 +55,20 @@ def _counter_lines(counts: dict[str, object]) -> list[str]:
     return lines
 
 
-def _body_line(result: FrameResult) -> tuple[str, tuple[int, int, int]]:
+def _body_line(result: FrameResult, style: OverlayStyle) -> tuple[str, tuple[int, int, int]]:
     status = result.pose_status
     if result.seen.client == "anchors" or status == "anchors":
         state = result.seen.anchor_status or "anchors"
         return f"Client: anchors ({state})", (RED if state.startswith("lost") else CLIENT_COLOUR)
-    if result.seen.others_px and result.seen.client == "none":
-        return "Client: not sure - click the client", RED
+    if (result.seen.others_px or style.practitioner_mode) and result.seen.client == "none":
+        return "Client: not placed", AMBER  # the page asks to place her; one prompt, not a second alarm
     label = "Client" if result.seen.others_px else "Body"
     return f"{label}: {status}", STATUS_COLOURS.get(status, WHITE)
 
 
 def _draw_panel(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
     compact = min(cv.w, cv.h) < 240
-    lines: list[tuple[str, tuple[int, int, int]]] = [_body_line(result)]
+    lines: list[tuple[str, tuple[int, int, int]]] = [_body_line(result, style)]
     if result.hand_found:
         hand = "Hand: on target" if result.judgement.on_target else "Hand: found"
         if result.judgement.on_target and result.judgement.target_side:

@@ -10,12 +10,18 @@ import numpy as np
 
 from vision_helper.body.anchors import Anchors
 
-ANCHOR_ORDER = ("sacrum", "left_hip", "right_hip")
+ANCHOR_ORDER = ("sacrum", "neck", "left_hip", "right_hip")
+REQUIRED_CLICKS = ("sacrum", "neck")  # two points place her; the hips after them only refine
 ANCHOR_PROMPTS = {
-    "sacrum": "Click the sacrum (the flat bone at the base of the spine, between the buttocks' top edges)",
-    "left_hip": "Click the client's LEFT hip joint (their own left: on the image's left when seen from behind)",
-    "right_hip": "Click the client's RIGHT hip joint (their own right)",
+    "sacrum": "Click the client's sacrum: the flat bone at the base of her spine, just above the buttocks",
+    "neck": "Now click the base of her neck: the bony bump where the neck meets the back",
+    "left_hip": "Regions placed. To refine (optional): click her LEFT hip joint (her own left)",
+    "right_hip": "Now her RIGHT hip joint (optional)",
 }
+DONE_PROMPT = "All points placed: the regions follow them."
+POINT_COLOURS_RGB = {"sacrum": (255, 220, 0), "neck": (255, 140, 0), "left_hip": (0, 200, 255),
+                     "right_hip": (255, 80, 200)}
+
 
 def click_to_normalized(click: Mapping[str, Any] | None) -> tuple[float, float] | None:
     """A click from the image component ({x, y, width, height} in displayed px) → (x, y) in 0..1."""
@@ -31,7 +37,8 @@ def click_to_normalized(click: Mapping[str, Any] | None) -> tuple[float, float] 
     return (min(max(x / w, 0.0), 1.0), min(max(y / h, 0.0), 1.0))
 
 class AnchorClicker:
-    """Collects the sacrum and both hips from clicks, in that order; each click event is taken once."""
+    """Collects the sacrum, the base of the neck, then (optional) both hips from clicks, in that order; each
+    click event is taken once. Two clicks place the client."""
 
     def __init__(self) -> None:
         self.points: dict[str, tuple[float, float]] = {}
@@ -44,7 +51,7 @@ class AnchorClicker:
     @property
     def prompt(self) -> str:
         name = self.next_name
-        return ANCHOR_PROMPTS[name] if name else "All three anchors placed: the regions follow them."
+        return ANCHOR_PROMPTS[name] if name else DONE_PROMPT
 
     def click(self, click: Mapping[str, Any] | None) -> bool:
         """Take a click event; True when it placed a point (a repeated event, e.g. on rerun, is ignored)."""
@@ -71,9 +78,11 @@ class AnchorClicker:
         self.points.clear()
 
     def anchors(self) -> Anchors | None:
-        if any(n not in self.points for n in ANCHOR_ORDER):
+        """The sacrum and neck, with the hips once both are placed; None until the first two are."""
+        if any(n not in self.points for n in REQUIRED_CLICKS):
             return None
-        return Anchors.from_dict({n: list(self.points[n]) for n in ANCHOR_ORDER}, where="clicked anchors")
+        names = [*REQUIRED_CLICKS, *(("left_hip", "right_hip") if "right_hip" in self.points else ())]
+        return Anchors.from_dict({n: list(self.points[n]) for n in names}, where="clicked anchors")
 
 def mark_points(frame_rgb: np.ndarray, points: Mapping[str, tuple[float, float]],
                 hint: tuple[float, float] | None = None) -> np.ndarray:
@@ -81,8 +90,7 @@ def mark_points(frame_rgb: np.ndarray, points: Mapping[str, tuple[float, float]]
     img = np.ascontiguousarray(frame_rgb).copy()
     h, w = img.shape[:2]
     r = max(3, round(min(w, h) / 90))
-    colours = {"sacrum": (255, 220, 0), "left_hip": (0, 200, 255), "right_hip": (255, 80, 200)}
-    items = [(name, xy, colours.get(name, (255, 255, 255))) for name, xy in points.items()]
+    items = [(name, xy, POINT_COLOURS_RGB.get(name, (255, 255, 255))) for name, xy in points.items()]
     if hint is not None:
         items.append(("client", hint, (60, 230, 60)))
     yy, xx = np.ogrid[:h, :w]

@@ -12,11 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from vision_helper import DISCLAIMER as DISCLAIMER  # the page shows the package's one line
 from vision_helper.errors import UserError
 from vision_helper.track import SIDECAR_SUFFIX
 
-DISCLAIMER = ("General wellness information, not medical advice. If you have pain, numbness or weakness, "
-              "see a health professional.")
 
 @dataclass(frozen=True)
 class AppArgs:

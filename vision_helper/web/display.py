@@ -39,6 +39,7 @@ class Snapshot:
     seconds_since_frame: float | None = None
     anchor_status: str | None = None
     client: str = "none"
+    others_seen: int = 0  # bodies in view other than the client's (the practitioner, passers-by)
 
 TECHNIQUE_LABELS = {t.name: t.label for t in TECHNIQUES.values()}
 HOW_TO = {t.name: t.how_to for t in TECHNIQUES.values()}

@@ -217,6 +217,7 @@ class ProcessingSession:
                 dropped=self.dropped, error=self.error or self._record_error, media_t_s=r.t if r else 0.0,
                 seconds_since_frame=None if self._last_frame_wall is None else now_s - self._last_frame_wall,
                 anchor_status=r.seen.anchor_status if r else None, client=r.seen.client if r else "none",
+                others_seen=len(r.seen.others_px) if r else 0,
             )
 
     def summary(self) -> dict[str, Any]:
