@@ -15,8 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, MIRROR_INDEX, RIGHT_HIP, RIGHT_SHOULDER, spine_px
+from vision_helper.seeing.people.cues import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.roles import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 
 # MediaPipe pose index of each COCO keypoint (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
 COCO_TO_MEDIAPIPE = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)

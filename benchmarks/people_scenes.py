@@ -1,0 +1,160 @@
+"""Scenes built from the shared footage for what real footage cannot label: is the user (or client) found,
+does the people stage abstain, or does it paint a wrong body?
+
+- street: the back-view walk (a woman walking away down a shopping street, pedestrians around), played
+  back and forth to 40 frames; she is the user.
+- street, head cropped: the same with the frame's top cut just above her shoulders, so her head is out of
+  view (the whole-frame pose's detector needs a face; the pedestrians' heads are cut too).
+- lone user, passers-by: the front-facing arms clip with two real pedestrians of the street (cut out of
+  the back-view clip) walking across behind her.
+- chair: material.scenes' chair_front composite: a seated client, back to the camera, the practitioner
+  standing behind her facing the camera.
+Each frame goes through FrameProcessor as the CLI runs it. Found: the client pose's torso centre within 0.6
+torso lengths of the truth (and nearer it than any other person's); wrong: a pose elsewhere; abstained: none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vision_helper.body.skeleton import TORSO
+from vision_helper.material.scenes import (
+    BACKVIEW_CLIP,
+    CLIENT_JOINTS_PX,
+    build_scene,
+    client_joints,
+    client_torso_length_px,
+    read_clip,
+)
+from vision_helper.processor import FrameProcessor
+
+TOLERANCE = 0.6  # torso lengths
+N_FRAMES = 40
+HEAD_CROP_PAD = 0.12  # the street's top is cut this many of her torso lengths above her highest shoulder
+LONE_CLIP = "tfjs_pose_1_front_arms.mp4"
+# two pedestrians of the street (frame 0 boxes, px), pasted behind the lone user
+PASSERS_BY_PX = ((495, 145, 570, 335), (598, 160, 676, 345))
+
+
+@dataclass(frozen=True)
+class Truth:
+    torso_px: np.ndarray  # the user's (client's) torso centre
+    torso_length_px: float
+    others_px: tuple[np.ndarray, ...] = ()  # other people's torso centres (a pose nearer one of them is wrong)
+
+
+def _ping_pong(n_source: int, n: int) -> list[int]:
+    cycle = list(range(n_source)) + list(range(n_source - 2, 0, -1))
+    return [cycle[i % len(cycle)] for i in range(n)]
+
+
+def street(footage: Path, crop_head: bool = False) -> Iterator[tuple[float, np.ndarray, Truth]]:
+    back = read_clip(footage / BACKVIEW_CLIP)
+    top = 0
+    if crop_head:
+        shoulders = min(min(j[2][1], j[3][1]) for j in CLIENT_JOINTS_PX)
+        top = int(shoulders - HEAD_CROP_PAD * min(client_torso_length_px(i) for i in range(len(back))))
+    for k, i in enumerate(_ping_pong(len(back), N_FRAMES)):
+        torso = client_joints(i)["torso"] - np.array([0.0, top])
+        yield k / 5.0, back[i][top:].copy(), Truth(torso, client_torso_length_px(i))
+
+
+def lone_with_passers_by(footage: Path) -> Iterator[tuple[float, np.ndarray, Truth | None]]:
+    """The lone clip's frames with two pedestrians walking across behind her; the truth is the whole-frame
+    pose's torso on the clean frame (the lone clip's user is found on every frame without passers-by)."""
+    from vision_helper.seeing.landmarks import LandmarkDetector
+
+    street_frame = read_clip(footage / BACKVIEW_CLIP)[0]
+    cut = []
+    for x0, y0, x1, y1 in PASSERS_BY_PX:
+        patch = street_frame[y0:y1, x0:x1]
+        h, w = patch.shape[:2]
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        alpha = np.clip((1.0 - ((xx - w / 2) / (0.5 * w)) ** 2 - ((yy - h / 2) / (0.5 * h)) ** 2) / 0.2, 0, 1)
+        cut.append((patch, alpha))
+    detector = LandmarkDetector()
+    try:
+        for k, frame in enumerate(read_clip(footage / LONE_CLIP)[:N_FRAMES * 2]):
+            pose = detector.detect(frame, k / 30.0).pose
+            truth = None
+            if pose is not None:
+                scale = np.array([frame.shape[1], frame.shape[0]], dtype=float)
+                trunk = pose[list(TORSO), :2] * scale
+                length = float(np.hypot(*(trunk[:2].mean(axis=0) - trunk[2:].mean(axis=0))))
+                truth = Truth(trunk.mean(axis=0), length)
+            out = frame.copy()
+            h = out.shape[0]
+            for j, (patch, alpha) in enumerate(cut):
+                size = int(0.45 * h)
+                scale_p = size / patch.shape[0]
+                p = cv2.resize(patch, None, fx=scale_p, fy=scale_p, interpolation=cv2.INTER_AREA)
+                a = cv2.resize(alpha, (p.shape[1], p.shape[0]))
+                x = int((k * 4 + j * 260) % (out.shape[1] + p.shape[1])) - p.shape[1]
+                _paste(out, p, a, x, int(0.12 * h))
+            if truth is not None:
+                yield k / 30.0, out, truth
+    finally:
+        detector.close()
+
+
+def _paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x0: int, y0: int) -> None:
+    h, w = patch.shape[:2]
+    cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + w, canvas.shape[1]), min(y0 + h, canvas.shape[0])
+    if cx1 <= cx0 or cy1 <= cy0:
+        return
+    a = alpha[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0, None]
+    region = canvas[cy0:cy1, cx0:cx1].astype(np.float32)
+    canvas[cy0:cy1, cx0:cx1] = (region * (1 - a) + patch[cy0 - y0:cy1 - y0, cx0 - x0:cx1 - x0] * a).astype(np.uint8)
+
+
+def chair(footage: Path) -> Iterator[tuple[float, np.ndarray, Truth | None]]:
+    scene = build_scene(footage, "chair_front", n_frames=N_FRAMES)
+    for i, frame in enumerate(scene.frames):
+        c, p = scene.client[i], scene.practitioner[i]
+        if c is None:
+            continue
+        others = () if p is None else (np.asarray(p.torso_px, dtype=float),)
+        yield scene.t(i), frame, Truth(np.asarray(c.torso_px, dtype=float), c.torso_length_px, others)
+
+
+def judge(pose: np.ndarray | None, truth: Truth, width: int, height: int) -> str:
+    if pose is None:
+        return "abstain"
+    centre = pose[list(TORSO), :2].mean(axis=0) * np.array([width, height], dtype=float)
+    mine = float(np.hypot(*(centre - truth.torso_px)))
+    if mine <= TOLERANCE * truth.torso_length_px and all(
+            mine <= float(np.hypot(*(centre - o))) for o in truth.others_px):
+        return "found"
+    return "wrong"
+
+
+SCENES = {"street": lambda f: street(f), "street, head cropped": lambda f: street(f, crop_head=True),
+          "lone user, passers-by": lone_with_passers_by, "chair (seated client, practitioner behind)": chair}
+
+
+def bench_scenes(footage: Path, modes: list[str]) -> dict[tuple[str, str], dict[str, int]]:
+    """Prints and returns found / abstain / wrong per scene and mode."""
+    out: dict[tuple[str, str], dict[str, int]] = {}
+    for name, make in SCENES.items():
+        frames = list(make(footage))
+        for mode in modes:
+            processor = FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"))
+            counts = {"found": 0, "abstain": 0, "wrong": 0}
+            try:
+                for t, frame, truth in frames:
+                    result = processor.process(frame, t)
+                    tf = result.seen.track_frame
+                    counts[judge(tf.pose, truth, frame.shape[1], frame.shape[0])] += 1
+            finally:
+                processor.close()
+            out[(name, mode)] = counts
+            n = max(sum(counts.values()), 1)
+            print(f"  {name:45s} {mode:12s} frames {n:3d}  found {counts['found']:3d} "
+                  f"({100 * counts['found'] / n:.0f}%)  abstained {counts['abstain']:3d}  "
+                  f"wrong body {counts['wrong']:3d}")
+    return out
