@@ -39,6 +39,8 @@ HEAD_CROP_PAD = 0.12  # the street's top is cut this many of her torso lengths a
 LONE_CLIP = "tfjs_pose_1_front_arms.mp4"
 # two pedestrians of the street (frame 0 boxes, px), pasted behind the lone user
 PASSERS_BY_PX = ((495, 145, 570, 335), (598, 160, 676, 345))
+PASSER_BY_HEIGHT = 0.75  # their height against the user's ...
+BODY_PER_TORSO = 3.4  # ... whose height is about this many torso lengths
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,9 @@ def street(footage: Path, crop_head: bool = False) -> Iterator[tuple[float, np.n
 
 
 def lone_with_passers_by(footage: Path) -> Iterator[tuple[float, np.ndarray, Truth | None]]:
-    """The lone clip's frames with two pedestrians walking across behind her; the truth is the whole-frame
-    pose's torso on the clean frame (the lone clip's user is found on every frame without passers-by)."""
+    """The lone clip's frames with two real pedestrians walking across behind her (never over her body,
+    their feet higher: farther back); the truth is the whole-frame pose's torso on the clean frame (the lone
+    clip's user is found on every frame without passers-by)."""
     from vision_helper.seeing.landmarks import LandmarkDetector
 
     street_frame = read_clip(footage / BACKVIEW_CLIP)[0]
@@ -81,23 +84,33 @@ def lone_with_passers_by(footage: Path) -> Iterator[tuple[float, np.ndarray, Tru
     try:
         for k, frame in enumerate(read_clip(footage / LONE_CLIP)[:N_FRAMES * 2]):
             pose = detector.detect(frame, k / 30.0).pose
-            truth = None
-            if pose is not None:
-                scale = np.array([frame.shape[1], frame.shape[0]], dtype=float)
-                trunk = pose[list(TORSO), :2] * scale
-                length = float(np.hypot(*(trunk[:2].mean(axis=0) - trunk[2:].mean(axis=0))))
-                truth = Truth(trunk.mean(axis=0), length)
+            if pose is None:
+                continue
+            scale = np.array([frame.shape[1], frame.shape[0]], dtype=float)
+            trunk = pose[list(TORSO), :2] * scale
+            length = float(np.hypot(*(trunk[:2].mean(axis=0) - trunk[2:].mean(axis=0))))
+            body = pose[pose[:, 3] > 0.5, :2] * scale
+            x0, y0 = body.min(axis=0) - 0.3 * length
+            x1, y1 = body.max(axis=0) + 0.3 * length
             out = frame.copy()
-            h = out.shape[0]
+            behind = np.ones(out.shape[:2], np.float32)  # the passers-by are behind her: never over her
+            behind[max(int(y0), 0):max(int(y1), 0), max(int(x0), 0):max(int(x1), 0)] = 0.0
+            tall = PASSER_BY_HEIGHT * BODY_PER_TORSO * length
+            feet_y = float(trunk[2:, 1].mean()) + 1.6 * length  # her feet are about 2 torso lengths below her hips
             for j, (patch, alpha) in enumerate(cut):
-                size = int(0.45 * h)
-                scale_p = size / patch.shape[0]
-                p = cv2.resize(patch, None, fx=scale_p, fy=scale_p, interpolation=cv2.INTER_AREA)
+                f = tall / patch.shape[0]
+                p = cv2.resize(patch, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
                 a = cv2.resize(alpha, (p.shape[1], p.shape[0]))
-                x = int((k * 4 + j * 260) % (out.shape[1] + p.shape[1])) - p.shape[1]
-                _paste(out, p, a, x, int(0.12 * h))
-            if truth is not None:
-                yield k / 30.0, out, truth
+                span = out.shape[1] + p.shape[1]
+                x = int((k * 3 + j * span / 2) % span) - p.shape[1]
+                y = int(feet_y - p.shape[0])  # feet higher than hers: farther back
+                py0, px0 = max(y, 0), max(x, 0)
+                h_, w_ = min(y + p.shape[0], out.shape[0]) - py0, min(x + p.shape[1], out.shape[1]) - px0
+                if h_ > 0 and w_ > 0:
+                    a = a.copy()
+                    a[py0 - y:py0 - y + h_, px0 - x:px0 - x + w_] *= behind[py0:py0 + h_, px0:px0 + w_]
+                _paste(out, p, a, x, y)
+            yield k / 30.0, out, Truth(trunk.mean(axis=0), length)
     finally:
         detector.close()
 
@@ -137,10 +150,14 @@ SCENES = {"street": lambda f: street(f), "street, head cropped": lambda f: stree
           "lone user, passers-by": lone_with_passers_by, "chair (seated client, practitioner behind)": chair}
 
 
-def bench_scenes(footage: Path, modes: list[str]) -> dict[tuple[str, str], dict[str, int]]:
-    """Prints and returns found / abstain / wrong per scene and mode."""
+def bench_scenes(footage: Path, modes: list[str],
+                 names: list[str] | None = None) -> dict[tuple[str, str], dict[str, int]]:
+    """Prints and returns found / abstain / wrong per scene (all, or those whose name starts with one of
+    `names`) and mode."""
     out: dict[tuple[str, str], dict[str, int]] = {}
     for name, make in SCENES.items():
+        if names and not any(name.startswith(n) for n in names):
+            continue
         frames = list(make(footage))
         for mode in modes:
             processor = FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"))

@@ -159,3 +159,19 @@ def test_roles_travel_in_the_track() -> None:
     assert back.roles == ["bystander"]
     with pytest.raises(BadFrame, match="roles"):
         parse_frame(frame.to_json().replace('"bystander"', '"boss"'))
+
+
+def test_someone_facing_us_right_behind_a_back_view_body_makes_her_the_client() -> None:
+    """The chair massage as two detections: the seated client from behind, and the practitioner standing
+    right behind her facing the camera, his face above her shoulders; he is larger (nearer the camera's
+    height), yet neither is taken for the user: she is the client, he the practitioner."""
+    seated = person((500, 400), 110)
+    behind = person((500, 330), 125, face=True)  # face at y=161: 1.2 of her torsos above her shoulders (290)
+    selector = PeopleSelector(detector=ScriptedPeople([seated, behind]), landmarker=FixedLandmarker(None),
+                              crowd_every=1)
+    out = _run(selector, 8, _mediapipe_like(behind))
+    assert all(f.pose is None or np.allclose(_hip_px(f.pose), seated.keypoints_px[11], atol=1e-3) for f in out)
+    assert out[-1].client == "pose" and out[-1].roles == ["practitioner"]
+    beside = person((800, 330), 125, face=True)  # the same person a step aside: no one works on anyone
+    evidence = EvidenceBook().update(PeopleIdentities().update([seated, beside]))
+    assert interaction(evidence) is None

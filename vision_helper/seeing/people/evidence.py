@@ -11,7 +11,8 @@ people-stage run for every identity norfair keeps:
   identity until the same person is seen from behind (a user who set the camera up and turned round);
 - touching / touched by: whose trunk this person's wrists rest on, between people at the same depth;
 - face over back: one detection holding a back-view body and a face high over its shoulders: two people
-  read as one (a seated client and the practitioner standing behind her), never a practitioner alone;
+  read as one (a seated client and the practitioner standing behind her), never a practitioner alone; and
+  faces above: whose face (toward us) is just above this person's back, as two detections;
 - size: the box diagonal (smoothed over runs) against the largest person present;
 - seen before: how many runs this identity has been seen on.
 `interaction` says, from the records alone, whether one person works on another on this run.
@@ -48,6 +49,8 @@ FACE_OVER_BACK = 0.6  # a face this many torso lengths above the shoulder line i
 # (measured: 0.3-0.45 on people facing the camera, standing or squatting; 0.69 on the real photo of a
 # client at the table edge, back to us, read together with the practitioner's face behind her)
 BESIDE = 0.5  # a lying body and an upright person whose boxes are this near (smaller size) are together
+FACE_ABOVE_REACH = 1.6  # ... and a face up to this many of her torso lengths above her shoulders (a standing
+# practitioner over a seated client: 1.0-1.6)
 SIZE_KEEP = 0.5  # share of the old smoothed size kept at each run
 STRONG_SCORE = 0.2  # an instance scored this well is someone on its own (alone, 0.1-0.15 are ghosts)
 
@@ -70,6 +73,28 @@ def face_over_back(det: PersonDetection) -> bool:
     shoulders = det.keypoints_px[[L_SH, R_SH]].mean(axis=0)
     face = det.keypoints_px[[NOSE, L_EYE, R_EYE]][s[[NOSE, L_EYE, R_EYE]] >= FACE_SEEN].mean(axis=0)
     return float(np.dot(face - shoulders, up)) >= FACE_OVER_BACK * torso
+
+
+def face_above_back(front: PersonDetection, back: PersonDetection) -> bool:
+    """`front`'s face (toward the camera) is just above `back`'s shoulders and within their span, and `back`
+    shows no face: someone standing right behind a person seen from behind (a seated client and the
+    practitioner at her shoulders), as two detections. Same depth is checked by the caller."""
+    if not facing_upright(front) or facing_upright(back) or posture(back) != "upright":
+        return False
+    s = back.keypoint_scores
+    if not (s[[L_SH, R_SH]] >= KP_TRUNK).all():
+        return False
+    fs = front.keypoint_scores[[NOSE, L_EYE, R_EYE]]
+    face = front.keypoints_px[[NOSE, L_EYE, R_EYE]][fs >= FACE_SEEN]
+    if len(face) == 0:
+        return False
+    fx, fy = face.mean(axis=0)
+    (lx, ly), (rx, ry) = back.keypoints_px[L_SH], back.keypoints_px[R_SH]
+    width = abs(float(rx - lx))
+    torso = float(np.hypot(*axis)) if (axis := torso_axis_px(back)) is not None else width
+    top = min(float(ly), float(ry))
+    within = min(lx, rx) - 0.25 * width <= fx <= max(lx, rx) + 0.25 * width
+    return bool(within and top - FACE_ABOVE_REACH * torso <= fy <= top)
 
 
 def without_face(det: PersonDetection) -> PersonDetection:
@@ -103,6 +128,7 @@ class PersonEvidence:
     touched_by: frozenset[int]
     wrists_on_others: int  # this person's wrists on anyone's trunk (each other counted up to 2)
     wrists_on_me: int  # anyone's wrists on this person's trunk
+    faces_above: frozenset[int]  # whose face is just above this person's back (at the same depth)
     face_over_back: bool
     strong: bool  # scored as someone on their own, or confirmed by the whole-frame pose
     size_px: float  # smoothed over runs
@@ -143,14 +169,19 @@ class EvidenceBook:
         touched_by: dict[int, set[int]] = {p.id: set() for p in people}
         wrists_out = {p.id: 0 for p in people}
         wrists_in = {p.id: 0 for p in people}
+        faces_above: dict[int, set[int]] = {p.id: set() for p in people}
         for a in present:
             for b in present:
                 n = wrists_on(a.detection, b.detection) if a.id != b.id else 0
                 wrists_out[a.id] += n
                 wrists_in[b.id] += n
-                if n and _same_depth(a.detection, b.detection):
+                if a.id == b.id or not _same_depth(a.detection, b.detection):
+                    continue
+                if n:
                     touching[a.id].add(b.id)
                     touched_by[b.id].add(a.id)
+                if face_above_back(a.detection, b.detection):
+                    faces_above[b.id].add(a.id)
         largest = max((self._size.get(p.id, 0.0) for p in present), default=0.0)
         largest_now = max((size_px(p.detection) for p in present), default=0.0)
         out = {}
@@ -161,7 +192,8 @@ class EvidenceBook:
                 id=p.id, detection=det, present=p.seen_now, posture=posture(det), facing=facing(det),
                 at_work=p.id in self._working, touching=frozenset(touching[p.id]),
                 touched_by=frozenset(touched_by[p.id]), wrists_on_others=wrists_out[p.id],
-                wrists_on_me=wrists_in[p.id], face_over_back=face_over_back(det),
+                wrists_on_me=wrists_in[p.id], faces_above=frozenset(faces_above[p.id]),
+                face_over_back=face_over_back(det),
                 strong=det.score >= STRONG_SCORE or det.confirmed, size_px=size,
                 size_share=size / largest if largest > 0 else 0.0,
                 size_share_now=size_px(det) / largest_now if largest_now > 0 else 0.0,
@@ -183,8 +215,10 @@ def _beside(a: PersonDetection, b: PersonDetection) -> bool:
 
 
 def interaction(evidence: dict[int, PersonEvidence]) -> str | None:
-    """Why one person works on another on this run, or None: "lying" (a body lying down with someone
-    upright beside it), "hands" (someone's wrists resting on another's trunk), "face over back"."""
+    """Why one person works on another on this run, or None: "face over back" (one detection: see
+    face_over_back), "lying" (a body lying down with someone upright beside it), "hands" (someone's wrists
+    resting on another's trunk), "face above back" (someone facing us right behind a person seen from
+    behind, as two detections)."""
     present = [e for e in evidence.values() if e.present]
     if any(e.face_over_back for e in present):
         return "face over back"
@@ -193,4 +227,6 @@ def interaction(evidence: dict[int, PersonEvidence]) -> str | None:
             return "lying"
     if any(e.touching for e in present if e.posture == "upright"):
         return "hands"
+    if any(e.faces_above for e in present):
+        return "face above back"
     return None

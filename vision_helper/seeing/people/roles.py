@@ -47,9 +47,9 @@ def client_likeness(e: PersonEvidence) -> float:
         elif e.facing == "away":
             score += 0.5
     # Overlapping upright people (a seated client in front of the practitioner) may seem to touch each
-    # other; being touched says more than touching, and the face decides the rest. A face over her back
-    # is someone standing behind her, at work.
-    touched = min(e.wrists_on_me, 2) + (2 if e.face_over_back else 0)
+    # other; being touched says more than touching, and the face decides the rest. A face over (or just
+    # above) her back is someone standing right behind her, at work.
+    touched = min(e.wrists_on_me, 2) + (2 if e.face_over_back or e.faces_above else 0)
     score += 0.5 * min(touched, 2) - 0.3 * min(e.wrists_on_others, 2)
     if e.size_share_now < MIN_SIZE:
         score -= 1.5
@@ -162,7 +162,8 @@ class RoleJudge:
             return CLIENT
         client = self.evidence.get(self.client_id) if self.client_id is not None else None
         me = self.evidence[pid]
-        if me.present and client is not None and client.present and client.id in me.touching:
+        if me.present and client is not None and client.present and (
+                client.id in me.touching or pid in client.faces_above):
             return PRACTITIONER
         if me.present and me.facing == "camera" and self._likeness.get(pid, 0.0) < 0:
             return PRACTITIONER

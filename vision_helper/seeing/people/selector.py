@@ -7,7 +7,8 @@ place run after run beside someone (persist.py), or that a click lands on. Who t
 single decision on evidence.py's records. Self mode (the default) puts the user first: the largest steady
 body is the user and everyone else a bystander, never painted; the scene is a practitioner scene only on
 evidence that one person works on another (a body lying with someone upright beside it, or a face over a
-back, at once; hands resting on another's trunk over FLIP_RUNS runs, or at once while no user is settled),
+back, at once; hands resting on another's trunk, or a face just above someone's back, over FLIP_RUNS runs, or
+at once while no user is settled),
 and stays one for LONE_AGAIN_S after the last such run. Practitioner mode always uses the practitioner rules
 once two people are seen. A click (`set_hint`) or placed anchors choose the person under or nearest them,
 kept by identity from then on; anchors follow her by optical flow as the last resort.
@@ -173,7 +174,6 @@ class PeopleSelector:
         self._faint_waiting = False  # a faint lying body agreed with the pose, which had not held still yet
         self._scene_t: float | None = None  # when the last run showed one person working on another (self mode)
         self._work_ts: list[tuple[float, str]] = []  # the recent runs showing someone work on someone: when, why
-        self._work_now = False  # this run shows someone working on someone (self mode)
         self._user_id: int | None = None  # the user of the last runs, and on how many runs in a row
         self._user_runs = 0
         self._user_missed = 0  # runs in a row the user was held without being seen
@@ -267,7 +267,7 @@ class PeopleSelector:
             return True
         if self.practitioner_mode:
             return self._crowd
-        return self._scene_t is not None or (self._work_now and self._user_runs < SETTLED_RUNS)
+        return self._scene_t is not None or (bool(self._work_ts) and self._user_runs < SETTLED_RUNS)
 
     def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float,
                     seen_pose: np.ndarray | None, still: bool) -> None:
@@ -330,10 +330,9 @@ class PeopleSelector:
     def _note_work(self, t: float) -> None:
         """Self mode: does this run show one person working on another, and has it for a while."""
         why = interaction(self._judge.evidence)
-        self._work_now = why is not None
         recent = [(x, kind) for x, kind in self._work_ts if 0.0 <= t - x < LONE_AGAIN_S]
         self._work_ts = recent + ([(t, why)] if why is not None else [])
-        hands = sum(kind == "hands" for _, kind in self._work_ts)
+        hands = sum(kind in ("hands", "face above back") for _, kind in self._work_ts)
         if why in ("lying", "face over back") or hands >= FLIP_RUNS:
             self._scene_t = t
         elif self._scene_t is not None and not 0.0 <= t - self._scene_t < LONE_AGAIN_S:
