@@ -175,3 +175,12 @@ def test_someone_facing_us_right_behind_a_back_view_body_makes_her_the_client() 
     beside = person((800, 330), 125, face=True)  # the same person a step aside: no one works on anyone
     evidence = EvidenceBook().update(PeopleIdentities().update([seated, beside]))
     assert interaction(evidence) is None
+
+
+def test_a_passer_by_close_to_the_camera_for_a_moment_does_not_take_the_users_place() -> None:
+    near = person((250, 320), 260, face=True)  # twice her size, for two runs
+    script = [[USER]] * 3 + [[USER, near]] * 2 + [[USER]] * 3
+    selector = PeopleSelector(detector=ScriptedPeople(script), landmarker=FixedLandmarker(None), crowd_every=1,
+                              lone_every=1)
+    out = _run(selector, 8, _mediapipe_like(USER))
+    assert all(f.client == "pose" and np.allclose(_hip_px(f.pose), USER.keypoints_px[11], atol=1e-3) for f in out)

@@ -52,7 +52,8 @@ BESIDE = 0.5  # a lying body and an upright person whose boxes are this near (sm
 FACE_ABOVE_REACH = 1.6  # ... and a face up to this many of her torso lengths above her shoulders (a standing
 # practitioner over a seated client: 1.0-1.6)
 SIZE_KEEP = 0.5  # share of the old smoothed size kept at each run
-STRONG_SCORE = 0.2  # an instance scored this well is someone on its own (alone, 0.1-0.15 are ghosts)
+STRONG_SCORE = 0.2  # an instance scored this well is someone on its own (people seen alone score 0.25-0.8;
+# alone, 0.1-0.15 instances are ghosts: a forearm filling the view reads as a body)
 
 
 def face_over_back(det: PersonDetection) -> bool:

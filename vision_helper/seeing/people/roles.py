@@ -2,7 +2,8 @@
 the evidence records of evidence.py, once per people-stage run.
 
 - Self mode (the default) puts the user first: the user is the main person, the largest body in view
-  (sizes smoothed over runs), kept by identity while she stays near the largest, whichever way she faces.
+  (sizes smoothed over runs), kept by identity while she stays near the largest (someone passing close to
+  the camera must outgrow her on 3 runs in a row), whichever way she faces.
   Everyone else is a bystander. Not the user: someone seen facing us at work (a practitioner whose client
   the detector missed), a faint instance no one else confirms (alone, 0.1-0.15 scores are ghosts), and
   anyone when two people are about as large and neither was the user before (not sure).
@@ -31,7 +32,8 @@ MARGIN = 0.6  # ... and beats everyone else's by this much
 KEEP_AT = 0.1  # a named client stays while her likeness stays above this and no one beats her by MARGIN
 FORGET_AFTER = 30  # runs after which an identity not seen is dropped from the evidence
 USER_MARGIN = 1.15  # a new user is at least this much larger (smoothed box diagonal) than anyone else ...
-USER_KEEP = 0.75  # ... and stays the user while at least this share of the largest person's size
+USER_KEEP = 0.75  # ... and stays the user while at least this share of the largest person's size ...
+USER_OUTGROWN_RUNS = 3  # ... or until outgrown on this many runs in a row (a passer-by close to the camera)
 
 USER, CLIENT, PRACTITIONER, BYSTANDER = "user", "client", "practitioner", "bystander"
 
@@ -87,6 +89,7 @@ class RoleJudge:
         self.client_id: int | None = None
         self.chosen_id: int | None = None
         self.user_id: int | None = None
+        self._outgrown = 0  # runs in a row someone else has been far larger than the user
         self.evidence: dict[int, PersonEvidence] = {}
 
     def choose(self, person_id: int | None) -> None:
@@ -146,8 +149,13 @@ class RoleJudge:
         if not present:
             return None
         largest = present[0].size_px
-        if current is not None and current.size_px >= USER_KEEP * largest and not self._not_user(current):
-            return current.id
+        if current is not None and not self._not_user(current):
+            # someone passing close to the camera is larger for a moment: she stays the user unless outgrown
+            # on USER_OUTGROWN_RUNS runs in a row
+            self._outgrown = self._outgrown + 1 if current.size_px < USER_KEEP * largest else 0
+            if self._outgrown < USER_OUTGROWN_RUNS:
+                return current.id
+        self._outgrown = 0
         top = present[0]
         second = present[1].size_px if len(present) > 1 else 0.0
         if self._not_user(top) or not top.strong or top.size_px < USER_MARGIN * second:

@@ -48,7 +48,6 @@ from vision_helper.seeing.people.roles import BYSTANDER, CLIENT, RoleJudge, Role
 from vision_helper.track import TrackFrame
 
 NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
-LONE_MIN_SCORE = 0.2  # the instance score a lone person needs (people seen alone score 0.25-0.8)
 LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
 CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
 MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
