@@ -1,10 +1,8 @@
 """Whose body the regions go on: the people stage (detect -> identify -> evidence -> roles -> landmarks) as
 the processor's ClientSelector.
 
-Which people count (present) is decided here: MoveNet's instances that are people (people_in_view), plus a
-faint lying body that a still lying whole-frame pose confirms (confirm.py), that comes back to the same
-place run after run beside someone (persist.py), or that a click lands on. Who they are is roles.py's
-single decision on evidence.py's records. Self mode (the default) puts the user first: the largest steady
+Who is present on a run is present.py's (faint bodies included), who they are is roles.py's single
+decision on evidence.py's records. Self mode (the default) puts the user first: the largest steady
 body is the user and everyone else a bystander, never painted; the scene is a practitioner scene only on
 evidence that one person works on another (a body lying with someone upright beside it, or a face over a
 back, at once; hands resting on another's trunk, or a face just above someone's back, over FLIP_RUNS runs, or
@@ -38,21 +36,18 @@ from vision_helper.seeing.people.anchors import (
     hand_boxes_px,
 )
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
-from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
-from vision_helper.seeing.people.cues import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, trunk_box_px
+from vision_helper.seeing.people.confirm import StillLying, trunk_drift
+from vision_helper.seeing.people.cues import KP_SEEN, L_HIP, L_SH, R_HIP, R_SH
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.evidence import interaction, without_face
-from vision_helper.seeing.people.identify import SAME_PERSON, PeopleIdentities, TrackedPerson, person_distance
-from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies, faint_candidates
+from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson
+from vision_helper.seeing.people.persist import FAINT_MIN_SCORE
+from vision_helper.seeing.people.present import Presence, person_at
 from vision_helper.seeing.people.roles import BYSTANDER, CLIENT, RoleJudge, Roles
 from vision_helper.track import TrackFrame
 
-NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
 LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
 CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
-MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
-MIN_PERSON_SCORE = 0.1  # ... and this instance score (the client scores 0.1-0.4)
-MIN_PERSON_SIZE = 0.35  # ... and at least this share of the largest person's size
 LONE_AGAIN_S = 10.0  # one person in view this long before a practitioner scene counts as lone again
 CLIENT_HOLD_RUNS = 3  # the client's pose is kept this many runs while she is held but not seen
 FLIP_RUNS = 3  # runs with hands on another's body (within LONE_AGAIN_S) that make a practitioner scene
@@ -65,42 +60,6 @@ class PeopleFinder(Protocol):
     def detect(self, frame_bgr: np.ndarray) -> list[PersonDetection]: ...
 
     def close(self) -> None: ...
-
-
-def is_person(det: PersonDetection, largest_px: float) -> bool:
-    seen = int((det.keypoint_scores >= KP_SEEN).sum())
-    strong = det.score >= MIN_PERSON_SCORE and seen >= MIN_KEYPOINTS
-    return (strong or det.confirmed) and size_px(det) >= MIN_PERSON_SIZE * largest_px
-
-
-def people_in_view(dets: list[PersonDetection]) -> list[PersonDetection]:
-    """The detections that are people (not a low-score ghost or a sliver far behind), each once: a
-    second skeleton on much the same keypoints as a better-scored one is the same person read twice."""
-    largest = max((size_px(d) for d in dets), default=0.0)
-    kept: list[PersonDetection] = []
-    for d in sorted(dets, key=lambda d: -d.score):
-        if is_person(d, largest) and all(person_distance(d, k) >= SAME_PERSON for k in kept):
-            kept.append(d)
-    return kept
-
-
-def person_at(people: list[TrackedPerson], point_px: np.ndarray) -> TrackedPerson | None:
-    """The person under the point (the smallest trunk box, shoulders to hips, holding it), else the one
-    whose trunk box comes within a tenth of their size of it; None otherwise (the click waits for someone to be seen
-    there). Only trunks count: a practitioner's knees or hands lie over the client's body."""
-    best: tuple[float, float, int, TrackedPerson] | None = None
-    for p in people:
-        if int((p.detection.keypoint_scores[[L_SH, R_SH, L_HIP, R_HIP]] >= KP_TRUNK).sum()) < 3:
-            continue  # no trunk to click on: the whole-body box would take clicks meant for the one beside
-        x0, y0, x1, y1 = trunk_box_px(p.detection, 0.0)
-        x, y = float(point_px[0]), float(point_px[1])
-        gap = float(np.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1)))
-        if gap > NEAR_CLICK * size_px(p.detection):
-            continue
-        key = (gap, (x1 - x0) * (y1 - y0), p.id, p)
-        if best is None or key[:3] < best[:3]:
-            best = key
-    return None if best is None else best[3]
 
 
 def pose_on_person(pose: np.ndarray, person: PersonDetection, others: list[PersonDetection],
@@ -169,8 +128,7 @@ class PeopleSelector:
         self._target_id: int | None = None  # whose pose _client_pose_now is
         self._chosen_xy: np.ndarray | None = None  # where the chosen client was last seen
         self._still = StillLying()  # how long the whole-frame pose has lain still
-        self._faint = FaintBodies()  # faint instances of the last runs, to see one come back
-        self._faint_waiting = False  # a faint lying body agreed with the pose, which had not held still yet
+        self._present = Presence()  # who counts as a person on a run, faint bodies included
         self._scene_t: float | None = None  # when the last run showed one person working on another (self mode)
         self._work_ts: list[tuple[float, str]] = []  # the recent runs showing someone work on someone: when, why
         self._user_id: int | None = None  # the user of the last runs, and on how many runs in a row
@@ -252,7 +210,7 @@ class PeopleSelector:
         every = self.crowd_every if self._crowd or at_work or self._pose_off_user else self.lone_every
         lost = seen_pose is None and self._since_run >= self.crowd_every  # whole-frame model found no one
         still = self._still.update(seen_pose, float(seen.t), w, h)
-        if self._since_run >= every or self._hint_pending or lost or (self._faint_waiting and still):
+        if self._since_run >= every or self._hint_pending or lost or (self._present.waiting and still):
             self._run_people(frame_bgr, anchors_px, float(seen.t), seen_pose, still)
         now = [p for p in self._people if p.seen_now]
         if self._practitioner_rules():
@@ -273,20 +231,10 @@ class PeopleSelector:
         found = self._find_people(frame_bgr)  # a missing model raises here, on every frame: never skipped
         period = min(self._since_run, 10**3)
         self._since_run = 0
-        dets = people_in_view(found)
         h, w = frame_bgr.shape[:2]
-        lying = confirm_lying(found, dets, seen_pose, w, h)  # a faint body lying down, seen by the pose too
-        self._faint_waiting = lying is not None and not still  # run again once the pose has held still
-        if lying is not None and still:
-            dets = people_in_view([*dets, lying])
-        # a faint body lying where faint bodies lay on the last runs, or the client named before, read faintly
         named = self._person(self._judge.client_id)
-        returning = self._faint.update(found, dets, None if named is None else named.detection)
-        if returning is not None and (lying is None or not still):
-            dets = people_in_view([*dets, returning])
-        clicked = self._faint_under_click(found, dets, anchors_px)
-        if clicked is not None:
-            dets = people_in_view([*dets, clicked])
+        dets = self._present.update(found, seen_pose, still, w, h, None if named is None else named.detection,
+                                    self._click_px(anchors_px))
         self._people = self._identities.update(dets, period=period)
         if len(dets) >= 2:
             self._crowd, self._crowd_t = True, t
@@ -345,20 +293,6 @@ class PeopleSelector:
         if self._hint is not None:
             return np.array([self._hint[0] * self._size[0], self._hint[1] * self._size[1]])
         return None if anchors_px is None else anchors_px[0]
-
-    def _faint_under_click(self, found: list[PersonDetection], dets: list[PersonDetection],
-                           anchors_px: np.ndarray | None) -> PersonDetection | None:
-        """The user's click on a body MoveNet reads too faintly to count: that faint instance is a person
-        (and, through _apply_choice, the client), when no one counted is under the click."""
-        point = self._click_px(anchors_px)
-        if point is None:
-            return None
-        counted = [TrackedPerson(-1 - i, d, True) for i, d in enumerate(dets)]
-        if person_at(counted, point) is not None:
-            return None
-        faint = [TrackedPerson(i, d, True) for i, d in enumerate(faint_candidates(found, dets))]
-        hit = person_at(faint, point)
-        return None if hit is None else replace(hit.detection, confirmed=True)
 
     def _apply_choice(self, anchors_px: np.ndarray | None) -> None:
         """A pending click (or fresh anchors) picks the person under it; a chosen client norfair lost is
