@@ -2,14 +2,14 @@
 the processor's ClientSelector.
 
 Who is present on a run is present.py's (faint bodies included), who they are is roles.py's single
-decision on evidence.py's records. Self mode (the default) puts the user first: the largest steady
-body is the user and everyone else a bystander, never painted; the scene is a practitioner scene only on
-evidence that one person works on another (a body lying with someone upright beside it, or a face over a
-back, at once; hands resting on another's trunk, or a face just above someone's back, over FLIP_RUNS runs, or
-at once while no user is settled),
-and stays one for LONE_AGAIN_S after the last such run. Practitioner mode always uses the practitioner rules
-once two people are seen. A click (`set_hint`) or placed anchors choose the person under or nearest them,
-kept by identity from then on; anchors follow her by optical flow as the last resort.
+decision on evidence.py's records. Self mode (the default) puts the user first: the largest steady body is
+the user and everyone else a bystander, never painted. The scene is a practitioner scene only on evidence
+that one person works on another: a body lying with someone upright beside it, or a face over a back, at
+once; hands resting on another's trunk, or a face just above someone's back, on FLIP_RUNS runs (at once
+while no user is settled); it stays one for LONE_AGAIN_S after the last such run. Practitioner mode always
+uses the practitioner rules once two people are seen. A click (`set_hint`) or placed anchors choose the
+person under or nearest them, kept by identity from then on; anchors follow her by optical flow as the
+last resort.
 
 Cost: with one person in view the whole-frame pose passes through and the people stage runs every
 `lone_every` frames; with several, or while the whole-frame pose is not on the user (a back view with the
