@@ -184,3 +184,28 @@ def test_a_passer_by_close_to_the_camera_for_a_moment_does_not_take_the_users_pl
                               lone_every=1)
     out = _run(selector, 8, _mediapipe_like(USER))
     assert all(f.client == "pose" and np.allclose(_hip_px(f.pose), USER.keypoints_px[11], atol=1e-3) for f in out)
+
+
+class WalkingLandmarker:
+    """The landmark model on a user walking right, 4 px a call (a call a frame)."""
+
+    def __init__(self, start: PersonDetection) -> None:
+        self.start, self.calls = start, 0
+
+    def from_keypoints(self, frame_bgr: np.ndarray, keypoints_px: np.ndarray,
+                       keypoint_scores: np.ndarray) -> np.ndarray | None:
+        self.calls += 1
+        return _mediapipe_like(moved(self.start, 4.0 * self.calls))
+
+    def close(self) -> None:
+        pass
+
+
+def test_between_runs_the_users_landmarks_follow_her_when_the_whole_frame_pose_cannot() -> None:
+    scores = USER.keypoint_scores.copy()
+    scores[:5] = 0.0
+    headless = PersonDetection(USER.keypoints_px, scores, USER.box_px, 0.3)
+    landmarker = WalkingLandmarker(USER)
+    selector = PeopleSelector(detector=ScriptedPeople([headless]), landmarker=landmarker, crowd_every=3)
+    xs = [float(_hip_px(f.pose)[0]) for f in _run(selector, 9, None)]
+    assert all(b > a for a, b in zip(xs, xs[1:], strict=False))  # a new reading on every frame, never held

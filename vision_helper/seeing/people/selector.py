@@ -14,7 +14,7 @@ last resort.
 Cost: with one person in view the whole-frame pose passes through and the people stage runs every
 `lone_every` frames; with several, or while the whole-frame pose is not on the user (a back view with the
 head out of the frame: its detector needs a face), every `crowd_every` frames, and the landmark model
-runs on the user's (or client's) box on those runs.
+runs on the user's (or client's) box on those runs, and, for the user, follows her between them.
 """
 
 from __future__ import annotations
@@ -352,6 +352,9 @@ class PeopleSelector:
         self._pose_off_user = True
         if self._client_pose_now is None and self._since_run == 0 and user.seen_now:
             self._client_pose_now = self._client_poser().update(frame_bgr, user.detection, others)
+        elif self._client_pose_now is not None and self._since_run > 0 and user.seen_now:
+            followed = self._client_poser().follow(frame_bgr, others)  # between runs: she moves on
+            self._client_pose_now = followed if followed is not None else self._client_pose_now
         if self._client_pose_now is not None and user.seen_now:  # missed on a run: only the pose above holds her
             return replace(seen, pose=self._client_pose_now, client="pose", anchors=None, others=others_out[0],
                            roles=others_out[1])
