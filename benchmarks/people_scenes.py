@@ -3,6 +3,8 @@ does the people stage abstain, or does it paint a wrong body?
 
 - street: the back-view walk (a woman walking away down a shopping street, pedestrians around), played
   back and forth to 40 frames; she is the user.
+- street, companion beside: the same with a companion walking beside her, a step behind (her own figure
+  from another frame, 0.9 of her size);
 - street, head cropped: the same with the frame's top cut just above her shoulders, so her head is out of
   view (the whole-frame pose's detector needs a face; the pedestrians' heads are cut too).
 - lone user, passers-by: the front-facing arms clip with two real pedestrians of the street (cut out of
@@ -25,6 +27,7 @@ import numpy as np
 from vision_helper.body.skeleton import TORSO
 from vision_helper.material.scenes import (
     BACKVIEW_CLIP,
+    CLIENT_BOX_PX,
     CLIENT_JOINTS_PX,
     build_scene,
     client_joints,
@@ -37,6 +40,7 @@ TOLERANCE = 0.6  # torso lengths
 N_FRAMES = 40
 HEAD_CROP_PAD = 0.12  # the street's top is cut this many of her torso lengths above her highest shoulder
 LONE_CLIP = "tfjs_pose_1_front_arms.mp4"
+COMPANION_SCALE = 0.9  # the companion beside her, a step behind
 # two pedestrians of the street (frame 0 boxes, px), pasted behind the lone user
 PASSERS_BY_PX = ((495, 145, 570, 335), (598, 160, 676, 345))
 PASSER_BY_HEIGHT = 0.75  # their height against the user's ...
@@ -73,13 +77,7 @@ def lone_with_passers_by(footage: Path) -> Iterator[tuple[float, np.ndarray, Tru
     from vision_helper.seeing.landmarks import LandmarkDetector
 
     street_frame = read_clip(footage / BACKVIEW_CLIP)[0]
-    cut = []
-    for x0, y0, x1, y1 in PASSERS_BY_PX:
-        patch = street_frame[y0:y1, x0:x1]
-        h, w = patch.shape[:2]
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        alpha = np.clip((1.0 - ((xx - w / 2) / (0.5 * w)) ** 2 - ((yy - h / 2) / (0.5 * h)) ** 2) / 0.2, 0, 1)
-        cut.append((patch, alpha))
+    cut = [_cut_out(street_frame, box) for box in PASSERS_BY_PX]
     detector = LandmarkDetector()
     try:
         for k, frame in enumerate(read_clip(footage / LONE_CLIP)[:N_FRAMES * 2]):
@@ -115,6 +113,32 @@ def lone_with_passers_by(footage: Path) -> Iterator[tuple[float, np.ndarray, Tru
         detector.close()
 
 
+def _cut_out(frame: np.ndarray, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A person's box out of a frame and a soft elliptic alpha over it."""
+    x0, y0, x1, y1 = box
+    patch = frame[max(y0, 0):y1, max(x0, 0):x1].copy()
+    h, w = patch.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    alpha = np.clip((1.0 - ((xx - w / 2) / (0.5 * w)) ** 2 - ((yy - h / 2) / (0.5 * h)) ** 2) / 0.2, 0, 1)
+    return patch, alpha
+
+
+def street_with_companion(footage: Path) -> Iterator[tuple[float, np.ndarray, Truth]]:
+    """The street with a companion walking beside her, a little behind and smaller (her own figure, two
+    frames further on in her gait, scaled by COMPANION_SCALE, left of her): the user is still she."""
+    back = read_clip(footage / BACKVIEW_CLIP)
+    for k, i in enumerate(_ping_pong(len(back), N_FRAMES)):
+        j = (i + 2) % len(back)
+        patch, alpha = _cut_out(back[j], CLIENT_BOX_PX[j])
+        f = COMPANION_SCALE
+        patch = cv2.resize(patch, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        alpha = cv2.resize(alpha, (patch.shape[1], patch.shape[0]))
+        frame = back[i].copy()
+        x0, _, _, y1 = CLIENT_BOX_PX[i]
+        _paste(frame, patch, alpha, int(x0 - 0.9 * patch.shape[1]), int(y1 - 0.04 * frame.shape[0] - patch.shape[0]))
+        yield k / 5.0, frame, Truth(client_joints(i)["torso"], client_torso_length_px(i))
+
+
 def _paste(canvas: np.ndarray, patch: np.ndarray, alpha: np.ndarray, x0: int, y0: int) -> None:
     h, w = patch.shape[:2]
     cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + w, canvas.shape[1]), min(y0 + h, canvas.shape[0])
@@ -147,6 +171,7 @@ def judge(pose: np.ndarray | None, truth: Truth, width: int, height: int) -> str
 
 
 SCENES = {"street": lambda f: street(f), "street, head cropped": lambda f: street(f, crop_head=True),
+          "street, companion beside": street_with_companion,
           "lone user, passers-by": lone_with_passers_by, "chair (seated client, practitioner behind)": chair}
 
 

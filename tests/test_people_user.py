@@ -209,3 +209,21 @@ def test_between_runs_the_users_landmarks_follow_her_when_the_whole_frame_pose_c
     selector = PeopleSelector(detector=ScriptedPeople([headless]), landmarker=landmarker, crowd_every=3)
     xs = [float(_hip_px(f.pose)[0]) for f in _run(selector, 9, None)]
     assert all(b > a for a, b in zip(xs, xs[1:], strict=False))  # a new reading on every frame, never held
+
+
+def test_a_companion_walking_arm_in_arm_beside_her_is_no_practitioner() -> None:
+    """Both walking away from the camera, her companion's wrist on her trunk: no one works on anyone, and
+    the user (a little larger, run after run) is found though the two are about as large."""
+    user = person((600, 330), 130)
+    companion = person((430, 335), 124)  # 5 % smaller
+    arm = companion.keypoints_px.copy()
+    arm[10] = user.keypoints_px[[5, 11]].mean(axis=0)  # her right wrist on the user's trunk
+    companion = PersonDetection(arm, companion.keypoint_scores, companion.box_px, companion.score)
+    evidence = EvidenceBook().update(PeopleIdentities().update([user, companion]))
+    assert interaction(evidence) is None
+    selector = PeopleSelector(detector=ScriptedPeople([user, companion]), landmarker=FixedLandmarker(None),
+                              crowd_every=1)
+    out = _run(selector, 6, _mediapipe_like(user))
+    assert [f.client for f in out[:2]] == ["none", "none"]  # not sure yet
+    assert all(f.client == "pose" and np.allclose(_hip_px(f.pose), user.keypoints_px[11], atol=1e-3)
+               for f in out[2:])

@@ -9,7 +9,8 @@ people-stage run for every identity norfair keeps:
 - at work: upright and leaning over something or with a wrist low and out in front (a practitioner at
   work; a user's hands are on the own hips or back, hang beside them or are raised); it sticks to the
   identity until the same person is seen from behind (a user who set the camera up and turned round);
-- touching / touched by: whose trunk this person's wrists rest on, between people at the same depth;
+- touching / touched by: whose trunk this person's wrists rest on, between people at the same depth, while
+  at work (facing the camera, leaning or reaching out, or on someone lying: not arm in arm, walking away);
 - face over back: one detection holding a back-view body and a face high over its shoulders: two people
   read as one (a seated client and the practitioner standing behind her), never a practitioner alone; and
   faces above: whose face (toward us) is just above this person's back, as two detections;
@@ -178,7 +179,7 @@ class EvidenceBook:
                 wrists_in[b.id] += n
                 if a.id == b.id or not _same_depth(a.detection, b.detection):
                     continue
-                if n:
+                if n and _at_work_on(a.detection, b.detection):
                     touching[a.id].add(b.id)
                     touched_by[b.id].add(a.id)
                 if face_above_back(a.detection, b.detection):
@@ -200,6 +201,13 @@ class EvidenceBook:
                 size_share_now=size_px(det) / largest_now if largest_now > 0 else 0.0,
                 runs_seen=self._runs.get(p.id, 0))
         return out
+
+
+def _at_work_on(toucher: PersonDetection, touched: PersonDetection) -> bool:
+    """Wrists on someone's trunk are work when the toucher faces the camera, leans or reaches out (hands at
+    work), or the touched lies down; two people walking side by side, both away from the camera, touch
+    arms without working on each other."""
+    return facing_upright(toucher) or hands_at_work(toucher) or posture(touched) == "lying"
 
 
 def _same_depth(a: PersonDetection, b: PersonDetection) -> bool:

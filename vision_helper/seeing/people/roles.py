@@ -6,7 +6,8 @@ the evidence records of evidence.py, once per people-stage run.
   the camera must outgrow her on 3 runs in a row), whichever way she faces.
   Everyone else is a bystander. Not the user: someone seen facing us at work (a practitioner whose client
   the detector missed), a faint instance no one else confirms (alone, 0.1-0.15 scores are ghosts), and
-  anyone when two people are about as large and neither was the user before (not sure).
+  anyone when two people are about as large and neither was the user before, until one stays a little
+  larger on 3 runs in a row (not sure).
 - A practitioner scene (practitioner mode, or evidence that one person works on another: the selector
   decides when) names the client: a likeness summed from posture (lying), facing (a face toward the camera
   on an upright body: never the client; the back of the head: likely her), being touched (someone's wrists
@@ -34,6 +35,8 @@ FORGET_AFTER = 30  # runs after which an identity not seen is dropped from the e
 USER_MARGIN = 1.15  # a new user is at least this much larger (smoothed box diagonal) than anyone else ...
 USER_KEEP = 0.75  # ... and stays the user while at least this share of the largest person's size ...
 USER_OUTGROWN_RUNS = 3  # ... or until outgrown on this many runs in a row (a passer-by close to the camera)
+LEAD_MARGIN = 1.03  # two people about as large: the one larger by this much ...
+LEAD_RUNS = 3  # ... on this many runs in a row is the user
 
 USER, CLIENT, PRACTITIONER, BYSTANDER = "user", "client", "practitioner", "bystander"
 
@@ -90,6 +93,8 @@ class RoleJudge:
         self.chosen_id: int | None = None
         self.user_id: int | None = None
         self._outgrown = 0  # runs in a row someone else has been far larger than the user
+        self._lead_id: int | None = None  # who has been a little larger than everyone else, on how many runs
+        self._lead_runs = 0
         self.evidence: dict[int, PersonEvidence] = {}
 
     def choose(self, person_id: int | None) -> None:
@@ -158,9 +163,16 @@ class RoleJudge:
         self._outgrown = 0
         top = present[0]
         second = present[1].size_px if len(present) > 1 else 0.0
-        if self._not_user(top) or not top.strong or top.size_px < USER_MARGIN * second:
+        if self._not_user(top) or not top.strong:
             return None
-        return top.id
+        if top.size_px >= USER_MARGIN * second:
+            return top.id
+        # about as large as someone else (a companion beside her): the one who stays the larger, by a little,
+        # on LEAD_RUNS runs in a row
+        lead = top.size_px >= LEAD_MARGIN * second
+        self._lead_runs = self._lead_runs + 1 if lead and self._lead_id == top.id else int(lead)
+        self._lead_id = top.id if lead else None
+        return top.id if self._lead_runs >= LEAD_RUNS else None
 
     def _not_user(self, e: PersonEvidence) -> bool:
         return e.at_work or self._vetoed(e)
