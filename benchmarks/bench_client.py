@@ -8,8 +8,8 @@ Material (never copied into the project; the script skips what is absent):
 - ../shared/footage/massage/*.jpg with labels.json: 11 real massage photos;
 - ../shared/footage/massage/videos/ with labels.json: 3 real clips labelled at three times each;
 - ../shared/footage/*.mp4: single-person clips (a lone person must lose no frame);
-- scenes built from them (benchmarks/people_scenes.py): the street, the street with the user's head cut
-  off, a lone user with passers-by behind, a seated client with the practitioner behind her.
+- scenes built from them (benchmarks/people_scenes.py): the street, with a companion beside the user or
+  her head cut off, a lone user with passers-by behind, a seated client with the practitioner behind her.
 
 Each picture goes through FrameProcessor (MediaPipe pose + hands, then the processor's client selector),
 exactly as the CLI runs it, in the default mode and in practitioner mode. A frame's outcome:
