@@ -170,6 +170,7 @@ def judge(pose: np.ndarray | None, truth: Truth, width: int, height: int) -> str
     return "wrong"
 
 
+CLICKED = ("chair (seated client, practitioner behind)",)  # scenes also measured after one click on her
 SCENES = {"street": lambda f: street(f), "street, head cropped": lambda f: street(f, crop_head=True),
           "street, companion beside": street_with_companion,
           "lone user, passers-by": lone_with_passers_by, "chair (seated client, practitioner behind)": chair}
@@ -184,8 +185,14 @@ def bench_scenes(footage: Path, modes: list[str],
         if names and not any(name.startswith(n) for n in names):
             continue
         frames = list(make(footage))
-        for mode in modes:
-            processor = FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"))
+        runs = list(modes)
+        if name in CLICKED:
+            runs.append("one click")  # on her torso on the first frame, default mode
+        for mode in runs:
+            first = frames[0]
+            hint = (float(first[2].torso_px[0]) / first[1].shape[1], float(first[2].torso_px[1]) / first[1].shape[0])
+            processor = FrameProcessor("piriformis", practitioner_mode=(mode == "practitioner"),
+                                       client_hint=hint if mode == "one click" else None)
             counts = {"found": 0, "abstain": 0, "wrong": 0}
             try:
                 for t, frame, truth in frames:
