@@ -227,3 +227,14 @@ def test_a_companion_walking_arm_in_arm_beside_her_is_no_practitioner() -> None:
     assert [f.client for f in out[:2]] == ["none", "none"]  # not sure yet
     assert all(f.client == "pose" and np.allclose(_hip_px(f.pose), user.keypoints_px[11], atol=1e-3)
                for f in out[2:])
+
+
+def test_one_decision_names_the_user_and_the_bystanders_or_the_client_and_the_practitioner() -> None:
+    judge = RoleJudge()
+    judge.update(PeopleIdentities().update([USER, *PEDESTRIANS]))
+    assert sorted(judge.role_of(practitioner_scene=False).values()) == ["bystander"] * 3 + ["user"]
+    judge = RoleJudge()
+    ids = PeopleIdentities()
+    for _ in range(3):
+        judge.update(ids.update([CLIENT_DET, PRACTITIONER_DET]))
+    assert sorted(judge.role_of(practitioner_scene=True).values()) == ["client", "practitioner"]

@@ -177,6 +177,13 @@ class RoleJudge:
     def _not_user(self, e: PersonEvidence) -> bool:
         return e.at_work or self._vetoed(e)
 
+    def role_of(self, practitioner_scene: bool) -> dict[int, str]:
+        """Everyone's role after the last run, as the scene is judged: a practitioner scene has the client,
+        practitioners and bystanders; a self-mode scene the user and bystanders. Not sure: no client (user)."""
+        if practitioner_scene:
+            return {pid: self._role(pid) for pid in self.evidence}
+        return {pid: USER if pid == self.user_id else BYSTANDER for pid in self.evidence}
+
     def _role(self, pid: int) -> str:
         if pid == self.client_id:
             return CLIENT

@@ -43,7 +43,7 @@ from vision_helper.seeing.people.evidence import interaction, without_face
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson
 from vision_helper.seeing.people.persist import FAINT_MIN_SCORE
 from vision_helper.seeing.people.present import Presence, person_at
-from vision_helper.seeing.people.roles import BYSTANDER, CLIENT, RoleJudge, Roles
+from vision_helper.seeing.people.roles import BYSTANDER, PRACTITIONER, RoleJudge
 from vision_helper.track import TrackFrame
 
 LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
@@ -119,7 +119,6 @@ class PeopleSelector:
         self._identities.reset()
         self._judge.reset()
         self._people: list[TrackedPerson] = []
-        self._roles: Roles | None = None
         self._since_run = 10**6  # frames since the people stage last ran (run on the first frame)
         self._crowd = False  # several people in view lately: the people stage runs at the crowd rate
         self._crowd_t: float | None = None  # when several people were last in view
@@ -242,7 +241,7 @@ class PeopleSelector:
             self._crowd = False
         self._apply_choice(anchors_px)
         before = self._target_id
-        self._roles = self._judge.update(self._people)
+        self._judge.update(self._people)
         self._note_user()
         self._note_work(t)
         target = self._person(self._judge.client_id if self._practitioner_rules() else self._judge.user_id)
@@ -323,10 +322,9 @@ class PeopleSelector:
         practitioner scene as the role judge names them, else all bystanders."""
         assert self._size is not None
         out = [p for p in now if p.id != exclude]
-        role_of = self._roles.role_of if self._roles is not None else {}
-        roles = [role_of.get(p.id, BYSTANDER) if practitioner_scene else BYSTANDER for p in out]
-        return [pose_from_keypoints(p.detection, *self._size) for p in out], \
-            [BYSTANDER if r == CLIENT else r for r in roles]
+        role_of = self._judge.role_of(practitioner_scene)
+        roles = [PRACTITIONER if role_of.get(p.id) == PRACTITIONER else BYSTANDER for p in out]
+        return [pose_from_keypoints(p.detection, *self._size) for p in out], roles
 
     def _user_scene(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
                     now: list[TrackedPerson]) -> TrackFrame:
