@@ -7,6 +7,7 @@ does the people stage abstain, or does it paint a wrong body?
   from another frame, 0.9 of her size);
 - street, head cropped: the same with the frame's top cut just above her shoulders, so her head is out of
   view (the whole-frame pose's detector needs a face; the pedestrians' heads are cut too).
+- back view alone, head cropped: the head-cropped street cut to her alone (no one else in view);
 - lone user, passers-by: the front-facing arms clip with two real pedestrians of the street (cut out of
   the back-view clip) walking across behind her.
 - chair: material.scenes' chair_front composite: a seated client, back to the camera, the practitioner
@@ -38,6 +39,7 @@ from vision_helper.processor import FrameProcessor
 
 TOLERANCE = 0.6  # torso lengths
 N_FRAMES = 40
+LONE_LEFT_PX = 640  # the street cut to her alone: from this x on
 HEAD_CROP_PAD = 0.12  # the street's top is cut this many of her torso lengths above her highest shoulder
 LONE_CLIP = "tfjs_pose_1_front_arms.mp4"
 COMPANION_SCALE = 0.9  # the companion beside her, a step behind
@@ -59,15 +61,16 @@ def _ping_pong(n_source: int, n: int) -> list[int]:
     return [cycle[i % len(cycle)] for i in range(n)]
 
 
-def street(footage: Path, crop_head: bool = False) -> Iterator[tuple[float, np.ndarray, Truth]]:
+def street(footage: Path, crop_head: bool = False, alone: bool = False) -> Iterator[tuple[float, np.ndarray, Truth]]:
     back = read_clip(footage / BACKVIEW_CLIP)
     top = 0
+    left = LONE_LEFT_PX if alone else 0
     if crop_head:
         shoulders = min(min(j[2][1], j[3][1]) for j in CLIENT_JOINTS_PX)
         top = int(shoulders - HEAD_CROP_PAD * min(client_torso_length_px(i) for i in range(len(back))))
     for k, i in enumerate(_ping_pong(len(back), N_FRAMES)):
-        torso = client_joints(i)["torso"] - np.array([0.0, top])
-        yield k / 5.0, back[i][top:].copy(), Truth(torso, client_torso_length_px(i))
+        torso = client_joints(i)["torso"] - np.array([left, top])
+        yield k / 5.0, back[i][top:, left:].copy(), Truth(torso, client_torso_length_px(i))
 
 
 def lone_with_passers_by(footage: Path) -> Iterator[tuple[float, np.ndarray, Truth | None]]:
@@ -172,6 +175,7 @@ def judge(pose: np.ndarray | None, truth: Truth, width: int, height: int) -> str
 
 CLICKED = ("chair (seated client, practitioner behind)",)  # scenes also measured after one click on her
 SCENES = {"street": lambda f: street(f), "street, head cropped": lambda f: street(f, crop_head=True),
+          "back view alone, head cropped": lambda f: street(f, crop_head=True, alone=True),
           "street, companion beside": street_with_companion,
           "lone user, passers-by": lone_with_passers_by, "chair (seated client, practitioner behind)": chair}
 
