@@ -238,3 +238,23 @@ def test_one_decision_names_the_user_and_the_bystanders_or_the_client_and_the_pr
     for _ in range(3):
         judge.update(ids.update([CLIENT_DET, PRACTITIONER_DET]))
     assert sorted(judge.role_of(practitioner_scene=True).values()) == ["client", "practitioner"]
+
+
+def test_someone_with_her_back_to_us_whom_no_one_works_on_is_not_named_the_client() -> None:
+    """A practitioner in the background, back to the camera, working on someone out of sight; in front, the
+    practitioner facing us with no client found: the back-view body looks like a client (the back of a
+    head) but no one works on her, so no client is named, in either mode."""
+    background = person((250, 300), 90)
+    front = person((650, 300), 120, face=True)
+    for mode in (False, True):
+        judge = RoleJudge(practitioner_mode=mode)
+        ids = PeopleIdentities()
+        for _ in range(6):
+            roles = judge.update(ids.update([background, front]))
+        assert roles.client_id is None
+    judge, ids = RoleJudge(), PeopleIdentities()
+    touched = person((250, 300), 90)
+    toucher = person((420, 290), 100, face=True, wrists_at=(250, 240))
+    for _ in range(6):
+        roles = judge.update(ids.update([touched, toucher]))
+    assert roles.client_id is not None  # the same back, worked on

@@ -12,7 +12,8 @@ the evidence records of evidence.py, once per people-stage run.
   decides when) names the client: a likeness summed from posture (lying), facing (a face toward the camera
   on an upright body: never the client; the back of the head: likely her), being touched (someone's wrists
   on her trunk, someone's face over her back) and size (far smaller than the largest: a bystander),
-  smoothed per identity (`EVIDENCE_KEEP`); she is named only with a margin over everyone else and kept
+  smoothed per identity (`EVIDENCE_KEEP`); she is named only when seen worked on lately (lying, touched, a
+  face over or just above her back), with a margin over everyone else, and kept
   while her own evidence holds (hysteresis). The practitioner is whoever's wrists rest on her, or faces us
   with a likeness below zero; the rest are bystanders. Not sure: no client (abstain).
 A click (`choose`) is the user's word: that identity is the client until the user says otherwise.
@@ -32,6 +33,8 @@ NAME_AT = 0.6  # a client is named when her likeness reaches this ...
 MARGIN = 0.6  # ... and beats everyone else's by this much
 KEEP_AT = 0.1  # a named client stays while her likeness stays above this and no one beats her by MARGIN
 FORGET_AFTER = 30  # runs after which an identity not seen is dropped from the evidence
+WORKED_ON_RUNS = 10  # a client is named only if seen worked on (lying, touched, a face over or above her back)
+# within this many runs: a bystander with her back to us, working on someone out of sight, is no client
 USER_MARGIN = 1.15  # a new user is at least this much larger (smoothed box diagonal) than anyone else ...
 USER_KEEP = 0.75  # ... and stays the user while at least this share of the largest person's size ...
 USER_OUTGROWN_RUNS = 3  # ... or until outgrown on this many runs in a row (a passer-by close to the camera)
@@ -88,6 +91,7 @@ class RoleJudge:
         self._book.reset()
         self._likeness: dict[int, float] = {}
         self._last_seen: dict[int, int] = {}
+        self._worked_on: dict[int, int] = {}  # the last run each identity was seen worked on
         self._runs = 0
         self.client_id: int | None = None
         self.chosen_id: int | None = None
@@ -111,6 +115,8 @@ class RoleJudge:
         for e in self.evidence.values():
             if not e.present:
                 continue
+            if e.posture == "lying" or e.touched_by or e.faces_above or e.face_over_back:
+                self._worked_on[e.id] = self._runs
             evidence = client_likeness(e)
             if self._vetoed(e):
                 evidence = min(evidence, -1.0)
@@ -120,6 +126,7 @@ class RoleJudge:
         for pid in [i for i, r in self._last_seen.items() if self._runs - r > FORGET_AFTER]:
             self._likeness.pop(pid, None)
             self._last_seen.pop(pid, None)
+            self._worked_on.pop(pid, None)
         present = set(self.evidence)
         self.client_id = self._decide(present)
         self.user_id = self._choose_user()
@@ -141,7 +148,8 @@ class RoleJudge:
                 return current
         best, best_id = ranked[0]
         second = ranked[1][0] if len(ranked) > 1 else -math.inf
-        if best >= NAME_AT and best - second >= MARGIN:
+        worked_on = self._runs - self._worked_on.get(best_id, -10**6) <= WORKED_ON_RUNS
+        if best >= NAME_AT and best - second >= MARGIN and worked_on:
             return best_id
         return None
 
