@@ -1,13 +1,15 @@
 """Whose body the regions go on, measured on REAL pictures, and what the people stage costs.
 
-    .venv/bin/python -m benchmarks.bench_client [--only photos,clips,clicks,single,cost]
+    .venv/bin/python -m benchmarks.bench_client [--only photos,clips,clicks,single,scenes,cost]
                                                 [--modes default,practitioner]
                                                 [--max-seconds S]
 
 Material (never copied into the project; the script skips what is absent):
 - ../shared/footage/massage/*.jpg with labels.json: 11 real massage photos;
 - ../shared/footage/massage/videos/ with labels.json: 3 real clips labelled at three times each;
-- ../shared/footage/*.mp4: single-person clips (a lone person must lose no frame).
+- ../shared/footage/*.mp4: single-person clips (a lone person must lose no frame);
+- scenes built from them (benchmarks/people_scenes.py): the street, with a companion beside the user or
+  her head cut off, a lone user with passers-by behind, a seated client with the practitioner behind her.
 
 Each picture goes through FrameProcessor (MediaPipe pose + hands, then the processor's client selector),
 exactly as the CLI runs it, in the default mode and in practitioner mode. A frame's outcome:
@@ -293,7 +295,7 @@ def bench_cost(frames_n: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="photos,clips,clicks,single,cost")
+    parser.add_argument("--only", default="photos,clips,clicks,single,scenes,cost")
     parser.add_argument("--modes", default="default,practitioner")
     parser.add_argument("--max-seconds", type=float, default=None, help="stop each clip after this time")
     parser.add_argument("--cost-frames", type=int, default=120)
@@ -310,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         bench_clicks(args.max_seconds)
     if "single" in only:
         bench_single(args.max_seconds)
+    if "scenes" in only:
+        from benchmarks.people_scenes import bench_scenes
+
+        print("\n== built scenes: the user (or client) found, abstained, a wrong body ==")
+        bench_scenes(SHARED, modes)
     if "cost" in only:
         bench_cost(args.cost_frames)
     return 0

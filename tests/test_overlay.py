@@ -218,3 +218,36 @@ def test_the_overlay_says_when_the_followed_point_is_the_palm_from_the_wrist() -
     wrist = annotate(frame, result_with(regions, pose, hand=HandTrack(point_px=point, source="wrist")))
     below = (slice(int(point[1]) + 15, int(point[1]) + 60), slice(int(point[0]) - 80, int(point[0]) + 80))
     assert (wrist[below] != fingertip[below]).any()  # a label under the point
+
+
+def _with_other(role: str | None) -> FrameResult:
+    """The user's regions and one other body beside her, with that body's role as the people stage gave it
+    (None: a track recorded before roles were kept)."""
+    pose = back_view_pose(centre=(420.0, 260.0), torso_px=120.0)
+    other = back_view_pose(centre=(150.0, 260.0), torso_px=120.0)
+    base = result_with(regions_from_pose(pose, W, H), pose)
+    frame = TrackFrame(0.0, W, H, pose, [], others=[other], roles=[] if role is None else [role])
+    return replace(base, seen=replace(base.seen, track_frame=frame, others_px=[
+        np.column_stack([other[:, 0] * W, other[:, 1] * H, other[:, 3]])]))
+
+
+def _magenta_px(img: np.ndarray) -> int:
+    """Pixels in the practitioner's colour (the label and skeleton of a PRACTITIONER)."""
+    return int((np.abs(img.astype(int) - np.array([220, 90, 220])).sum(axis=2) < 40).sum())
+
+
+def test_a_bystander_is_never_labelled_practitioner() -> None:
+    style = OverlayStyle(show_panel=False, show_skeleton=True)
+    assert _magenta_px(annotate(grey_frame(), _with_other("bystander"), style)) == 0
+    assert _magenta_px(annotate(grey_frame(), _with_other("practitioner"), style)) > 50
+    assert _magenta_px(annotate(grey_frame(), _with_other(None), style)) > 50  # older tracks: as before
+
+
+def test_the_panel_suggests_practitioner_mode_when_someone_works_on_someone() -> None:
+    base = _with_other("practitioner")
+    suggested = replace(base, seen=replace(base.seen, practitioner_suggested=True))
+    plain = annotate(grey_frame(), base, OverlayStyle())
+    told = annotate(grey_frame(), suggested, OverlayStyle())
+    assert changed(told, plain).sum() > 100
+    in_mode = OverlayStyle(practitioner_mode=True)
+    assert not changed(annotate(grey_frame(), suggested, in_mode), annotate(grey_frame(), base, in_mode)).any()

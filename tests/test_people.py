@@ -11,17 +11,12 @@ import pytest
 
 from vision_helper.body.regions import body_frame_from_pose
 from vision_helper.seeing.people.client_pose import ClientPose, pose_from_keypoints, slid_onto_other
+from vision_helper.seeing.people.cues import back_of_head, facing_upright, posture, wrists_on
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.identify import PeopleIdentities, person_distance
-from vision_helper.seeing.people.roles import (
-    PRACTITIONER,
-    RoleJudge,
-    back_of_head,
-    facing_upright,
-    posture,
-    wrists_on,
-)
-from vision_helper.seeing.people.selector import PeopleSelector, person_at
+from vision_helper.seeing.people.present import person_at
+from vision_helper.seeing.people.roles import PRACTITIONER, RoleJudge
+from vision_helper.seeing.people.selector import PeopleSelector
 from vision_helper.track import TrackFrame
 
 W, H = 960, 540

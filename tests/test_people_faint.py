@@ -21,7 +21,8 @@ from tests.test_people import (
 )
 from vision_helper.seeing.people.confirm import STILL_S, StillLying, agrees, confirm_lying, pose_is_lying
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.selector import PeopleSelector, people_in_view
+from vision_helper.seeing.people.present import people_in_view
+from vision_helper.seeing.people.selector import PeopleSelector
 
 
 def faint(det: PersonDetection, score: float = 0.13, kp_score: float = 0.05) -> PersonDetection:

@@ -22,7 +22,8 @@ from tests.test_people import (
 from vision_helper.seeing.people.client_pose import ClientPose
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.seeing.people.persist import LOOKBACK, RETURNS, FaintBodies, faint_candidates
-from vision_helper.seeing.people.selector import PeopleSelector, people_in_view
+from vision_helper.seeing.people.present import people_in_view
+from vision_helper.seeing.people.selector import PeopleSelector
 
 
 def faint(det: PersonDetection, score: float = 0.07, kp_score: float = 0.3, seen: int = 7) -> PersonDetection:

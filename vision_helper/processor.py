@@ -150,7 +150,9 @@ class FrameProcessor:
                 self._writer.write(track_frame)
             result = self._analyzer.update(track_frame)
             anchor_status = self._selector.anchor_status if self._selector is not None else None
-            result = replace(result, seen=replace(result.seen, anchor_status=anchor_status))
+            suggested = bool(getattr(self._selector, "practitioner_suggested", False)) and not self.practitioner_mode
+            result = replace(result, seen=replace(result.seen, anchor_status=anchor_status,
+                                                  practitioner_suggested=suggested))
             self.last_result = result
             return result
 

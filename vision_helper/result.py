@@ -27,6 +27,7 @@ class Seen:
     facing_camera: bool | None = None
     client: str = "none"  # "pose" | "anchors" | "none"
     anchor_status: str | None = None  # "tracking" | "holding" | "lost: place again" | None when no anchors
+    practitioner_suggested: bool = False  # self mode saw one person working on another: suggest practitioner mode
 
 
 @dataclass(frozen=True)

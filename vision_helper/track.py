@@ -6,7 +6,8 @@ One frame a line::
      "hands": [{"handedness": "Left"|"Right", "score": f, "landmarks": [[x, y, z] x 21]}],
      "client": "pose"|"anchors"|"none",          # optional, who the regions belong to
      "anchors": {"sacrum": [x, y], ...} | null,   # optional, tracked manual anchors
-     "others": [[[x, y, z, v] x 33], ...]}        # optional, other bodies seen (never the client)
+     "others": [[[x, y, z, v] x 33], ...],        # optional, other bodies seen (never the client)
+     "roles": ["practitioner"|"bystander", ...]}  # optional, one per entry of "others"
 
 x, y are normalized to the image as MediaPipe gives them and may fall outside 0..1.
 Files are streamed line by line, so a track of any size is read in bounded memory.
@@ -28,6 +29,7 @@ from vision_helper.body.skeleton import HAND_LANDMARKS, POSE_LANDMARKS
 from vision_helper.errors import TrackError, UserError
 
 CLIENT_SOURCES = ("pose", "anchors", "none")
+OTHER_ROLES = ("practitioner", "bystander")
 SIDECAR_SUFFIX = ".track.jsonl"  # a video's landmark track beside it: clip.mp4 → clip.track.jsonl
 
 
@@ -48,6 +50,7 @@ class TrackFrame:
     client: str = "pose"  # "pose" | "anchors" | "none"
     anchors: Anchors | None = None
     others: list[np.ndarray] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)  # per entry of others; empty: not known (older tracks)
 
     def __post_init__(self) -> None:
         if self.pose is None and self.client == "pose":
@@ -70,6 +73,8 @@ class TrackFrame:
             data["anchors"] = self.anchors.to_dict()
         if self.others:
             data["others"] = [np.round(o, 5).tolist() for o in self.others]
+        if self.roles:
+            data["roles"] = list(self.roles)
         return json.dumps(data, separators=(",", ":"), allow_nan=False)
 
 
@@ -152,7 +157,10 @@ def parse_frame(line: str) -> TrackFrame:
         except UserError as exc:
             raise BadFrame(str(exc)) from None
     others = [_array(o, POSE_LANDMARKS, 4, f"others[{i}]") for i, o in enumerate(data.get("others") or [])]
-    return TrackFrame(t, int(width), int(height), pose, hands, client, anchors, others)
+    roles = data.get("roles") or []
+    if not isinstance(roles, list) or len(roles) != len(others) or any(r not in OTHER_ROLES for r in roles):
+        raise BadFrame(f'"roles" must list one of {", ".join(OTHER_ROLES)} per entry of "others"')
+    return TrackFrame(t, int(width), int(height), pose, hands, client, anchors, others, list(roles))
 
 
 @dataclass

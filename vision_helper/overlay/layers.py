@@ -201,17 +201,30 @@ def _body_label_point(pose_px: np.ndarray | None, cv: _Canvas) -> np.ndarray | N
     return None
 
 
+def practitioner_scene(result: FrameResult) -> bool:
+    """Someone in view is the practitioner (a track without roles: anyone else in view is)."""
+    roles = result.seen.track_frame.roles
+    return bool(result.seen.others_px) and (not roles or "practitioner" in roles)
+
+
 def _draw_people(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
-    """With more than one body in view, say which is the client (regions) and which the practitioner."""
+    """With more than one body in view, say which is the client (regions), which the practitioner and who
+    is a bystander (a track without roles: everyone else is the practitioner, as before roles were kept)."""
     if not result.seen.others_px:
         return
-    for other in result.seen.others_px:
+    roles = result.seen.track_frame.roles
+    for i, other in enumerate(result.seen.others_px):
+        practitioner = not roles or i >= len(roles) or roles[i] == "practitioner"
+        colour = PRACTITIONER_COLOUR if practitioner else GREY
         if style.show_skeleton:
-            _draw_skeleton(cv, other, PRACTITIONER_COLOUR, cv.thin)
+            _draw_skeleton(cv, other, colour, cv.thin)
         p = _body_label_point(other, cv)
         c = cv.ipt(p - np.array([0.0, 18 * cv.unit])) if p is not None else None
         if c:
-            _text_centred(cv.img, "PRACTITIONER", c, cv.label_font, PRACTITIONER_COLOUR, cv.text_thick)
+            _text_centred(cv.img, "PRACTITIONER" if practitioner else "bystander", c, cv.label_font, colour,
+                          cv.text_thick)
+    if not practitioner_scene(result):
+        return  # the user among bystanders: her regions say enough
     p = _body_label_point(result.seen.pose_px, cv)
     if p is None and result.body.regions is not None:
         p = cv.map(np.asarray(result.body.regions.frame.mid_shoulder_px)[None, :])[0]

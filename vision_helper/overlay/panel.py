@@ -26,6 +26,7 @@ from vision_helper.overlay.canvas import (
     _text,
     _text_size,
 )
+from vision_helper.overlay.layers import practitioner_scene
 from vision_helper.result import FrameResult
 
 
@@ -60,15 +61,19 @@ def _body_line(result: FrameResult, style: OverlayStyle) -> tuple[str, tuple[int
     if result.seen.client == "anchors" or status == "anchors":
         state = result.seen.anchor_status or "anchors"
         return f"Client: anchors ({state})", (RED if state.startswith("lost") else CLIENT_COLOUR)
-    if (result.seen.others_px or style.practitioner_mode) and result.seen.client == "none":
+    if result.seen.client == "none" and (style.practitioner_mode or practitioner_scene(result)):
         return "Client: not placed", AMBER  # the page asks to place her; one prompt, not a second alarm
-    label = "Client" if result.seen.others_px else "Body"
+    if result.seen.others_px and result.seen.client == "none":
+        return "Body: not sure - click the person", RED
+    label = "Client" if practitioner_scene(result) or style.practitioner_mode else "Body"
     return f"{label}: {status}", STATUS_COLOURS.get(status, WHITE)
 
 
 def _draw_panel(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
     compact = min(cv.w, cv.h) < 240
     lines: list[tuple[str, tuple[int, int, int]]] = [_body_line(result, style)]
+    if result.seen.practitioner_suggested and not style.practitioner_mode:
+        lines.append(("Someone works on someone: practitioner mode?", AMBER))
     if result.hand_found:
         hand = "Hand: on target" if result.judgement.on_target else "Hand: found"
         if result.judgement.on_target and result.judgement.target_side:

@@ -15,8 +15,8 @@ from typing import Protocol
 import numpy as np
 
 from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, MIRROR_INDEX, RIGHT_HIP, RIGHT_SHOULDER, spine_px
+from vision_helper.seeing.people.cues import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.roles import KP_SEEN, KP_TRUNK, L_HIP, L_SH, R_HIP, R_SH, size_px, torso_axis_px
 
 # MediaPipe pose index of each COCO keypoint (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
 COCO_TO_MEDIAPIPE = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -26,6 +26,7 @@ MIN_TORSO_RATIO = 0.5  # the landmark model's torso is at least half and at most
 MIN_TRUNK_VISIBILITY = 0.5  # landmark-model trunk points below this visibility are not checked or used
 MIN_HELD_KEYPOINTS = 4  # her last pose is kept while at least this many of her keypoints are seen ...
 HELD_DRIFT = 0.1  # ... within this (box diagonals, mean) of where that pose has them
+FOLLOW_TORSOS = 0.5  # between runs, a followed pose's trunk moves at most this (torso lengths) a frame
 
 
 class BoxLandmarks(Protocol):
@@ -197,6 +198,33 @@ class ClientPose:
             return self._last
         self.source = "none"
         return None
+
+    def follow(self, frame_bgr: np.ndarray, others: list[PersonDetection]) -> np.ndarray | None:
+        """Between people-stage runs: the landmark model on the region of the last accepted pose, as
+        MediaPipe tracks a pose from frame to frame; kept when its trunk follows on from the last one (within
+        FOLLOW_TORSOS) and lies nearer it than anyone else's keypoints; None otherwise (the last pose holds)."""
+        if self.landmarker is None or self._last is None:
+            return None
+        h, w = frame_bgr.shape[:2]
+        last = self._last
+        scale = np.array([w, h], dtype=np.float64)
+        keypoints = (last[list(COCO_TO_MEDIAPIPE), :2] * scale).astype(np.float32)
+        scores = (np.clip(last[list(COCO_TO_MEDIAPIPE), 3], 0.0, 1.0) * FULL_VISIBILITY_SCORE).astype(np.float32)
+        pose = self.landmarker.from_keypoints(frame_bgr, keypoints, scores)
+        if pose is None or not np.isfinite(pose).all():
+            return None
+        pose = np.asarray(pose, dtype=np.float64)
+        trunk = _trunk_px(pose, w, h)
+        before = _trunk_px(last, w, h)
+        torso = _torso_px(before)
+        if len(trunk) < 4 or torso is None or set(trunk) != set(before):
+            return None
+        drift = float(np.mean([np.hypot(*(trunk[i] - before[i])) for i in trunk]))
+        if drift > FOLLOW_TORSOS * torso or self._turned_over(pose, w, h):
+            return None
+        if any((theirs := _mean_distance(trunk, o)) is not None and theirs < drift for o in others):
+            return None
+        return self._accept(pose, self.source, w, h)
 
     def close(self) -> None:
         if self.landmarker is not None:

@@ -24,8 +24,8 @@ import numpy as np
 
 from vision_helper.body.skeleton import TORSO, spine_px
 from vision_helper.seeing.people.client_pose import COCO_TO_MEDIAPIPE, FULL_VISIBILITY_SCORE, slid_onto_other
+from vision_helper.seeing.people.cues import LYING_DEG, size_px
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.roles import LYING_DEG, size_px
 
 MIN_TRUNK_VISIBILITY = 0.5  # the whole-frame pose must be this sure of each trunk point
 BOX_PAD = 0.1  # the trunk may stick out of the faint instance's box by this share of its diagonal

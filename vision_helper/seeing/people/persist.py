@@ -24,9 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.identify import SAME_PERSON, person_distance
-from vision_helper.seeing.people.roles import (
+from vision_helper.seeing.people.cues import (
     KP_SEEN,
     L_HIP,
     L_SH,
@@ -36,6 +34,8 @@ from vision_helper.seeing.people.roles import (
     size_px,
     trunk_box_px,
 )
+from vision_helper.seeing.people.detect import PersonDetection
+from vision_helper.seeing.people.identify import SAME_PERSON, person_distance
 
 FAINT_MIN_SCORE = 0.04  # instances down to this score are looked at (the detector is run with it)
 FAINT_KP_TRUNK = 0.08  # shoulders and hips this sure place a faint body's trunk and posture (they sit right

@@ -1,14 +1,22 @@
-"""Who is the client: evidence that holds from behind and lying down, gathered per identity over time.
+"""Who is who: one decision per identity (user / client / practitioner / bystander / not sure), taken from
+the evidence records of evidence.py, once per people-stage run.
 
-Per person and run (pure numpy on the 17 COCO keypoints):
-- posture: the torso's axis near horizontal is lying (a client on a table); upright is standing or seated;
-- face: nose and eyes scored well on an upright body is someone facing the camera (a practitioner, or a
-  user who has not turned yet); shoulders or ears seen with no face is the back of a head;
-- touch: whose wrists rest on whose body (a practitioner's on the client's trunk);
-- size: a person much smaller than the largest is a bystander far behind.
-The evidence is summed into a client-likeness, smoothed per identity (`EVIDENCE_KEEP`), and a client is
-named only with a margin over everyone else; once named she stays while her own evidence holds
-(hysteresis), so one odd frame neither takes nor moves the regions. Not sure: no client (abstain).
+- Self mode (the default) puts the user first: the user is the main person, the largest body in view
+  (sizes smoothed over runs), kept by identity while she stays near the largest (someone passing close to
+  the camera must outgrow her on 3 runs in a row), whichever way she faces.
+  Everyone else is a bystander. Not the user: someone seen facing us at work (a practitioner whose client
+  the detector missed), a faint instance no one else confirms (alone, 0.1-0.15 scores are ghosts), and
+  anyone when two people are about as large and neither was the user before, until one stays a little
+  larger on 3 runs in a row (not sure).
+- A practitioner scene (practitioner mode, or evidence that one person works on another: the selector
+  decides when) names the client: a likeness summed from posture (lying), facing (a face toward the camera
+  on an upright body: never the client; the back of the head: likely her), being touched (someone's wrists
+  on her trunk, someone's face over her back) and size (far smaller than the largest: a bystander),
+  smoothed per identity (`EVIDENCE_KEEP`); she is named only when seen worked on lately (lying, touched, a
+  face over or just above her back), with a margin over everyone else, and kept
+  while her own evidence holds (hysteresis). The practitioner is whoever's wrists rest on her, or faces us
+  with a likeness below zero; the rest are bystanders. Not sure: no client (abstain).
+A click (`choose`) is the user's word: that identity is the client until the user says otherwise.
 """
 
 from __future__ import annotations
@@ -16,219 +24,116 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from vision_helper.seeing.people.detect import L_EAR, L_EYE, L_HIP, NOSE, R_EAR, R_EYE, R_HIP, PersonDetection
-from vision_helper.seeing.people.detect import L_SHOULDER as L_SH
-from vision_helper.seeing.people.detect import L_WRIST as L_WR
-from vision_helper.seeing.people.detect import R_SHOULDER as R_SH
-from vision_helper.seeing.people.detect import R_WRIST as R_WR
+from vision_helper.seeing.people.evidence import EvidenceBook, PersonEvidence
 from vision_helper.seeing.people.identify import TrackedPerson
 
-TORSO = (L_SH, R_SH, L_HIP, R_HIP)
-
-KP_SEEN = 0.2  # a keypoint scored this well counts as seen (the client's often score 0.2-0.4)
-KP_TRUNK = 0.15  # trunk keypoints count for posture down to this (a seated client's hips score 0.15-0.2)
-FACE_SEEN = 0.45  # nose and eyes scored at least this on average: a face toward the camera
-REACH_TORSOS = 1.0  # a wrist this far (torso lengths) out beside the own trunk, below the shoulders: reaching
-# onto someone (a user's arms held out at the hips reach about half as far)
-LEAN_DEG = 25.0  # an upright torso leaning this far: bent over someone (or something) in front
-LYING_DEG = 55.0  # the torso axis this far or more from vertical: lying
 MIN_SIZE = 0.35  # a person this much smaller (box diagonal) than the largest is a bystander far behind
 EVIDENCE_KEEP = 0.6  # share of the old client-likeness kept at each run (the rest is the new evidence)
 NAME_AT = 0.6  # a client is named when her likeness reaches this ...
 MARGIN = 0.6  # ... and beats everyone else's by this much
 KEEP_AT = 0.1  # a named client stays while her likeness stays above this and no one beats her by MARGIN
 FORGET_AFTER = 30  # runs after which an identity not seen is dropped from the evidence
+WORKED_ON_RUNS = 10  # a client is named only if seen worked on (lying, touched, a face over or above her back)
+# within this many runs: a bystander with her back to us, working on someone out of sight, is no client
+USER_MARGIN = 1.15  # a new user is at least this much larger (smoothed box diagonal) than anyone else ...
+USER_KEEP = 0.75  # ... and stays the user while at least this share of the largest person's size ...
+USER_OUTGROWN_RUNS = 3  # ... or until outgrown on this many runs in a row (a passer-by close to the camera)
+LEAD_MARGIN = 1.03  # two people about as large: the one larger by this much ...
+LEAD_RUNS = 3  # ... on this many runs in a row is the user
 
-CLIENT, PRACTITIONER, BYSTANDER = "client", "practitioner", "bystander"
-
-
-def _seen(det: PersonDetection, idx: tuple[int, ...]) -> np.ndarray:
-    return det.keypoint_scores[list(idx)] >= KP_SEEN
-
-
-def torso_axis_px(det: PersonDetection, min_score: float = KP_TRUNK) -> np.ndarray | None:
-    """Mid-hip to mid-shoulder (or across the torso's seen side when one pair is missing), None if unseen;
-    shoulders and hips count from `min_score`."""
-    kp, s = det.keypoints_px, det.keypoint_scores
-    sh = [i for i in (L_SH, R_SH) if s[i] >= min_score]
-    hp = [i for i in (L_HIP, R_HIP) if s[i] >= min_score]
-    if not sh or not hp:
-        return None
-    return kp[sh].mean(axis=0) - kp[hp].mean(axis=0)
+USER, CLIENT, PRACTITIONER, BYSTANDER = "user", "client", "practitioner", "bystander"
 
 
-def posture(det: PersonDetection, min_score: float = KP_TRUNK) -> str:
-    """"lying", "upright" (standing or seated) or "unknown" from the torso's direction."""
-    axis = torso_axis_px(det, min_score)
-    if axis is None or float(np.hypot(*axis)) < 1.0:
-        return "unknown"
-    from_vertical = math.degrees(math.atan2(abs(float(axis[0])), -float(axis[1])))  # 0 = shoulders above
-    return "lying" if from_vertical >= LYING_DEG else "upright"
-
-
-def face_score(det: PersonDetection) -> float:
-    """Mean score of nose and both eyes: high when the face is toward the camera."""
-    return float(det.keypoint_scores[[NOSE, L_EYE, R_EYE]].mean())
-
-
-def back_of_head(det: PersonDetection) -> bool:
-    """Shoulders (or ears) seen but no face: a head seen from behind, or turned down into the table."""
-    s = det.keypoint_scores
-    shoulders = bool(_seen(det, (L_SH, R_SH)).all()) or bool(_seen(det, (L_EAR, R_EAR)).any())
-    return shoulders and float(s[[NOSE, L_EYE, R_EYE]].max()) < KP_SEEN
-
-
-def size_px(det: PersonDetection) -> float:
-    x0, y0, x1, y1 = det.box_px
-    return float(np.hypot(x1 - x0, y1 - y0))
-
-
-def trunk_box_px(det: PersonDetection, grow: float = 0.25) -> tuple[float, float, float, float]:
-    """Box of the trunk (shoulders and hips seen), grown by `grow` of its size; the body's box otherwise."""
-    kp = det.keypoints_px[[i for i in TORSO if det.keypoint_scores[i] >= KP_TRUNK]]
-    if len(kp) < 3:
-        return det.box_px
-    lo, hi = kp.min(axis=0), kp.max(axis=0)
-    pad = grow * float(max(hi - lo))
-    return float(lo[0] - pad), float(lo[1] - pad), float(hi[0] + pad), float(hi[1] + pad)
-
-
-def wrists_on(toucher: PersonDetection, touched: PersonDetection) -> int:
-    """How many of `toucher`'s seen wrists lie on `touched`'s trunk. A lying person touches no one (a
-    prone client's arms hang beside the table, under the practitioner's)."""
-    if posture(toucher) == "lying":
-        return 0
-    x0, y0, x1, y1 = trunk_box_px(touched)
-    count = 0
-    for i in (L_WR, R_WR):
-        if toucher.keypoint_scores[i] < KP_SEEN:
-            continue
-        x, y = toucher.keypoints_px[i]
-        count += int(x0 <= x <= x1 and y0 <= y <= y1)
-    return count
-
-
-def facing_upright(det: PersonDetection) -> bool:
-    """Upright with a face toward the camera: never the client in a practitioner scene."""
-    return posture(det) == "upright" and face_score(det) >= FACE_SEEN
-
-
-def torso_length_px(det: PersonDetection) -> float:
-    axis = torso_axis_px(det)
-    return float(np.hypot(*axis)) if axis is not None else 0.3 * size_px(det)
-
-
-def lean_deg(det: PersonDetection) -> float:
-    """How far the torso leans from vertical, in degrees (0 upright, 90 lying); 0 when unseen."""
-    axis = torso_axis_px(det)
-    if axis is None or float(np.hypot(*axis)) < 1.0:
-        return 0.0
-    return math.degrees(math.atan2(abs(float(axis[0])), -float(axis[1])))
-
-
-def hands_at_work(det: PersonDetection) -> bool:
-    """Upright, leaning over something or with a wrist held low and out beside the own trunk: working on
-    something (someone) in front, as a practitioner does; a lone user's hands are on their own hips or
-    back, hang beside them, or are raised."""
-    if posture(det) != "upright":
-        return False
-    if lean_deg(det) >= LEAN_DEG:
-        return True
-    torso = torso_length_px(det)
-    x0, y0, x1, y1 = trunk_box_px(det, 0.0)
-    kp, s = det.keypoints_px, det.keypoint_scores
-    sh_y = float(kp[[L_SH, R_SH]][s[[L_SH, R_SH]] >= KP_TRUNK][:, 1].mean()) if (s[[L_SH, R_SH]] >= KP_TRUNK).any() \
-        else y0
-    for i in (L_WR, R_WR):
-        if s[i] < KP_SEEN:
-            continue
-        x, y = float(kp[i, 0]), float(kp[i, 1])
-        away = max(x0 - x, x - x1, 0.0) >= REACH_TORSOS * torso
-        low = y >= sh_y + 0.25 * torso
-        below_hips = y >= y1 + 0.3 * torso
-        if (away and low) or below_hips:
-            return True
-    return False
-
-
-def client_likeness(det: PersonDetection, others: list[PersonDetection], largest_px: float) -> float:
-    """This run's evidence that `det` is the client (positive) or not (negative), given everyone else."""
+def client_likeness(e: PersonEvidence) -> float:
+    """This run's evidence that this person is the client (positive) or not (negative)."""
     score = 0.0
-    pose = posture(det)
-    if pose == "lying":
+    if e.posture == "lying":
         score += 1.0
-    face = face_score(det)
-    if pose != "lying":
-        if face >= FACE_SEEN:
+    else:
+        if e.facing == "camera":
             score -= 1.0
-        elif back_of_head(det):
+        elif e.facing == "away":
             score += 0.5
-    touched = sum(wrists_on(o, det) for o in others)
-    touching = sum(wrists_on(det, o) for o in others)
     # Overlapping upright people (a seated client in front of the practitioner) may seem to touch each
-    # other; being touched says more than touching, and the face decides the rest.
-    score += 0.5 * min(touched, 2) - 0.3 * min(touching, 2)
-    if largest_px > 0 and size_px(det) < MIN_SIZE * largest_px:
+    # other; being touched says more than touching, and the face decides the rest. A face over (or just
+    # above) her back is someone standing right behind her, at work.
+    touched = min(e.wrists_on_me, 2) + (2 if e.face_over_back or e.faces_above else 0)
+    score += 0.5 * min(touched, 2) - 0.3 * min(e.wrists_on_others, 2)
+    if e.size_share_now < MIN_SIZE:
         score -= 1.5
     return score
 
 
 @dataclass
 class Roles:
-    """The outcome of one run: the client's identity (None: not sure) and everyone's role."""
+    """The outcome of one run: the client's and the user's identity (None: not sure) and everyone's role."""
 
     client_id: int | None
     role_of: dict[int, str] = field(default_factory=dict)
     likeness: dict[int, float] = field(default_factory=dict)
+    user_id: int | None = None
 
 
 class RoleJudge:
     """update(people) -> Roles, fed once per people-stage run with every identity seen.
 
-    `practitioner_mode`: a standing person facing the camera is never the client, even alone. `choose(id)`
-    is the user's word (a click): that identity is the client until the user says otherwise.
+    `practitioner_mode`: a standing person facing the camera is never the client (nor the user), even alone.
+    `choose(id)` is the user's word (a click): that identity is the client until the user says otherwise.
+    `evidence` holds this run's records, by identity.
     """
 
     def __init__(self, practitioner_mode: bool = False) -> None:
         self.practitioner_mode = practitioner_mode
+        self._book = EvidenceBook()
         self.reset()
 
     def reset(self) -> None:
+        self._book.reset()
         self._likeness: dict[int, float] = {}
         self._last_seen: dict[int, int] = {}
+        self._worked_on: dict[int, int] = {}  # the last run each identity was seen worked on
         self._runs = 0
         self.client_id: int | None = None
         self.chosen_id: int | None = None
+        self.user_id: int | None = None
+        self._outgrown = 0  # runs in a row someone else has been far larger than the user
+        self._lead_id: int | None = None  # who has been a little larger than everyone else, on how many runs
+        self._lead_runs = 0
+        self.evidence: dict[int, PersonEvidence] = {}
 
     def choose(self, person_id: int | None) -> None:
         self.chosen_id = person_id
         if person_id is not None:
             self.client_id = person_id
 
+    def _vetoed(self, e: PersonEvidence) -> bool:
+        return self.practitioner_mode and e.present and e.facing == "camera" and e.posture == "upright"
+
     def update(self, people: list[TrackedPerson]) -> Roles:
         self._runs += 1
-        seen = [p for p in people if p.seen_now]
-        largest = max((size_px(p.detection) for p in seen), default=0.0)
-        for p in seen:
-            others = [o.detection for o in seen if o.id != p.id]
-            evidence = client_likeness(p.detection, others, largest)
-            if self.practitioner_mode and facing_upright(p.detection):
+        self.evidence = self._book.update(people)
+        for e in self.evidence.values():
+            if not e.present:
+                continue
+            if e.posture == "lying" or e.touched_by or e.faces_above or e.face_over_back:
+                self._worked_on[e.id] = self._runs
+            evidence = client_likeness(e)
+            if self._vetoed(e):
                 evidence = min(evidence, -1.0)
-            old = self._likeness.get(p.id)
-            self._likeness[p.id] = evidence if old is None else EVIDENCE_KEEP * old + (1 - EVIDENCE_KEEP) * evidence
-            self._last_seen[p.id] = self._runs
+            old = self._likeness.get(e.id)
+            self._likeness[e.id] = evidence if old is None else EVIDENCE_KEEP * old + (1 - EVIDENCE_KEEP) * evidence
+            self._last_seen[e.id] = self._runs
         for pid in [i for i, r in self._last_seen.items() if self._runs - r > FORGET_AFTER]:
             self._likeness.pop(pid, None)
             self._last_seen.pop(pid, None)
-        present = {p.id for p in people}
-        seen_by_id = {p.id: p.detection for p in seen}
-        self.client_id = self._decide(present, seen_by_id)
-        roles = {pid: self._role(pid, seen_by_id) for pid in present}
-        return Roles(self.client_id, roles, {pid: self._likeness.get(pid, 0.0) for pid in present})
+            self._worked_on.pop(pid, None)
+        present = set(self.evidence)
+        self.client_id = self._decide(present)
+        self.user_id = self._choose_user()
+        roles = {pid: self._role(pid) for pid in present}
+        return Roles(self.client_id, roles, {pid: self._likeness.get(pid, 0.0) for pid in present}, self.user_id)
 
-    def _decide(self, present: set[int], seen: dict[int, PersonDetection]) -> int | None:
+    def _decide(self, present: set[int]) -> int | None:
         if self.chosen_id is not None:
             return self.chosen_id if self.chosen_id in self._likeness else None
         ranked = sorted(((self._likeness[i], i) for i in present if i in self._likeness), reverse=True)
@@ -238,22 +143,63 @@ class RoleJudge:
         if current is not None:
             mine = self._likeness[current]
             rivals = [v for v, i in ranked if i != current]
-            vetoed = self.practitioner_mode and current in seen and facing_upright(seen[current])
-            if mine >= KEEP_AT and not vetoed and (not rivals or rivals[0] < mine + MARGIN):
+            if mine >= KEEP_AT and not self._vetoed(self.evidence[current]) and (
+                    not rivals or rivals[0] < mine + MARGIN):
                 return current
         best, best_id = ranked[0]
         second = ranked[1][0] if len(ranked) > 1 else -math.inf
-        if best >= NAME_AT and best - second >= MARGIN:
+        worked_on = self._runs - self._worked_on.get(best_id, -10**6) <= WORKED_ON_RUNS
+        if best >= NAME_AT and best - second >= MARGIN and worked_on:
             return best_id
         return None
 
-    def _role(self, pid: int, seen: dict[int, PersonDetection]) -> str:
+    def _choose_user(self) -> int | None:
+        """Self mode's main person: the largest body in view, kept by identity (see the module docstring)."""
+        present = sorted((e for e in self.evidence.values() if e.present), key=lambda e: -e.size_px)
+        current = self.evidence.get(self.user_id) if self.user_id is not None else None
+        if current is not None and not current.present:
+            return current.id  # held through a short miss (the selector checks her pose is still there)
+        if not present:
+            return None
+        largest = present[0].size_px
+        if current is not None and not self._not_user(current):
+            # someone passing close to the camera is larger for a moment: she stays the user unless outgrown
+            # on USER_OUTGROWN_RUNS runs in a row
+            self._outgrown = self._outgrown + 1 if current.size_px < USER_KEEP * largest else 0
+            if self._outgrown < USER_OUTGROWN_RUNS:
+                return current.id
+        self._outgrown = 0
+        top = present[0]
+        second = present[1].size_px if len(present) > 1 else 0.0
+        if self._not_user(top) or not top.strong:
+            return None
+        if top.size_px >= USER_MARGIN * second:
+            return top.id
+        # about as large as someone else (a companion beside her): the one who stays the larger, by a little,
+        # on LEAD_RUNS runs in a row
+        lead = top.size_px >= LEAD_MARGIN * second
+        self._lead_runs = self._lead_runs + 1 if lead and self._lead_id == top.id else int(lead)
+        self._lead_id = top.id if lead else None
+        return top.id if self._lead_runs >= LEAD_RUNS else None
+
+    def _not_user(self, e: PersonEvidence) -> bool:
+        return e.at_work or self._vetoed(e)
+
+    def role_of(self, practitioner_scene: bool) -> dict[int, str]:
+        """Everyone's role after the last run, as the scene is judged: a practitioner scene has the client,
+        practitioners and bystanders; a self-mode scene the user and bystanders. Not sure: no client (user)."""
+        if practitioner_scene:
+            return {pid: self._role(pid) for pid in self.evidence}
+        return {pid: USER if pid == self.user_id else BYSTANDER for pid in self.evidence}
+
+    def _role(self, pid: int) -> str:
         if pid == self.client_id:
             return CLIENT
-        client = seen.get(self.client_id) if self.client_id is not None else None
-        me = seen.get(pid)
-        if me is not None and client is not None and wrists_on(me, client) > 0:
+        client = self.evidence.get(self.client_id) if self.client_id is not None else None
+        me = self.evidence[pid]
+        if me.present and client is not None and client.present and (
+                client.id in me.touching or pid in client.faces_above):
             return PRACTITIONER
-        if me is not None and facing_upright(me) and self._likeness.get(pid, 0.0) < 0:
+        if me.present and me.facing == "camera" and self._likeness.get(pid, 0.0) < 0:
             return PRACTITIONER
         return BYSTANDER

@@ -1,20 +1,20 @@
-"""Whose body the regions go on: the people stage (detect -> identify -> roles -> client landmarks) as the
-processor's ClientSelector.
+"""Whose body the regions go on: the people stage (detect -> identify -> evidence -> roles -> landmarks) as
+the processor's ClientSelector.
 
-A lone person is the user, as before: the whole-frame pose passes through, and the people stage runs
-only every `lone_every` frames to notice a second person (a lone person costs its time / lone_every).
-Once two or more people are seen, the frame is a practitioner scene: the people stage runs every
-`crowd_every` frames, norfair keeps identities, the role judge names the client (or no one), and her
-33 landmarks come from the whole-frame pose when it is on her, else from the landmark model on her box,
-else from her own keypoints. Not sure who the client is: no client (the page asks for a click). A click
-(`set_hint`) or placed anchors choose the person under or nearest them, kept by identity from then on.
-Anchors follow her by optical flow as the last resort and are re-fitted to her while she is seen.
-A body lying down that MoveNet scores too faintly to count (0.1-0.2, few keypoints) is a person when a
-lying whole-frame pose that has held still for a second lies on its box (confirm.py), or beside someone
-when its faint instance (down to 0.04) comes back lying at the same place run after run (persist.py); the
-client named before is still her when read that faintly. A faint lone body missed on one run is held
-while the whole-frame pose stays on the same trunk. A lone person at work (facing us, hands low and out in
-front) is looked at every `crowd_every` frames: the client is likely there, too faint to count yet.
+Who is present on a run is present.py's (faint bodies included), who they are is roles.py's single
+decision on evidence.py's records. Self mode (the default) puts the user first: the largest steady body is
+the user and everyone else a bystander, never painted. The scene is a practitioner scene only on evidence
+that one person works on another: a body lying with someone upright beside it, or a face over a back, at
+once; hands resting on another's trunk, or a face just above someone's back, on FLIP_RUNS runs (at once
+while no user is settled); it stays one for LONE_AGAIN_S after the last such run. Practitioner mode always
+uses the practitioner rules once two people are seen. A click (`set_hint`) or placed anchors choose the
+person under or nearest them, kept by identity from then on; anchors follow her by optical flow as the
+last resort.
+
+Cost: with one person in view the whole-frame pose passes through and the people stage runs every
+`lone_every` frames; with several, or while the whole-frame pose is not on the user (a back view with the
+head out of the frame: its detector needs a face), every `crowd_every` frames, and the landmark model
+runs on the user's (or client's) box on those runs, and, for the user, follows her between them.
 """
 
 from __future__ import annotations
@@ -39,35 +39,22 @@ from vision_helper.seeing.people.anchors import (
     wrist_boxes_px,
 )
 from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, pose_from_keypoints, slid_onto_other
-from vision_helper.seeing.people.confirm import StillLying, confirm_lying, trunk_drift
+from vision_helper.seeing.people.confirm import StillLying, trunk_drift
+from vision_helper.seeing.people.cues import KP_SEEN, L_HIP, L_SH, R_HIP, R_SH
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.identify import SAME_PERSON, PeopleIdentities, TrackedPerson, person_distance
-from vision_helper.seeing.people.persist import FAINT_MIN_SCORE, FaintBodies, faint_candidates
-from vision_helper.seeing.people.roles import (
-    KP_SEEN,
-    KP_TRUNK,
-    L_HIP,
-    L_SH,
-    R_HIP,
-    R_SH,
-    RoleJudge,
-    back_of_head,
-    facing_upright,
-    hands_at_work,
-    size_px,
-    trunk_box_px,
-)
+from vision_helper.seeing.people.evidence import interaction, without_face
+from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson
+from vision_helper.seeing.people.persist import FAINT_MIN_SCORE
+from vision_helper.seeing.people.present import Presence, person_at
+from vision_helper.seeing.people.roles import BYSTANDER, PRACTITIONER, RoleJudge
 from vision_helper.track import TrackFrame
 
-NEAR_CLICK = 0.1  # a click this near (body sizes) to someone's keypoint, off every trunk, still chooses them
-LONE_MIN_SCORE = 0.2  # the instance score a lone person needs (people seen alone score 0.25-0.8)
 LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
 CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
-MIN_KEYPOINTS = 6  # a detection counts as a person with at least this many keypoints seen ...
-MIN_PERSON_SCORE = 0.1  # ... and this instance score (the client scores 0.1-0.4)
-MIN_PERSON_SIZE = 0.35  # ... and at least this share of the largest person's size
 LONE_AGAIN_S = 10.0  # one person in view this long before a practitioner scene counts as lone again
 CLIENT_HOLD_RUNS = 3  # the client's pose is kept this many runs while she is held but not seen
+FLIP_RUNS = 3  # runs with hands on another's body (within LONE_AGAIN_S) that make a practitioner scene
+SETTLED_RUNS = 3  # a user chosen on this many runs in a row is settled: one run's touch does not unseat her
 
 
 class PeopleFinder(Protocol):
@@ -76,42 +63,6 @@ class PeopleFinder(Protocol):
     def detect(self, frame_bgr: np.ndarray) -> list[PersonDetection]: ...
 
     def close(self) -> None: ...
-
-
-def is_person(det: PersonDetection, largest_px: float) -> bool:
-    seen = int((det.keypoint_scores >= KP_SEEN).sum())
-    strong = det.score >= MIN_PERSON_SCORE and seen >= MIN_KEYPOINTS
-    return (strong or det.confirmed) and size_px(det) >= MIN_PERSON_SIZE * largest_px
-
-
-def people_in_view(dets: list[PersonDetection]) -> list[PersonDetection]:
-    """The detections that are people (not a low-score ghost or a sliver far behind), each once: a
-    second skeleton on much the same keypoints as a better-scored one is the same person read twice."""
-    largest = max((size_px(d) for d in dets), default=0.0)
-    kept: list[PersonDetection] = []
-    for d in sorted(dets, key=lambda d: -d.score):
-        if is_person(d, largest) and all(person_distance(d, k) >= SAME_PERSON for k in kept):
-            kept.append(d)
-    return kept
-
-
-def person_at(people: list[TrackedPerson], point_px: np.ndarray) -> TrackedPerson | None:
-    """The person under the point (the smallest trunk box, shoulders to hips, holding it), else the one
-    whose trunk box comes within a tenth of their size of it; None otherwise (the click waits for someone to be seen
-    there). Only trunks count: a practitioner's knees or hands lie over the client's body."""
-    best: tuple[float, float, int, TrackedPerson] | None = None
-    for p in people:
-        if int((p.detection.keypoint_scores[[L_SH, R_SH, L_HIP, R_HIP]] >= KP_TRUNK).sum()) < 3:
-            continue  # no trunk to click on: the whole-body box would take clicks meant for the one beside
-        x0, y0, x1, y1 = trunk_box_px(p.detection, 0.0)
-        x, y = float(point_px[0]), float(point_px[1])
-        gap = float(np.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1)))
-        if gap > NEAR_CLICK * size_px(p.detection):
-            continue
-        key = (gap, (x1 - x0) * (y1 - y0), p.id, p)
-        if best is None or key[:3] < best[:3]:
-            best = key
-    return None if best is None else best[3]
 
 
 def pose_on_person(pose: np.ndarray, person: PersonDetection, others: list[PersonDetection],
@@ -172,19 +123,22 @@ class PeopleSelector:
         self._judge.reset()
         self._people: list[TrackedPerson] = []
         self._since_run = 10**6  # frames since the people stage last ran (run on the first frame)
-        self._crowd = False  # several people in view lately: a practitioner scene
+        self._crowd = False  # several people in view lately: the people stage runs at the crowd rate
         self._crowd_t: float | None = None  # when several people were last in view
-        self._client_pose_now: np.ndarray | None = None
+        self._client_pose_now: np.ndarray | None = None  # the landmark model's pose of the target (client or user)
         self._client_missed = 0
+        self._target_id: int | None = None  # whose pose _client_pose_now is
         self._chosen_xy: np.ndarray | None = None  # where the chosen client was last seen
-        self._lone_person: PersonDetection | None = None  # the one person of the last run, if one
-        self._lone_missed = 0  # runs in a row the lone person was held without being seen
         self._still = StillLying()  # how long the whole-frame pose has lain still
-        self._faint = FaintBodies()  # faint instances of the last runs, to see one come back
-        self._faint_waiting = False  # a faint lying body agreed with the pose, which had not held still yet
-        self._workers: set[int] = set()  # identities once seen facing us with their hands at work
-        self._lone_id: int | None = None
-        self._last_lone_pose: np.ndarray | None = None  # the whole-frame pose last taken for the lone person
+        self._present = Presence()  # who counts as a person on a run, faint bodies included
+        self._scene_t: float | None = None  # when the last run showed one person working on another (self mode)
+        self._work_ts: list[tuple[float, str]] = []  # the recent runs showing someone work on someone: when, why
+        self._user_id: int | None = None  # the user of the last runs, and on how many runs in a row
+        self._user_runs = 0
+        self._user_missed = 0  # runs in a row the user was held without being seen
+        self._last_user_pose: np.ndarray | None = None  # the whole-frame pose last taken for the user
+        self._pose_off_user = False  # the whole-frame pose is not on the user: look at her at the crowd rate
+        self.practitioner_suggested = False  # self mode saw one person work on another over several runs
 
     def set_anchors(self, anchors: Anchors | None) -> None:
         """The user's word on where the client is: the person on the anchors is the client."""
@@ -252,73 +206,87 @@ class PeopleSelector:
         self._since_run += 1
         anchors_px = self._update_anchors(frame_bgr, seen)
         seen_pose = seen.pose if seen.pose is not None and np.isfinite(seen.pose).all() else None
-        # a lone practitioner at work: her client is likely there, too faint to count yet (persist.py)
-        at_work = self._lone_id is not None and self._lone_id in self._workers
-        every = self.crowd_every if self._crowd or at_work else self.lone_every
+        # a lone practitioner at work: her client is likely there, too faint to count yet (persist.py); a
+        # user the whole-frame pose is not on: her own pose comes from the people stage
+        at_work = any(e.at_work for e in self._judge.evidence.values() if e.present)
+        every = self.crowd_every if self._crowd or at_work or self._pose_off_user else self.lone_every
         lost = seen_pose is None and self._since_run >= self.crowd_every  # whole-frame model found no one
         still = self._still.update(seen_pose, float(seen.t), w, h)
-        if self._since_run >= every or self._hint_pending or lost or (self._faint_waiting and still):
+        if self._since_run >= every or self._hint_pending or lost or (self._present.waiting and still):
             self._run_people(frame_bgr, anchors_px, float(seen.t), seen_pose, still)
         now = [p for p in self._people if p.seen_now]
-        if not self._crowd and self._judge.chosen_id is None:
-            return self._lone(frame_bgr, seen, seen_pose, now)
-        return self._practitioner_scene(frame_bgr, seen, seen_pose, now)
+        if self._practitioner_rules():
+            return self._practitioner_scene(frame_bgr, seen, seen_pose, now)
+        return self._user_scene(frame_bgr, seen, seen_pose, now)
+
+    def _practitioner_rules(self) -> bool:
+        """Name a client (practitioner scene) rather than the user: a click chose someone; practitioner mode
+        with two people seen lately; or, in self mode, someone works on someone (see the module docstring)."""
+        if self._judge.chosen_id is not None:
+            return True
+        if self.practitioner_mode:
+            return self._crowd
+        return self._scene_t is not None or (bool(self._work_ts) and self._user_runs < SETTLED_RUNS)
 
     def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float,
                     seen_pose: np.ndarray | None, still: bool) -> None:
         found = self._find_people(frame_bgr)  # a missing model raises here, on every frame: never skipped
         period = min(self._since_run, 10**3)
         self._since_run = 0
-        dets = people_in_view(found)
         h, w = frame_bgr.shape[:2]
-        lying = confirm_lying(found, dets, seen_pose, w, h)  # a faint body lying down, seen by the pose too
-        self._faint_waiting = lying is not None and not still  # run again once the pose has held still
-        if lying is not None and still:
-            dets = people_in_view([*dets, lying])
-        # a faint body lying where faint bodies lay on the last runs, or the client named before, read faintly
         named = self._person(self._judge.client_id)
-        returning = self._faint.update(found, dets, None if named is None else named.detection)
-        if returning is not None and (lying is None or not still):
-            dets = people_in_view([*dets, returning])
-        clicked = self._faint_under_click(found, dets, anchors_px)
-        if clicked is not None:
-            dets = people_in_view([*dets, clicked])
+        dets = self._present.update(found, seen_pose, still, w, h, None if named is None else named.detection,
+                                    self._click_px(anchors_px))
         self._people = self._identities.update(dets, period=period)
-        # a lone person needs a real score: alone, the 0.1-0.15 instances are ghosts (a forearm filling
-        # the view reads as a body); beside someone, a client scoring that low is kept
-        lone = dets[0] if len(dets) == 1 and (dets[0].score >= LONE_MIN_SCORE or dets[0].confirmed) else None
-        # a faint lone body (a client lying down) missed on a run, no one else seen, the whole-frame pose still
-        # on the same trunk as on the last frame: still her, for a few runs
-        held = (not dets and self._lone_person is not None and self._lone_missed < CLIENT_HOLD_RUNS
-                and seen_pose is not None and self._last_lone_pose is not None
-                and same_trunk(seen_pose, self._last_lone_pose, w, h))
-        self._lone_missed = self._lone_missed + 1 if held else 0
-        self._lone_person = lone if not held else self._lone_person
-        for p in self._people:
-            if p.seen_now and facing_upright(p.detection) and hands_at_work(p.detection):
-                self._workers.add(p.id)
-            elif p.seen_now and back_of_head(p.detection):
-                self._workers.discard(p.id)  # turned round: a user who set the camera up, not a practitioner
-        self._lone_id = next((p.id for p in self._people if p.detection is self._lone_person), None)
         if len(dets) >= 2:
             self._crowd, self._crowd_t = True, t
         elif self._crowd_t is not None and not 0.0 <= t - self._crowd_t < LONE_AGAIN_S:
             self._crowd = False
         self._apply_choice(anchors_px)
-        before = self._judge.client_id
-        roles = self._judge.update(self._people)
-        client = self._person(roles.client_id)
-        if roles.client_id != before:
-            self._client_pose_now = None  # someone else now: nothing of the last client's is kept
+        before = self._target_id
+        self._judge.update(self._people)
+        self._note_user()
+        self._note_work(t)
+        target = self._person(self._judge.client_id if self._practitioner_rules() else self._judge.user_id)
+        self._target_id = None if target is None else target.id
+        if self._target_id != before:
+            self._client_pose_now = None  # someone else now: nothing of the last one's is kept
             if self._client_pose is not None:
                 self._client_pose.forget()
-        if client is not None and client.seen_now:
-            self._chosen_xy = _centre_px(client.detection)
-            others = [p.detection for p in self._people if p.seen_now and p.id != client.id]
-            self._client_pose_now = self._client_poser().update(frame_bgr, client.detection, others)
+        if target is not None and target.seen_now:
+            others = [p.detection for p in self._people if p.seen_now and p.id != target.id]
+            body = target.detection
+            if self._judge.evidence[target.id].face_over_back:
+                body = without_face(body)  # the face is the practitioner's behind her
+            if target.id == self._judge.client_id:
+                self._chosen_xy = _centre_px(body)
+            if target.id == self._judge.client_id or seen_pose is None or not pose_on_person(
+                    seen_pose, body, others, w, h):
+                self._client_pose_now = self._client_poser().update(frame_bgr, body, others)
             self._client_missed = 0
         else:
             self._client_missed += 1
+
+    def _note_user(self) -> None:
+        user = self._person(self._judge.user_id)
+        same = user is not None and user.id == self._user_id
+        self._user_runs = self._user_runs + 1 if same and user is not None and user.seen_now else int(same)
+        self._user_missed = self._user_missed + 1 if same and user is not None and not user.seen_now else 0
+        self._user_id = None if user is None else user.id
+        if not same:
+            self._last_user_pose = None
+
+    def _note_work(self, t: float) -> None:
+        """Self mode: does this run show one person working on another, and has it for a while."""
+        why = interaction(self._judge.evidence)
+        recent = [(x, kind) for x, kind in self._work_ts if 0.0 <= t - x < LONE_AGAIN_S]
+        self._work_ts = recent + ([(t, why)] if why is not None else [])
+        hands = sum(kind in ("hands", "face above back") for _, kind in self._work_ts)
+        if why in ("lying", "face over back") or hands >= FLIP_RUNS:
+            self._scene_t = t
+        elif self._scene_t is not None and not 0.0 <= t - self._scene_t < LONE_AGAIN_S:
+            self._scene_t = None
+        self.practitioner_suggested = self._scene_t is not None and len(self._work_ts) >= FLIP_RUNS
 
     def _click_px(self, anchors_px: np.ndarray | None) -> np.ndarray | None:
         """Where a pending click (or fresh anchors' sacrum) is, in frame pixels; None when none is pending."""
@@ -327,20 +295,6 @@ class PeopleSelector:
         if self._hint is not None:
             return np.array([self._hint[0] * self._size[0], self._hint[1] * self._size[1]])
         return None if anchors_px is None else anchors_px[0]
-
-    def _faint_under_click(self, found: list[PersonDetection], dets: list[PersonDetection],
-                           anchors_px: np.ndarray | None) -> PersonDetection | None:
-        """The user's click on a body MoveNet reads too faintly to count: that faint instance is a person
-        (and, through _apply_choice, the client), when no one counted is under the click."""
-        point = self._click_px(anchors_px)
-        if point is None:
-            return None
-        counted = [TrackedPerson(-1 - i, d, True) for i, d in enumerate(dets)]
-        if person_at(counted, point) is not None:
-            return None
-        faint = [TrackedPerson(i, d, True) for i, d in enumerate(faint_candidates(found, dets))]
-        hit = person_at(faint, point)
-        return None if hit is None else replace(hit.detection, confirmed=True)
 
     def _apply_choice(self, anchors_px: np.ndarray | None) -> None:
         """A pending click (or fresh anchors) picks the person under it; a chosen client norfair lost is
@@ -365,42 +319,53 @@ class PeopleSelector:
     def _person(self, person_id: int | None) -> TrackedPerson | None:
         return next((p for p in self._people if p.id == person_id), None) if person_id is not None else None
 
-    def _others_out(self, exclude: int | None, now: list[TrackedPerson]) -> list[np.ndarray]:
+    def _others_out(self, exclude: int | None, now: list[TrackedPerson],
+                    practitioner_scene: bool) -> tuple[list[np.ndarray], list[str]]:
+        """Everyone seen but the one the regions go on, as poses, and their roles (for the labels): in a
+        practitioner scene as the role judge names them, else all bystanders."""
         assert self._size is not None
-        return [pose_from_keypoints(p.detection, *self._size) for p in now if p.id != exclude]
+        out = [p for p in now if p.id != exclude]
+        role_of = self._judge.role_of(practitioner_scene)
+        roles = [PRACTITIONER if role_of.get(p.id) == PRACTITIONER else BYSTANDER for p in out]
+        return [pose_from_keypoints(p.detection, *self._size) for p in out], roles
 
-    def _lone(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
-              now: list[TrackedPerson]) -> TrackFrame:
-        """One person in view: the user, whichever way they face, unless they look like a practitioner
-        whose client the detector missed (upright, facing us, hands low and away from their own trunk),
-        or practitioner mode is on and they stand facing the camera. The whole-frame pose is used when it
-        lies on the person the people stage saw; no one seen by the people stage: no client."""
+    def _user_scene(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
+                    now: list[TrackedPerson]) -> TrackFrame:
+        """Self mode (or practitioner mode with one person): the regions go on the user (roles.py), from the
+        whole-frame pose while it lies on her, else from the landmark model on her box; no user: no one."""
         assert self._size is not None
         w, h = self._size
-        person = self._lone_person
-        if person is None or self._hint_pending:
-            return self._none(seen, [] if person is None else self._others_out(None, now))
-        worker = self._lone_id in self._workers  # seen at work: a practitioner until seen from behind
-        if worker or (facing_upright(person) and (self.practitioner_mode or hands_at_work(person))):
-            return self._none(seen, self._others_out(None, now))
-        if seen_pose is not None and (pose_on_person(seen_pose, person, [], w, h) or (
-                self._last_lone_pose is not None and same_trunk(seen_pose, self._last_lone_pose, w, h))):
-            self._last_lone_pose = seen_pose
-            return self._pose_or_anchors(seen_pose, frame_bgr, seen, [])
-        self._last_lone_pose = None
-        if self._client_pose_now is None and self._since_run == 0:
-            self._client_pose_now = self._client_poser().update(frame_bgr, person, [])
-        if self._client_pose_now is not None:
-            return self._pose_or_anchors(self._client_pose_now, frame_bgr, seen, [])
-        return self._none(seen, [])
+        user = self._person(self._judge.user_id)
+        others_out = self._others_out(None if user is None else user.id, now, False)
+        if user is None or self._hint_pending or self._user_missed > CLIENT_HOLD_RUNS:
+            self._pose_off_user = False
+            return self._none(seen, self._others_out(None, now, False))
+        others = [p.detection for p in now if p.id != user.id]
+        on_her = user.seen_now and seen_pose is not None and pose_on_person(seen_pose, user.detection, others, w, h)
+        if seen_pose is not None and (on_her or (
+                self._last_user_pose is not None and same_trunk(seen_pose, self._last_user_pose, w, h))):
+            self._last_user_pose = seen_pose
+            self._pose_off_user = False
+            return self._pose_or_anchors(seen_pose, frame_bgr, seen, others_out)
+        self._last_user_pose = None
+        self._pose_off_user = True
+        if self._client_pose_now is None and self._since_run == 0 and user.seen_now:
+            self._client_pose_now = self._client_poser().update(frame_bgr, user.detection, others)
+        elif self._client_pose_now is not None and self._since_run > 0 and user.seen_now:
+            followed = self._client_poser().follow(frame_bgr, others)  # between runs: she moves on
+            self._client_pose_now = followed if followed is not None else self._client_pose_now
+        if self._client_pose_now is not None and user.seen_now:  # missed on a run: only the pose above holds her
+            return self._pose_or_anchors(self._client_pose_now, frame_bgr, seen, others_out)
+        return self._none(seen, others_out)
 
     def _practitioner_scene(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
                             now: list[TrackedPerson]) -> TrackFrame:
         assert self._size is not None
         w, h = self._size
+        self._pose_off_user = False
         client = self._person(self._judge.client_id)
         others_now = [p for p in now if client is None or p.id != client.id]
-        others_out = self._others_out(client.id if client else None, now)
+        others_out = self._others_out(client.id if client else None, now, True)
         if client is None or self._hint_pending:  # a click waiting for someone under it: no one else meanwhile
             return self._none(seen, others_out)
         pose = None
@@ -413,11 +378,12 @@ class PeopleSelector:
             return self._none(seen, others_out)
         return self._pose_or_anchors(pose, frame_bgr, seen, others_out)
 
-    def _none(self, seen: TrackFrame, others: list[np.ndarray]) -> TrackFrame:
+    def _none(self, seen: TrackFrame, others: tuple[list[np.ndarray], list[str]]) -> TrackFrame:
         """No client pose: the anchors when they track her, else no one (the page asks for a click)."""
         if self._flow is not None and self._flow.status in (ANCHOR_TRACKING, ANCHOR_HOLDING):
-            return replace(seen, pose=None, client="anchors", anchors=self._flow.anchors(), others=others)
-        return replace(seen, pose=None, client="none", anchors=None, others=others)
+            return replace(seen, pose=None, client="anchors", anchors=self._flow.anchors(), others=others[0],
+                           roles=others[1])
+        return replace(seen, pose=None, client="none", anchors=None, others=others[0], roles=others[1])
 
     # -- anchors --------------------------------------------------------------------------------
     def _update_anchors(self, frame_bgr: np.ndarray, seen: TrackFrame) -> np.ndarray | None:
@@ -432,12 +398,12 @@ class PeopleSelector:
         return self._flow.current_px()
 
     def _pose_or_anchors(self, pose: np.ndarray, frame_bgr: np.ndarray, seen: TrackFrame,
-                         others: list[np.ndarray]) -> TrackFrame:
+                         others: tuple[list[np.ndarray], list[str]]) -> TrackFrame:
         """Her pose, unless the user's anchors follow her elsewhere: while they track, a pose is only
         taken where it lies on them (same place and scale); while they hold or are lost, her pose is taken
         and re-places them when it is where they were (never another body)."""
         if self._flow is None:
-            return replace(seen, pose=pose, client="pose", anchors=None, others=others)
+            return replace(seen, pose=pose, client="pose", anchors=None, others=others[0], roles=others[1])
         h, w = frame_bgr.shape[:2]
         anchors = anchors_from_pose(pose, w, h, self._model)
         tracking = self._flow.status == ANCHOR_TRACKING
@@ -445,9 +411,9 @@ class PeopleSelector:
         if tracking:
             if gap is None or gap > SAME_BODY_TORSO:
                 return self._none(seen, others)
-            return replace(seen, pose=pose, client="pose", anchors=None, others=others)
+            return replace(seen, pose=pose, client="pose", anchors=None, others=others[0], roles=others[1])
         if anchors is not None and gap is not None and gap <= SAME_BODY_TORSO_LOST:
             self._flow = AnchorFlow(anchors, w, h)
             self._flow.update(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), float(seen.t),
                               hand_boxes_px(seen.hands, w, h))
-        return replace(seen, pose=pose, client="pose", anchors=None, others=others)
+        return replace(seen, pose=pose, client="pose", anchors=None, others=others[0], roles=others[1])
