@@ -395,7 +395,8 @@ def test_a_cluster_that_wants_a_token_says_exactly_what_to_set(first_run: dict[s
     home = tmp_path / "home"  # a machine that never ran Ray: no ~/.ray/auth_token
     home.mkdir()
     done = cli("analyze-batch", first_run["sessions"], *COMMON, "-o", tmp_path / "out", "--ray", ray_head.address,
-               **{"HOME": str(home), "RAY_AUTH_MODE": "", "RAY_AUTH_TOKEN": "", **RAY_QUICK_REFUSAL, **driver_env})
+               **{"HOME": str(home), "RAY_AUTH_MODE": None, "RAY_AUTH_TOKEN": None, **RAY_QUICK_REFUSAL,
+                  **driver_env})
     assert done.returncode == 2 and done.stdout == "", done.stderr
     line = done.stderr.strip()
     assert len(line.splitlines()) == 1 and "Traceback" not in line, line
@@ -406,16 +407,20 @@ def test_a_cluster_that_wants_a_token_says_exactly_what_to_set(first_run: dict[s
 
 @needs_ray
 def test_ray_local_gives_the_same_results(first_run: dict[str, Any], tmp_path: Path) -> None:
+    """On a machine that never ran Ray (a new home folder): the Ray that --ray local starts makes its own token."""
+    (tmp_path / "home").mkdir()
     done = cli("analyze-batch", first_run["sessions"], *COMMON, "-o", tmp_path / "out", "--ray", "local",
-               "--workers", "2")
+               "--workers", "2", HOME=str(tmp_path / "home"), RAY_AUTH_MODE=None, RAY_AUTH_TOKEN=None)
     assert done.returncode == 1, done.stderr
     assert jsons(tmp_path / "out") == jsons(first_run["out"])
     assert rows_of(tmp_path / "out") == rows_of(first_run["out"])
 
 
 @needs_ray
-def test_a_dead_ray_worker_fails_only_its_own_input() -> None:
+def test_a_dead_ray_worker_fails_only_its_own_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import ray.cloudpickle
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the token a local Ray makes goes here, not into the user's ~/.ray
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import tests/
     try:
