@@ -238,7 +238,7 @@ def test_all_ok_exits_0(first_run: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_annotate_writes_the_overlay_beside_the_json(first_run: dict[str, Any], tmp_path: Path) -> None:
-    from vision_helper import cli as vision_cli
+    from vision_helper.analyze_file import IMAGE_OUTPUTS
     from vision_helper.seeing.video import open_frames
 
     clip = first_run["sessions"] / "piriformis_circles.mp4"
@@ -249,7 +249,7 @@ def test_annotate_writes_the_overlay_beside_the_json(first_run: dict[str, Any], 
     assert done.returncode == 0, done.stderr
     with open_frames(out / "piriformis_circles.annotated.mp4") as annotated:
         assert sum(1 for _ in annotated) == 3
-    photo_suffix = ".png" if ".png" in getattr(vision_cli, "IMAGE_OUTPUTS", ()) else ".mp4"  # as analyze-video can
+    photo_suffix = ".png" if ".png" in IMAGE_OUTPUTS else ".mp4"  # as analyze-video can
     with open_frames(out / f"photo.annotated{photo_suffix}") as annotated:
         assert [frame.shape for _, frame in annotated] == [(96, 64, 3)]
     assert not list(out.glob(".*part*"))
