@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from vision_helper.result import FrameResult
 from vision_helper.technique import TECHNIQUES
 from vision_helper.technique import technique as technique_named
 
@@ -16,7 +19,7 @@ CAMERA_LOST_S = 3.0  # the page says "no frames from the camera" after this long
 DISPLAY_MAX_W_PX = 960  # pictures wider than this are shown downscaled
 
 
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
     """What the page shows, copied under the session's lock (the webrtc thread writes, the page reads)."""
 
@@ -39,6 +42,16 @@ class Snapshot:
     seconds_since_frame: float | None = None
     anchor_status: str | None = None
     client: str = "none"
+
+
+@dataclass(frozen=True)
+class View:
+    """One refresh of the replay: the annotated frame, the result its overlay was drawn from, and the snapshot
+    of that same result, which the counters and badges beside the frame show."""
+
+    frame_bgr: np.ndarray
+    result: FrameResult
+    snapshot: Snapshot
 
 TECHNIQUE_LABELS = {t.name: t.label for t in TECHNIQUES.values()}
 HOW_TO = {t.name: t.how_to for t in TECHNIQUES.values()}
@@ -71,13 +84,53 @@ def status_html(snap: Snapshot) -> str:
             f'<span style="border:1px solid #bbb;{badge}">Body: {html.escape(snap.body_status)}</span></div>')
 
 
+def _fit_width(frame: np.ndarray, max_width_px: int) -> np.ndarray:
+    """Every n-th pixel kept when the frame is wider than the page shows."""
+    if frame.shape[1] > max_width_px:
+        step = int(np.ceil(frame.shape[1] / max_width_px))
+        frame = frame[::step, ::step]
+    return frame
+
+
 def display_rgb(frame_bgr: np.ndarray, max_width_px: int = DISPLAY_MAX_W_PX) -> np.ndarray:
-    """The frame as RGB for st.image, every n-th pixel kept when it is wider than the page shows."""
-    img = frame_bgr[:, :, ::-1]
-    if img.shape[1] > max_width_px:
-        step = int(np.ceil(img.shape[1] / max_width_px))
-        img = img[::step, ::step]
-    return np.ascontiguousarray(img)
+    """The frame as RGB for st.image, downscaled when it is wider than the page shows."""
+    return np.ascontiguousarray(_fit_width(frame_bgr, max_width_px)[:, :, ::-1])
+
+
+def counters_html(snap: Snapshot) -> str:
+    """The counters, three to a row, in one block (the replay sends them with the frame they belong to)."""
+    cell = "flex:1 0 30%;min-width:6rem"
+    cells = "".join(
+        f'<div data-testid="vh-counter" style="{cell}"><div style="font-size:.85rem;opacity:.65">'
+        f'{html.escape(label)}</div><div data-testid="vh-counter-value" style="font-size:2rem;line-height:1.25">'
+        f"{value}</div></div>" for label, value in counter_items(snap.technique, snap.counts))
+    return f'<div data-testid="vh-counters" style="display:flex;flex-wrap:wrap;gap:.5rem 1rem">{cells}</div>'
+
+
+def panel_html(snap: Snapshot) -> str:
+    """Counters above the speed, on-target and body badges."""
+    return f'<div style="display:flex;flex-direction:column;gap:.75rem">{counters_html(snap)}{status_html(snap)}</div>'
+
+
+def view_html(view: View, caption: str, max_width_px: int = DISPLAY_MAX_W_PX) -> str:
+    """One replay refresh as ONE element: the frame with its overlay (inline, decoded with the page) beside the
+    counters and badges of the same result. Two elements reach the browser one after the other (and a picture
+    by URL loads later still), so a screen could show one frame's overlay beside another's counters.
+    data-t/-technique/-counts/-speed say what the overlay was drawn from."""
+    import cv2
+
+    r = view.result
+    ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(_fit_width(view.frame_bgr, max_width_px)),
+                            [cv2.IMWRITE_JPEG_QUALITY, 85])
+    src = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii") if ok else ""
+    drawn = {"t": f"{r.t:.3f}", "technique": view.snapshot.technique, "speed": r.judgement.speed or "",
+             "counts": json.dumps(dict(r.judgement.counts), sort_keys=True, default=str)}
+    attrs = " ".join(f'data-{k}="{html.escape(v)}"' for k, v in drawn.items())
+    return (f'<div data-testid="vh-view" {attrs} style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
+            f'<figure style="flex:3 1 26rem;margin:0"><img decoding="sync" alt="{html.escape(caption)}" src="{src}" '
+            f'style="width:100%;height:auto;display:block"><figcaption style="font-size:.85rem;opacity:.65;'
+            f'text-align:center">{html.escape(caption)}</figcaption></figure>'
+            f'<div style="flex:2 1 16rem">{panel_html(view.snapshot)}</div></div>')
 
 
 def target_display(on_target: bool | None, hand_found: bool, body_status: str, side: str | None = None
