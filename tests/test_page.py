@@ -274,6 +274,8 @@ def test_speed_gauge_and_target_indicator() -> None:
     assert speed_display(None) == ("No motion yet", "#888888", None)
     assert target_display(True, True, "found", "left")[0] == "On target (left)"
     assert target_display(False, True, "found")[0] == "Off target"
+    assert target_display(False, True, "found", "left", 1.2)[0] == "Near target (1 cm)"  # as the overlay says
+    assert target_display(False, True, "found", "left", 6.0)[0] == "Off target (6 cm)"
     assert target_display(None, False, "found")[0] == "Hand not in view"
     assert target_display(True, True, "lost")[0] == "Body not found"
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from vision_helper.motion.events import NEAR_BAND_CM
 from vision_helper.result import FrameResult
 from vision_helper.technique import TECHNIQUES
 from vision_helper.technique import technique as technique_named
@@ -29,6 +30,7 @@ class Snapshot:
     speed: str | None = None
     on_target: bool | None = None
     target_side: str | None = None
+    target_distance_cm: float | None = None
     body_status: str = "lost"
     hand_found: bool = False
     seconds_body_lost: float = 0.0
@@ -76,7 +78,8 @@ def speed_display(speed: str | None) -> tuple[str, str, int | None]:
 def status_html(snap: Snapshot) -> str:
     """The speed, on-target and body badges in one row."""
     speed_text, speed_colour, _ = speed_display(snap.speed)
-    target_text, target_colour = target_display(snap.on_target, snap.hand_found, snap.body_status, snap.target_side)
+    target_text, target_colour = target_display(snap.on_target, snap.hand_found, snap.body_status, snap.target_side,
+                                                snap.target_distance_cm)
     badge = "padding:.25rem .6rem;border-radius:.3rem"
     return (f'<div data-testid="vh-status" style="display:flex;gap:.6rem;flex-wrap:wrap">'
             f'<span style="background:{speed_colour};color:white;{badge}">Speed: {html.escape(speed_text)}</span>'
@@ -133,15 +136,17 @@ def view_html(view: View, caption: str, max_width_px: int = DISPLAY_MAX_W_PX) ->
             f'<div style="flex:2 1 16rem">{panel_html(view.snapshot)}</div></div>')
 
 
-def target_display(on_target: bool | None, hand_found: bool, body_status: str, side: str | None = None
-                   ) -> tuple[str, str]:
-    """(text, colour) of the on-target indicator."""
+def target_display(on_target: bool | None, hand_found: bool, body_status: str, side: str | None = None,
+                   distance_cm: float | None = None) -> tuple[str, str]:
+    """(text, colour) of the on-target indicator; off target says near or off and how far, as the overlay does."""
     if body_status == "lost":
         return ("Body not found", "#888888")
     if not hand_found:
         return ("Hand not in view", "#888888")
     if on_target:
         return (f"On target{f' ({side})' if side else ''}", "#2e9e44")
+    if on_target is False and distance_cm is not None:
+        return (f"{'Near' if distance_cm <= NEAR_BAND_CM else 'Off'} target ({distance_cm:.0f} cm)", "#d68a1e")
     return ("Off target", "#d68a1e")
 
 def placement_advice(body_status: str, technique: str, seconds_lost: float) -> str | None:

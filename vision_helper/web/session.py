@@ -237,6 +237,7 @@ class ProcessingSession:
             counts=dict(r.judgement.counts) if r is not None else {},
             speed=r.judgement.speed if r else None, on_target=r.judgement.on_target if r else None,
             target_side=r.judgement.target_side if r else None, body_status=r.pose_status if r else "lost",
+            target_distance_cm=r.judgement.target_distance_cm if r else None,
             hand_found=bool(r and r.hand_found),
             seconds_body_lost=(now_s - self._body_lost_since) if self._body_lost_since is not None else 0.0,
             fps=self.fps.fps(now_s), camera_fps=self.camera_fps.fps(now_s), latency_ms=self.latency_ms,
