@@ -212,7 +212,9 @@ READ_VIEW = """() => {
 
 def _view_disagreements(page: Any, samples: int, interval_s: float) -> tuple[int, list[str]]:
     """Read the replay's frame and the counters beside it at one instant, `samples` times: (views read, what
-    differed). The overlay is drawn from the result named by the view's data-* attributes."""
+    differed). The overlay is drawn from the result named by the view's data-* attributes. (A picture sent by
+    URL, as st.image sends it, was still loading in 85 of 300 such reads: the screen showed the previous
+    frame's overlay beside the new counters.)"""
     import json
 
     from vision_helper.web.display import counter_items, speed_display
@@ -221,9 +223,12 @@ def _view_disagreements(page: Any, samples: int, interval_s: float) -> tuple[int
     for _ in range(samples):
         shown = page.evaluate(READ_VIEW)
         time.sleep(interval_s)
-        if not shown or not shown["picture"]:
+        if not shown:
             continue
         read += 1
+        if not shown["picture"]:  # the screen still shows an earlier picture beside these counters
+            wrong.append(f"t={shown['t']}: the frame's picture is still loading beside its counters")
+            continue
         drawn = counter_items(shown["technique"], json.loads(shown["counts"]))
         beside = [(label.strip(), int(value)) for label, value in shown["counters"]]
         speed = f"Speed: {speed_display(shown['speed'] or None)[0]}"
