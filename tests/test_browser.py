@@ -258,6 +258,23 @@ def _wait_for(what: str, check: Any, timeout_s: float, page: Any, interval_s: fl
     pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}; see test-artifacts/")
 
 
+def _wait_while_replaying(what: str, check: Any, page: Any, stall_s: float = 60.0, cap_s: float = 600.0) -> None:
+    """Wait for check() while the replay goes on: every frame is processed, so on a busy machine it plays
+    slower than real time; fail when no frame was processed for stall_s (or after cap_s)."""
+    started = last_move = time.monotonic()
+    frames = _processed_frames(page)
+    while not check():
+        now = time.monotonic()
+        if now - last_move > stall_s or now - started > cap_s:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"timeout_{re.sub(r'[^a-z]+', '_', what)}.png"), full_page=True)
+            pytest.fail(f"waited {now - started:.0f} s for {what}, the last {now - last_move:.0f} s without a "
+                        "processed frame; see test-artifacts/")
+        time.sleep(0.5)
+        if (seen := _processed_frames(page)) != frames:
+            frames, last_move = seen, time.monotonic()
+
+
 def _start_stream(page: Any, webrtc: Any, timeout_s: float = 60.0) -> float:
     """Press START once and wait for processed frames; returns when START was pressed (monotonic s).
 
@@ -421,7 +438,8 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
     assert read >= 30 and not wrong, wrong[:3]
     _save(page, "replay.png")
     # played to the end: the summary with the speed chart, the hand's path and the exports
-    page.get_by_text("Session summary").wait_for(timeout=120_000)
+    _wait_while_replaying("the summary at the end of the replay",
+                          lambda: page.get_by_text("Session summary").count() > 0, page)
     page.get_by_role("button", name="Download summary (JSON)").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Download events (CSV)").count() == 1
     page.locator('[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"]').first.wait_for(
