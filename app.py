@@ -111,19 +111,20 @@ def _sidebar(ss: Any, samples: list[media.Sample]) -> tuple[SessionSettings, str
 
 # -- shared pieces ----------------------------------------------------------------------------------------
 
-def _coaching_panel(snap: display.Snapshot, session: ProcessingSession, speak: bool, live: bool,
-                    running: bool = True, settings: SessionSettings | None = None) -> None:
-    """Counters, speed gauge, on-target indicator, the latest cue, rates and guidance; while no client is
-    named, the placement prompt below the video is the one thing said about her (web/placement.py)."""
-    items = display.counter_items(snap.technique, snap.counts)
-    for row in range(0, len(items), 3):
-        for col, (label, value) in zip(st.columns(3), items[row:row + 3], strict=False):
-            col.metric(label, value)
-    plan = placement.panel_plan(snap, practitioner=bool(settings and settings.practitioner_mode),
+def _panel_plan(snap: display.Snapshot, settings: SessionSettings | None) -> placement.PanelPlan:
+    return placement.panel_plan(snap, practitioner=bool(settings and settings.practitioner_mode),
                                 anchors=settings.anchors if settings else None,
                                 hint=settings.client_hint if settings else None)
-    if plan.chips:
-        st.markdown(display.status_html(snap), unsafe_allow_html=True)
+
+
+def _coaching_panel(snap: display.Snapshot, session: ProcessingSession, speak: bool, live: bool,
+                    running: bool = True, settings: SessionSettings | None = None, counters: bool = True) -> None:
+    """Counters, speed gauge and on-target indicator (unless the frame's view shows them), the latest cue,
+    rates and guidance; while no client is named, the placement prompt below the video is the one thing said
+    about her (web/placement.py)."""
+    plan = _panel_plan(snap, settings)
+    if counters:
+        st.markdown(display.panel_html(snap, chips=plan.chips), unsafe_allow_html=True)
     cue = cues.current_cue(session.cues, snap.media_t_s) if plan.cue else None
     if cue is not None:
         st.markdown(display.cue_badge_html(cue.text), unsafe_allow_html=True)
@@ -389,18 +390,24 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
     @st.fragment(run_every=REPLAY_TICK_S if session.clock.playing and not session.finished else None)
     def replay_view() -> None:
         was_finished = session.finished
-        frame = session.step() if session.clock.playing else session.first_frame()
+        if session.clock.playing:
+            session.step()
+        else:
+            session.first_frame()
+        view = session.view()  # once: the frame, its overlay and the counters beside it are of one result
+        if view is not None:
+            st.markdown(display.view_html(view, session.title, chips=_panel_plan(view.snapshot, settings).chips),
+                        unsafe_allow_html=True)
         video_col, panel_col = st.columns([3, 2])
         with video_col:
-            if frame is not None:
-                st.image(display.display_rgb(frame), caption=session.title, output_format="JPEG")
             progress = session.progress()
             if progress is not None:
                 st.progress(progress, text="finished" if session.finished else
                             ("playing" if session.clock.playing else "paused"))
         with panel_col:
-            _coaching_panel(session.snapshot(), session, speak, live=False,
-                            running=session.clock.playing and not session.finished, settings=settings)
+            _coaching_panel(view.snapshot if view is not None else session.snapshot(), session, speak, live=False,
+                            running=session.clock.playing and not session.finished, settings=settings,
+                            counters=view is None)
         if session.finished and not was_finished:
             st.rerun()  # the whole page: show the summary
 

@@ -43,9 +43,9 @@ import cv2
 import numpy as np
 
 from benchmarks.bench_client import MASSAGE, judge, nearest_label, scaled_label
+from vision_helper.body.anchor_frame import body_frame_from_anchors
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import load_model
-from vision_helper.body.regions import body_frame_from_anchors
 from vision_helper.processor import FrameProcessor
 from vision_helper.seeing.people.anchors import AnchorFlow
 from vision_helper.seeing.video import open_frames

@@ -15,10 +15,12 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def run_cli(*args: str | Path, tty: bool = False, cwd: Path = REPO,
-            **env_vars: str) -> subprocess.CompletedProcess[str]:
-    """`python -m vision_helper ARGS`; with tty=True its stderr is a 100-column terminal and comes back as text."""
+            **env_vars: str | None) -> subprocess.CompletedProcess[str]:
+    """`python -m vision_helper ARGS`; with tty=True its stderr is a 100-column terminal and comes back as text.
+    env_vars are set for it; one given as None is left out of its environment."""
     cmd = [sys.executable, "-m", "vision_helper", *map(str, args)]
-    env = {**os.environ, "VISION_HELPER_DEBUG": "", **env_vars}
+    merged = {**os.environ, "VISION_HELPER_DEBUG": "", **env_vars}
+    env = {k: v for k, v in merged.items() if v is not None}
     if not tty:
         return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
     leader, follower = pty.openpty()

@@ -12,6 +12,7 @@ import csv
 import importlib.util
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +21,7 @@ import sys
 import time
 from argparse import Namespace
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +238,7 @@ def test_all_ok_exits_0(first_run: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_annotate_writes_the_overlay_beside_the_json(first_run: dict[str, Any], tmp_path: Path) -> None:
-    from vision_helper import cli as vision_cli
+    from vision_helper.analyze_file import IMAGE_OUTPUTS
     from vision_helper.seeing.video import open_frames
 
     clip = first_run["sessions"] / "piriformis_circles.mp4"
@@ -247,7 +249,7 @@ def test_annotate_writes_the_overlay_beside_the_json(first_run: dict[str, Any], 
     assert done.returncode == 0, done.stderr
     with open_frames(out / "piriformis_circles.annotated.mp4") as annotated:
         assert sum(1 for _ in annotated) == 3
-    photo_suffix = ".png" if ".png" in getattr(vision_cli, "IMAGE_OUTPUTS", ()) else ".mp4"  # as analyze-video can
+    photo_suffix = ".png" if ".png" in IMAGE_OUTPUTS else ".mp4"  # as analyze-video can
     with open_frames(out / f"photo.annotated{photo_suffix}") as annotated:
         assert [frame.shape for _, frame in annotated] == [(96, 64, 3)]
     assert not list(out.glob(".*part*"))
@@ -326,19 +328,29 @@ def test_a_dead_worker_fails_only_its_own_input(workers: int) -> None:
 
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                                reason="ray not installed (pip install '.[cluster]')")
-RAY_TOKEN_AUTH = {"RAY_AUTH_MODE": "token"}  # what `ray start` of Ray 2.59+ turns on; the token is in ~/.ray
+RAY_QUICK_REFUSAL = {"RAY_gcs_server_port_wait_time_s": "2"}  # Ray retries a refused token for 20 s by default
 
 
-@pytest.fixture
-def ray_head(tmp_path: Path) -> Iterator[str]:
-    """A one-CPU Ray head on this machine, as `ray start --head` makes one; stopped by its own process id."""
+@dataclass(frozen=True)
+class RayHead:
+    address: str
+    env: dict[str, str]  # what a driver sets to join it: token authentication and the head's token
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
+    """A one-CPU Ray head on this machine, as `ray start --head` makes one with token authentication on and a
+    token of its own in RAY_AUTH_TOKEN (nothing read from ~/.ray, so no earlier run or test order matters);
+    stopped by its own process id."""
+    logs = tmp_path_factory.mktemp("ray_head")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    log = (tmp_path / "ray_head.log").open("w")
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    log = (logs / "ray_head.log").open("w")
     head = subprocess.Popen([str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
                              f"--port={port}", "--num-cpus=1", "--include-dashboard=false", "--disable-usage-stats"],
-                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **RAY_TOKEN_AUTH})
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **auth})
     try:
         deadline = time.monotonic() + 90
         while head.poll() is None and time.monotonic() < deadline:
@@ -346,8 +358,8 @@ def ray_head(tmp_path: Path) -> Iterator[str]:
                 break
             time.sleep(0.5)
         if head.poll() is not None or time.monotonic() >= deadline:
-            pytest.fail(f"ray start --head did not come up: {(tmp_path / 'ray_head.log').read_text()[-2000:]}")
-        yield f"127.0.0.1:{port}"
+            pytest.fail(f"ray start --head did not come up: {(logs / 'ray_head.log').read_text()[-2000:]}")
+        yield RayHead(f"127.0.0.1:{port}", auth)
     finally:
         head.terminate()  # --block: ending it stops the head's own processes
         try:
@@ -359,10 +371,10 @@ def ray_head(tmp_path: Path) -> Iterator[str]:
 
 @needs_ray
 def test_ray_cluster_at_an_address_gives_the_same_results(first_run: dict[str, Any], tmp_path: Path,
-                                                         ray_head: str) -> None:
+                                                         ray_head: RayHead) -> None:
     """Paths as a user types them (relative), though Ray's workers run in a folder of their own."""
-    done = cli("analyze-batch", "sessions", *COMMON, "-o", tmp_path / "out", "--ray", ray_head,
-               cwd=first_run["root"], **RAY_TOKEN_AUTH)
+    done = cli("analyze-batch", "sessions", *COMMON, "-o", tmp_path / "out", "--ray", ray_head.address,
+               cwd=first_run["root"], **ray_head.env)
     assert done.returncode == 1, done.stderr
     assert jsons(tmp_path / "out") == jsons(first_run["out"])
     rows, local_rows = rows_of(tmp_path / "out"), rows_of(first_run["out"])
@@ -372,17 +384,43 @@ def test_ray_cluster_at_an_address_gives_the_same_results(first_run: dict[str, A
 
 
 @needs_ray
+@pytest.mark.parametrize(("driver_env", "says"), [
+    ({}, "set RAY_AUTH_MODE=token and put the cluster's token"),  # a first-time user: nothing set, no ~/.ray
+    ({"RAY_AUTH_MODE": "token"}, "RAY_AUTH_MODE=token is set but no token was found"),
+    ({"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": "0" * 64}, "refused the authentication token"),
+])
+def test_a_cluster_that_wants_a_token_says_exactly_what_to_set(first_run: dict[str, Any], tmp_path: Path,
+                                                               ray_head: RayHead, driver_env: dict[str, str],
+                                                               says: str) -> None:
+    home = tmp_path / "home"  # a machine that never ran Ray: no ~/.ray/auth_token
+    home.mkdir()
+    done = cli("analyze-batch", first_run["sessions"], *COMMON, "-o", tmp_path / "out", "--ray", ray_head.address,
+               **{"HOME": str(home), "RAY_AUTH_MODE": None, "RAY_AUTH_TOKEN": None, **RAY_QUICK_REFUSAL,
+                  **driver_env})
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    line = done.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line, line
+    assert says in line and "RAY_AUTH_TOKEN" in line and "~/.ray/auth_token" in line, line
+    assert "`ray get-auth-token` on the head" in line
+    assert not (tmp_path / "out" / "summary.csv").exists()
+
+
+@needs_ray
 def test_ray_local_gives_the_same_results(first_run: dict[str, Any], tmp_path: Path) -> None:
+    """On a machine that never ran Ray (a new home folder): the Ray that --ray local starts makes its own token."""
+    (tmp_path / "home").mkdir()
     done = cli("analyze-batch", first_run["sessions"], *COMMON, "-o", tmp_path / "out", "--ray", "local",
-               "--workers", "2")
+               "--workers", "2", HOME=str(tmp_path / "home"), RAY_AUTH_MODE=None, RAY_AUTH_TOKEN=None)
     assert done.returncode == 1, done.stderr
     assert jsons(tmp_path / "out") == jsons(first_run["out"])
     assert rows_of(tmp_path / "out") == rows_of(first_run["out"])
 
 
 @needs_ray
-def test_a_dead_ray_worker_fails_only_its_own_input() -> None:
+def test_a_dead_ray_worker_fails_only_its_own_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import ray.cloudpickle
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the token a local Ray makes goes here, not into the user's ~/.ray
 
     ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # Ray's workers cannot import tests/
     try:

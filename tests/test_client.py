@@ -12,7 +12,8 @@ import cv2
 import numpy as np
 import pytest
 
-from vision_helper.body.regions import body_frame_from_anchors, body_frame_from_pose
+from vision_helper.body.anchor_frame import body_frame_from_anchors
+from vision_helper.body.regions import body_frame_from_pose
 from vision_helper.material.moving_back import noise_texture
 from vision_helper.material.scenes import textured_motion
 from vision_helper.seeing.people.anchors import (

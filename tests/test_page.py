@@ -4,8 +4,10 @@ live-rate helpers, the sessions behind the page, and app.py itself under Streaml
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from pathlib import Path
 
 import cv2
@@ -15,7 +17,7 @@ import pytest
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import load_model
 from vision_helper.errors import UserError, VideoError
-from vision_helper.web import media
+from vision_helper.web import display, media
 from vision_helper.web.clicks import AnchorClicker, click_to_normalized, mark_points
 from vision_helper.web.config import (
     ICE_ENV,
@@ -272,6 +274,8 @@ def test_speed_gauge_and_target_indicator() -> None:
     assert speed_display(None) == ("No motion yet", "#888888", None)
     assert target_display(True, True, "found", "left")[0] == "On target (left)"
     assert target_display(False, True, "found")[0] == "Off target"
+    assert target_display(False, True, "found", "left", 1.2)[0] == "Near target (1 cm)"  # as the overlay says
+    assert target_display(False, True, "found", "left", 6.0)[0] == "Off target (6 cm)"
     assert target_display(None, False, "found")[0] == "Hand not in view"
     assert target_display(True, True, "lost")[0] == "Body not found"
 
@@ -663,6 +667,53 @@ def test_replay_of_a_sample_processes_every_frame_and_summarises(circles_track: 
     session.close()
 
 
+def shown_in(view_html: str) -> tuple[dict[str, str], list[tuple[str, int]]]:
+    """From the page's view element: what its overlay was drawn from (data-*) and the counters beside it."""
+    drawn = {k: html.unescape(v) for k, v in re.findall(r'data-(t|technique|speed|counts)="([^"]*)"', view_html)}
+    counters = re.findall(r'data-testid="vh-counter"[^>]*><div[^>]*>([^<]*)</div><div data-testid="vh-counter-value"'
+                          r'[^>]*>(\d+)</div>', view_html)
+    return drawn, [(html.unescape(label), int(value)) for label, value in counters]
+
+
+def test_a_refresh_shows_the_counters_of_the_result_its_frame_was_drawn_from(circles_track: tuple[Path, list],
+                                                                               tmp_path: Path) -> None:
+    """The page once drew a frame from one state and counted from a later one ("Clockwise 1" on the video, 0
+    beside it): now one view carries both, however far the session has gone on since it was taken."""
+    track, frames = circles_track
+    session = ReplaySession(SessionSettings("piriformis"), _video_for(frames, tmp_path / "c.mp4"), title="c",
+                            track=track)
+    session.step(max_frames=10)
+    view = session.view()  # the refresh being shown: no circle finished yet
+    assert view is not None and view.result.judgement.counts["cw"] == 0
+    while not session.finished and not session.snapshot().counts["cw"]:
+        session.step(max_frames=5)  # the next refreshes run on meanwhile
+    assert session.snapshot().counts["cw"] == 1  # the session has counted a circle since
+    drawn, counters = shown_in(display.view_html(view, "c"))
+    assert float(drawn["t"]) == pytest.approx(view.result.t, abs=1e-3) and drawn["technique"] == "piriformis"
+    assert counters == counter_items("piriformis", json.loads(drawn["counts"]))
+    assert dict(counters)["Clockwise"] == 0 and view.snapshot.speed == view.result.judgement.speed == (
+        drawn["speed"] or None)
+    session.close()
+
+
+def test_a_technique_switched_while_paused_redraws_the_frame_shown(circles_track: tuple[Path, list],
+                                                                   tmp_path: Path) -> None:
+    track, frames = circles_track
+    session = ReplaySession(SessionSettings("piriformis"), _video_for(frames, tmp_path / "c.mp4"), title="c",
+                            track=track)
+    session.step(max_frames=40)
+    before = session.view()
+    session.apply(SessionSettings("erector"))
+    after = session.view()
+    assert after.result.t == before.result.t and after.result.technique == "erector"
+    assert not np.array_equal(after.frame_bgr, before.frame_bgr)  # the overlay shows the new count
+    drawn, counters = shown_in(display.view_html(after, "c"))
+    assert drawn["technique"] == "erector" and [label for label, _ in counters][:2] == [
+        "Upward strokes", "Downward strokes"]
+    assert all(value == 0 for _, value in counters)  # a new technique starts a new count
+    session.close()
+
+
 def test_replay_of_an_upload_removes_the_copy_once_read(tmp_path: Path) -> None:
     data = _write_video(tmp_path / "clip.mp4", frames=5).read_bytes()
     upload = UploadedVideo(io.BytesIO(data), "clip.mp4", len(data))
@@ -712,6 +763,11 @@ def _texts(elements: object) -> str:
     return " | ".join(str(e.value) for e in elements)
 
 
+def _views(at: object) -> list[str]:
+    """The replay's view elements: the frame (inline) with the counters beside it."""
+    return [m.value for m in at.markdown if 'data-testid="vh-view"' in m.value and "data:image/jpeg;base64," in m.value]
+
+
 def _app() -> object:
     from streamlit.testing.v1 import AppTest
 
@@ -727,7 +783,7 @@ def test_app_opens_on_the_requested_sample_plays_it_and_summarises(app_env: dict
     at = _app().run()
     assert not at.exception
     assert at.radio(key="source").value == "Sample video" and at.selectbox(key="sample_name").value == "circles"
-    assert len(at.image) == 1  # the first processed frame is on the page straight away
+    assert len(_views(at)) == 1  # the first processed frame is on the page straight away
     session = at.session_state["replay"]
     assert session.clock.playing  # --sample opens playing
     deadline = _time.monotonic() + 10.0
@@ -777,7 +833,7 @@ def test_a_video_upload_is_replayed(app_env: dict) -> None:
     at.radio(key="source").set_value("Upload a video").run()
     at.file_uploader(key="upload").upload("my clip.mov", data, "video/quicktime").run()
     assert not at.exception and not at.error
-    assert len(at.image) == 1 and at.session_state["replay"].title == "my clip.mov"
+    assert len(_views(at)) == 1 and at.session_state["replay"].title == "my clip.mov"
 
 
 def test_live_page_streams_through_the_processor_and_keeps_the_session_when_stopped(app_env: dict) -> None:
@@ -904,4 +960,5 @@ def test_sidebar_settings_reach_the_running_session(app_env: dict) -> None:
     assert session.processor.side is None
     at.radio(key="technique").set_value("erector").run()
     assert session.processor.technique == "erector"
-    assert [m.label for m in at.metric][:2] == ["Upward strokes", "Downward strokes"]
+    (view,) = _views(at)
+    assert [label for label, _ in shown_in(view)[1]][:2] == ["Upward strokes", "Downward strokes"]

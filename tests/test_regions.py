@@ -7,9 +7,10 @@ import math
 import numpy as np
 import pytest
 
+from vision_helper.body.anchor_frame import regions_from_anchors
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import load_model
-from vision_helper.body.regions import body_frame_from_pose, regions_from_anchors, regions_from_pose
+from vision_helper.body.regions import body_frame_from_pose, regions_from_pose
 from vision_helper.body.skeleton import LEFT_HIP, LEFT_KNEE, LEFT_SHOULDER, RIGHT_HIP, RIGHT_KNEE, RIGHT_SHOULDER
 from vision_helper.errors import UserError
 

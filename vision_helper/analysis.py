@@ -12,8 +12,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from vision_helper.body.anchor_frame import regions_from_anchors
 from vision_helper.body.model import BodyRegionModel, load_model
-from vision_helper.body.regions import BodyRegions, regions_from_anchors, regions_from_pose
+from vision_helper.body.regions import BodyRegions, regions_from_pose
 from vision_helper.body.skeleton import INDEX_FINGER_TIP
 from vision_helper.feedback import Coach
 from vision_helper.motion.events import MotionChecker, MotionEvent

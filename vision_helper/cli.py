@@ -15,12 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from vision_helper.body.anchors import Anchors, load_anchors
+from vision_helper.analyze_file import FileAnalysis, analyze_file
 from vision_helper.errors import UserError
 from vision_helper.technique import TECHNIQUE_NAMES
 
 PROG = "python -m vision_helper"
-IMAGE_OUTPUTS = (".png", ".jpg", ".jpeg")  # --annotate on a photo writes the annotated photo
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -132,17 +131,6 @@ def _progress(total: int | None, desc: str) -> Iterator[Any]:
         bar.close()
 
 
-def _anchors(path: Path | None) -> Anchors | None:
-    return None if path is None else load_anchors(path)
-
-
-def _check_output(path: Path, what: str) -> None:
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory; give a file name for the {what}")
-    if not path.parent.exists():
-        raise UserError(f"{path.parent}: folder does not exist; create it or choose another place for the {what}")
-
-
 def cmd_analyze_track(args: argparse.Namespace) -> dict[str, Any]:
     from vision_helper.analysis import analyze_frames
     from vision_helper.track import ReadStats, iter_track
@@ -152,132 +140,25 @@ def cmd_analyze_track(args: argparse.Namespace) -> dict[str, Any]:
     return analyze_frames(frames, args.technique, side=args.side, stats=stats)
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
+def _file_analysis(args: argparse.Namespace, technique: str, save_track: Path | None,
+                   annotate: Path | None) -> FileAnalysis:
+    return FileAnalysis(args.video, technique, side=getattr(args, "side", None), anchors=args.anchors,
+                        client_hint=args.client_hint, practitioner=args.practitioner, max_frames=args.max_frames,
+                        landmarks=args.landmarks, sidecar=args.sidecar and not args.no_sidecar,
+                        save_track=save_track, annotate=annotate)
 
 
-def _check_outputs(video: Path, outputs: list[tuple[Path | None, str]]) -> None:
-    """Refuse outputs that would overwrite the input video or each other, before anything is written."""
-    from vision_helper.seeing.video import check_output_path
-
-    given = [(out, what) for out, what in outputs if out is not None]
-    for out, what in given:
-        if _same_file(out, video):
-            raise UserError(f"{out}: is the input video itself; give another file name for the {what}")
-        if what == "annotated video" and out.suffix.lower() in IMAGE_OUTPUTS:
-            _check_output(out, "annotated image")
-        elif what == "annotated video":
-            check_output_path(out, what)
-        else:
-            _check_output(out, what)
-    if len(given) == 2 and _same_file(given[0][0], given[1][0]):
-        raise UserError(f"{given[0][0]}: given for both the {given[0][1]} and the {given[1][1]}; use two file names")
-
-
-def _run_video(args: argparse.Namespace, technique: str, track_out: Path | None,
-               annotate_out: Path | None) -> dict[str, Any]:
-    from vision_helper.processor import FrameProcessor
-    from vision_helper.seeing.video import open_frames
-
-    if args.max_frames is not None and args.max_frames < 1:
-        raise UserError(f"--max-frames must be at least 1, got {args.max_frames}")
-    _check_outputs(args.video, [(track_out, "track"), (annotate_out, "annotated video")])
-    anchors = _anchors(args.anchors)
-    with open_frames(args.video) as source:
-        if track_out is not None and track_out.exists():
-            track_out.unlink()  # a fresh track (TrackWriter appends); only once the video is known to open
-        detector, selector = _recorded_landmarks(args)
-        processor = FrameProcessor(technique, side=getattr(args, "side", None), anchors=anchors,
-                                   client_hint=args.client_hint, record_to=track_out,
-                                   practitioner_mode=getattr(args, "practitioner", False),
-                                   detector=detector, client_selector=selector)
-        writer = None
-        warnings: list[str] = []
-        image_out = annotate_out is not None and annotate_out.suffix.lower() in IMAGE_OUTPUTS
-        if image_out and source.kind != "image":
-            raise UserError(f"{annotate_out}: an annotated image needs an image input, and {args.video} is a "
-                            "video; give OUT.mp4 for --annotate")
-        try:
-            if image_out:
-                from vision_helper.overlay import Annotator, OverlayStyle
-
-                draw = Annotator(OverlayStyle(practitioner_mode=getattr(args, "practitioner", False)))
-            elif annotate_out is not None:
-                from vision_helper.overlay import Annotator, OverlayStyle
-                from vision_helper.seeing.video import AnnotatedVideoWriter
-
-                draw = Annotator(OverlayStyle(practitioner_mode=getattr(args, "practitioner", False)))
-                writer = AnnotatedVideoWriter(annotate_out, source.fps or 30.0, (source.width, source.height))
-                if writer.note:
-                    warnings.append(writer.note)
-            total = source.frame_count if args.max_frames is None else min(source.frame_count or args.max_frames,
-                                                                           args.max_frames)
-            n = 0
-            with _progress(total, args.video.name) as bar:
-                for t, frame in source:
-                    result = processor.process(frame, t)
-                    if writer is not None:
-                        writer.write(draw(frame, result))
-                    elif image_out and annotate_out is not None:
-                        _write_image(annotate_out, draw(frame, result))
-                    n += 1
-                    if bar is not None:
-                        bar.update(1)
-                    if args.max_frames is not None and n >= args.max_frames:
-                        break
-            if n == 0:
-                raise UserError(f"{args.video}: no frame could be decoded; is it a complete video file?")
-            out = processor.summary()
-            if source.warning:
-                warnings.insert(0, source.warning)
-            for warning in warnings:
-                print(f"{PROG}: warning: {warning}", file=sys.stderr)
-            if warnings:
-                out["warnings"] = warnings
-            return out
-        finally:
-            processor.close()
-            if writer is not None:
-                writer.close()
-
-
-def _write_image(path: Path, image: Any) -> None:
-    import cv2
-
-    try:
-        ok = cv2.imwrite(str(path), image)
-    except cv2.error:
-        ok = False
-    if not ok:
-        raise UserError(f"{path}: the annotated image could not be written; choose another place or name")
-
-
-def _recorded_landmarks(args: argparse.Namespace) -> tuple[Any, Any]:
-    """(detector, client selector) replaying a recorded track, or (None, None) to run MediaPipe."""
-    from vision_helper.seeing.replay import RecordedClient, RecordedLandmarks, sidecar_track
-
-    track = args.landmarks
-    if track is None and getattr(args, "sidecar", False) and not args.no_sidecar:
-        track = sidecar_track(args.video)
-        if track is None:
-            raise UserError(f"{args.video}: --sidecar asks to replay {Path(args.video).stem}.track.jsonl beside "
-                            "it, but there is none; leave --sidecar out to run MediaPipe")
-        print(f"{PROG}: note: replaying the landmarks recorded in {track} (--sidecar; without it MediaPipe "
-              "runs on the video)", file=sys.stderr)
-    if track is None:
-        return None, None
-    return RecordedLandmarks(track), RecordedClient()
+def _note(text: str) -> None:
+    print(f"{PROG}: {text}", file=sys.stderr)
 
 
 def cmd_analyze_video(args: argparse.Namespace) -> dict[str, Any]:
-    return _run_video(args, args.technique, args.save_track, args.annotate)
+    request = _file_analysis(args, args.technique, args.save_track, args.annotate)
+    return analyze_file(request, note=_note, progress=_progress)
 
 
 def cmd_extract_track(args: argparse.Namespace) -> dict[str, Any]:
-    out = _run_video(args, "piriformis", args.output, None)
+    out = analyze_file(_file_analysis(args, "piriformis", args.output, None), note=_note, progress=_progress)
     return {"track": str(args.output), "frames": out["frames"], "duration_s": out["duration_s"],
             "frames_with_body": out["summary"]["frames_with_body"],
             "frames_with_hand": out["summary"]["frames_with_hand"]}

@@ -64,7 +64,8 @@ def add_batch_parser(sub: Any) -> None:
 
 
 def _forwarded(args: argparse.Namespace) -> tuple[str, ...]:
-    """analyze-video arguments for each input (besides the file and --technique)."""
+    """The analyze-video options each input is analysed with (besides the file and --technique), as the
+    arguments that ask for them: what a result in OUT_DIR was made with (the resume ledger)."""
     options: list[str] = []
     if args.side is not None:
         options += ["--side", args.side]
@@ -151,8 +152,9 @@ def run_batch(args: argparse.Namespace, runner: Callable[..., None] | None = Non
         rows[inp.name] = summary_row(inp, args.technique, outcome.output if outcome.ok else None, outcome.message)
         progress.done(outcome, inp.path)
 
-    specs = [JobSpec(str(inp.path.absolute()), inp.name, args.technique, options,
-                     str(out.annotate_base(inp.name).absolute()) if args.annotate else None) for inp in todo]
+    specs = [JobSpec(str(inp.path.absolute()), inp.name, args.technique,
+                     str(out.annotate_base(inp.name).absolute()) if args.annotate else None,
+                     side=args.side, max_frames=args.max_frames, practitioner=args.practitioner) for inp in todo]
     workers = args.workers or os.cpu_count() or 1
     try:
         if specs and args.ray is not None:

@@ -39,6 +39,7 @@ MAX_UNEXPLAINED_BREAKS = 3  # a pool that keeps breaking before any job starts: 
 RAY_INSTALL = "pip install 'vision_helper[cluster]' (from a checkout: pip install '.[cluster]')"
 RAY_LOCAL = "local"  # --ray local: start a one-machine Ray in this process (a test, or a first try)
 RAY_CONNECT_TIMEOUT_S = 5.0
+RAY_AUTH_MODE = "RAY_AUTH_MODE"  # "token": Ray sends (and a cluster started so asks for) a token
 
 
 def died(spec: JobSpec, why: str = "killed, or out of memory") -> Outcome:
@@ -194,8 +195,36 @@ def _stderr_silenced() -> Iterator[None]:
         os.close(devnull)
 
 
+def _token_refused(exc: BaseException) -> bool:
+    """Ray says that the cluster wants a token (or another one) only in the cause of the error it raises."""
+    from ray.exceptions import AuthenticationError
+
+    seen: BaseException | None = exc
+    for _ in range(8):  # the chain is short; a bound in case it loops
+        if seen is None:
+            return False
+        if isinstance(seen, AuthenticationError) or "InvalidAuthToken" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _token_advice(address: str, exc: BaseException) -> str:
+    """Exactly what to set: Ray sends a token only with RAY_AUTH_MODE=token, read from RAY_AUTH_TOKEN,
+    RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token (in that order), and never turns it on for an explicit address."""
+    token = ("the cluster's token (`ray get-auth-token` on the head prints it) in RAY_AUTH_TOKEN, or in the file "
+             "~/.ray/auth_token")
+    if os.environ.get(RAY_AUTH_MODE, "").lower() != "token":
+        return (f"--ray {address}: the cluster asks for an authentication token; set {RAY_AUTH_MODE}=token and "
+                f"put {token}")
+    if "no authentication token was found" in str(exc):
+        return f"--ray {address}: {RAY_AUTH_MODE}=token is set but no token was found; put {token}"
+    return f"--ray {address}: the cluster refused the authentication token this machine sent; put {token}"
+
+
 def _ray_init(address: str, workers: int) -> None:
     import ray
+    from ray.exceptions import RayError
 
     if address != RAY_LOCAL:
         _check_reachable(address)
@@ -206,12 +235,12 @@ def _ray_init(address: str, workers: int) -> None:
                 ray.init(address="local", num_cpus=workers, include_dashboard=False, **quiet)
             else:
                 ray.init(address=address, **quiet)
-    except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
+    except (ConnectionError, RuntimeError, ValueError, TimeoutError, RayError) as exc:
+        if _token_refused(exc):
+            raise UserError(_token_advice(address, exc)) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"--ray {address}: cannot join the Ray cluster ({first}); give the address `ray start "
-                        "--head` printed (HOST:PORT); where the cluster uses token authentication (`ray start` of "
-                        "Ray 2.59+ turns it on), set RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN or "
-                        "~/.ray/auth_token)") from None
+                        "--head` printed (HOST:PORT)") from None
 
 
 def run_ray(specs: Sequence[JobSpec], address: str, workers: int, on_done: OnDone, job: Job = analyze_one) -> None:

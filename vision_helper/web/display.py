@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from vision_helper.motion.events import NEAR_BAND_CM
+from vision_helper.result import FrameResult
 from vision_helper.technique import TECHNIQUES
 from vision_helper.technique import technique as technique_named
 
@@ -16,7 +20,7 @@ CAMERA_LOST_S = 3.0  # the page says "no frames from the camera" after this long
 DISPLAY_MAX_W_PX = 960  # pictures wider than this are shown downscaled
 
 
-@dataclass
+@dataclass(frozen=True)
 class Snapshot:
     """What the page shows, copied under the session's lock (the webrtc thread writes, the page reads)."""
 
@@ -26,6 +30,7 @@ class Snapshot:
     speed: str | None = None
     on_target: bool | None = None
     target_side: str | None = None
+    target_distance_cm: float | None = None
     body_status: str = "lost"
     hand_found: bool = False
     seconds_body_lost: float = 0.0
@@ -40,6 +45,16 @@ class Snapshot:
     anchor_status: str | None = None
     client: str = "none"
     others_seen: int = 0  # bodies in view other than the client's (the practitioner, passers-by)
+
+
+@dataclass(frozen=True)
+class View:
+    """One refresh of the replay: the annotated frame, the result its overlay was drawn from, and the snapshot
+    of that same result, which the counters and badges beside the frame show."""
+
+    frame_bgr: np.ndarray
+    result: FrameResult
+    snapshot: Snapshot
 
 TECHNIQUE_LABELS = {t.name: t.label for t in TECHNIQUES.values()}
 HOW_TO = {t.name: t.how_to for t in TECHNIQUES.values()}
@@ -64,7 +79,8 @@ def speed_display(speed: str | None) -> tuple[str, str, int | None]:
 def status_html(snap: Snapshot) -> str:
     """The speed, on-target and body badges in one row."""
     speed_text, speed_colour, _ = speed_display(snap.speed)
-    target_text, target_colour = target_display(snap.on_target, snap.hand_found, snap.body_status, snap.target_side)
+    target_text, target_colour = target_display(snap.on_target, snap.hand_found, snap.body_status, snap.target_side,
+                                                snap.target_distance_cm)
     badge = "padding:.25rem .6rem;border-radius:.3rem"
     return (f'<div data-testid="vh-status" style="display:flex;gap:.6rem;flex-wrap:wrap">'
             f'<span style="background:{speed_colour};color:white;{badge}">Speed: {html.escape(speed_text)}</span>'
@@ -72,24 +88,68 @@ def status_html(snap: Snapshot) -> str:
             f'<span style="border:1px solid #bbb;{badge}">Body: {html.escape(snap.body_status)}</span></div>')
 
 
+def _fit_width(frame: np.ndarray, max_width_px: int) -> np.ndarray:
+    """Every n-th pixel kept when the frame is wider than the page shows."""
+    if frame.shape[1] > max_width_px:
+        step = int(np.ceil(frame.shape[1] / max_width_px))
+        frame = frame[::step, ::step]
+    return frame
+
+
 def display_rgb(frame_bgr: np.ndarray, max_width_px: int = DISPLAY_MAX_W_PX) -> np.ndarray:
-    """The frame as RGB for st.image, every n-th pixel kept when it is wider than the page shows."""
-    img = frame_bgr[:, :, ::-1]
-    if img.shape[1] > max_width_px:
-        step = int(np.ceil(img.shape[1] / max_width_px))
-        img = img[::step, ::step]
-    return np.ascontiguousarray(img)
+    """The frame as RGB for st.image, downscaled when it is wider than the page shows."""
+    return np.ascontiguousarray(_fit_width(frame_bgr, max_width_px)[:, :, ::-1])
 
 
-def target_display(on_target: bool | None, hand_found: bool, body_status: str, side: str | None = None
-                   ) -> tuple[str, str]:
-    """(text, colour) of the on-target indicator."""
+def counters_html(snap: Snapshot) -> str:
+    """The counters, three to a row, in one block (the replay sends them with the frame they belong to)."""
+    cell = "flex:1 0 30%;min-width:6rem"
+    cells = "".join(
+        f'<div data-testid="vh-counter" style="{cell}"><div style="font-size:.85rem;opacity:.65">'
+        f'{html.escape(label)}</div><div data-testid="vh-counter-value" style="font-size:2rem;line-height:1.25">'
+        f"{value}</div></div>" for label, value in counter_items(snap.technique, snap.counts))
+    return f'<div data-testid="vh-counters" style="display:flex;flex-wrap:wrap;gap:.5rem 1rem">{cells}</div>'
+
+
+def panel_html(snap: Snapshot, chips: bool = True) -> str:
+    """Counters above the speed, on-target and body badges (no badges while the page asks to place the client:
+    one prompt, not a second alarm)."""
+    badges = status_html(snap) if chips else ""
+    return f'<div style="display:flex;flex-direction:column;gap:.75rem">{counters_html(snap)}{badges}</div>'
+
+
+def view_html(view: View, caption: str, max_width_px: int = DISPLAY_MAX_W_PX, chips: bool = True) -> str:
+    """One replay refresh as ONE element: the frame with its overlay (inline, decoded with the page) beside the
+    counters and badges of the same result. Two elements reach the browser one after the other (and a picture
+    by URL loads later still), so a screen could show one frame's overlay beside another's counters.
+    data-t/-technique/-counts/-speed say what the overlay was drawn from."""
+    import cv2
+
+    r = view.result
+    ok, jpeg = cv2.imencode(".jpg", np.ascontiguousarray(_fit_width(view.frame_bgr, max_width_px)),
+                            [cv2.IMWRITE_JPEG_QUALITY, 85])
+    src = "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii") if ok else ""
+    drawn = {"t": f"{r.t:.3f}", "technique": view.snapshot.technique, "speed": r.judgement.speed or "",
+             "counts": json.dumps(dict(r.judgement.counts), sort_keys=True, default=str)}
+    attrs = " ".join(f'data-{k}="{html.escape(v)}"' for k, v in drawn.items())
+    return (f'<div data-testid="vh-view" {attrs} style="display:flex;flex-wrap:wrap;gap:1rem;align-items:flex-start">'
+            f'<figure style="flex:3 1 26rem;margin:0"><img decoding="sync" alt="{html.escape(caption)}" src="{src}" '
+            f'style="width:100%;height:auto;display:block"><figcaption style="font-size:.85rem;opacity:.65;'
+            f'text-align:center">{html.escape(caption)}</figcaption></figure>'
+            f'<div style="flex:2 1 16rem">{panel_html(view.snapshot, chips)}</div></div>')
+
+
+def target_display(on_target: bool | None, hand_found: bool, body_status: str, side: str | None = None,
+                   distance_cm: float | None = None) -> tuple[str, str]:
+    """(text, colour) of the on-target indicator; off target says near or off and how far, as the overlay does."""
     if body_status == "lost":
         return ("Body not found", "#888888")
     if not hand_found:
         return ("Hand not in view", "#888888")
     if on_target:
         return (f"On target{f' ({side})' if side else ''}", "#2e9e44")
+    if on_target is False and distance_cm is not None:
+        return (f"{'Near' if distance_cm <= NEAR_BAND_CM else 'Off'} target ({distance_cm:.0f} cm)", "#d68a1e")
     return ("Off target", "#d68a1e")
 
 def placement_advice(body_status: str, technique: str, seconds_lost: float) -> str | None:

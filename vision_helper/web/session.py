@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from vision_helper.analysis import empty_counts
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.regions import BodyRegions
 from vision_helper.errors import UserError
-from vision_helper.result import FrameResult
+from vision_helper.result import Coaching, FrameResult, Judgement
 from vision_helper.web.cues import CueQueue
-from vision_helper.web.display import Snapshot
+from vision_helper.web.display import Snapshot, View
 from vision_helper.web.rates import FpsMeter
 
 
@@ -101,6 +102,7 @@ class ProcessingSession:
         self.fps = FpsMeter()
         self.camera_fps = FpsMeter()
         self.last_result: FrameResult | None = None
+        self._shown: tuple[np.ndarray, FrameResult] | None = None
         self.frames = 0
         self.error: str | None = None
         self.latency_ms: float | None = None
@@ -124,6 +126,7 @@ class ProcessingSession:
                 # the last technique's advice ("slower: very slow circles") is wrong for the new one
                 self.cues.clear()
                 self.annotator = Annotator(self.annotator.style)
+                self._restart_shown(settings.technique)
             if settings.side != old.side:
                 self.processor.set_side(settings.side)
             if settings.anchors != old.anchors:
@@ -134,6 +137,17 @@ class ProcessingSession:
                 self.annotator.style = OverlayStyle(practitioner_mode=settings.practitioner_mode)
                 self.processor.set_practitioner_mode(settings.practitioner_mode)
             self.settings = settings
+
+    def _restart_shown(self, technique: str) -> None:
+        """The frame on screen as the new technique sees it so far (a new count: nothing counted yet), so a
+        paused page does not show the old technique's overlay beside the new technique's counters."""
+        if self._shown is None or self.last_raw_bgr is None:
+            return
+        result = self._shown[1]
+        fresh = replace(result, technique=technique, judgement=Judgement(counts=empty_counts(technique)),
+                        coaching=Coaching())
+        self.last_result = fresh
+        self._shown = (self.annotator(self.last_raw_bgr, fresh), fresh)
 
     # -- the frame path ------------------------------------------------------------------------------
     def process(self, frame_bgr: np.ndarray, t: float, now_s: float | None = None) -> np.ndarray:
@@ -158,6 +172,7 @@ class ProcessingSession:
             self.error = None
             self.frames += 1
             self.last_result = result
+            self._shown = (out, result)  # one value: the frame and the result drawn on it are only ever read together
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
             self.cues.push(result.coaching.cues, result.t)
@@ -202,23 +217,36 @@ class ProcessingSession:
                 return frame_bgr
 
     def snapshot(self, now_s: float | None = None) -> Snapshot:
-        now_s = time.monotonic() if now_s is None else now_s
+        """The counters and states of the latest result (the live panel: the video streams apart from it)."""
         with self._lock:
-            r = self.last_result
-            counts = dict(r.judgement.counts) if r is not None else {}
-            return Snapshot(
-                technique=self.processor.technique, frames=self.frames, counts=counts,
-                speed=r.judgement.speed if r else None, on_target=r.judgement.on_target if r else None,
-                target_side=r.judgement.target_side if r else None, body_status=r.pose_status if r else "lost",
-                hand_found=bool(r and r.hand_found),
-                seconds_body_lost=(now_s - self._body_lost_since) if self._body_lost_since is not None else 0.0,
-                fps=self.fps.fps(now_s), camera_fps=self.camera_fps.fps(now_s), latency_ms=self.latency_ms,
-                lag_ms=float(np.median(self._lags_ms)) if self._lags_ms else None,
-                dropped=self.dropped, error=self.error or self._record_error, media_t_s=r.t if r else 0.0,
-                seconds_since_frame=None if self._last_frame_wall is None else now_s - self._last_frame_wall,
-                anchor_status=r.seen.anchor_status if r else None, client=r.seen.client if r else "none",
-                others_seen=len(r.seen.others_px) if r else 0,
-            )
+            return self._snapshot_of(self.last_result, now_s)
+
+    def view(self, now_s: float | None = None) -> View | None:
+        """The latest annotated frame with the snapshot of the very result drawn on it: one refresh of the page
+        shows both from this, so its counters and its overlay never come from two states of the session."""
+        with self._lock:
+            if self._shown is None:
+                return None
+            frame_bgr, result = self._shown
+            return View(frame_bgr, result, self._snapshot_of(result, now_s))
+
+    def _snapshot_of(self, r: FrameResult | None, now_s: float | None) -> Snapshot:
+        now_s = time.monotonic() if now_s is None else now_s
+        return Snapshot(
+            technique=r.technique if r is not None else self.processor.technique, frames=self.frames,
+            counts=dict(r.judgement.counts) if r is not None else {},
+            speed=r.judgement.speed if r else None, on_target=r.judgement.on_target if r else None,
+            target_side=r.judgement.target_side if r else None, body_status=r.pose_status if r else "lost",
+            target_distance_cm=r.judgement.target_distance_cm if r else None,
+            hand_found=bool(r and r.hand_found),
+            seconds_body_lost=(now_s - self._body_lost_since) if self._body_lost_since is not None else 0.0,
+            fps=self.fps.fps(now_s), camera_fps=self.camera_fps.fps(now_s), latency_ms=self.latency_ms,
+            lag_ms=float(np.median(self._lags_ms)) if self._lags_ms else None,
+            dropped=self.dropped, error=self.error or self._record_error, media_t_s=r.t if r else 0.0,
+            seconds_since_frame=None if self._last_frame_wall is None else now_s - self._last_frame_wall,
+            anchor_status=r.seen.anchor_status if r else None, client=r.seen.client if r else "none",
+            others_seen=len(r.seen.others_px) if r else 0,
+        )
 
     def summary(self) -> dict[str, Any]:
         with self._lock:

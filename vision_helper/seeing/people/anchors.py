@@ -15,9 +15,10 @@ import math
 import cv2
 import numpy as np
 
+from vision_helper.body.anchor_frame import body_frame_from_anchors
 from vision_helper.body.anchors import ANCHOR_NAMES, Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
-from vision_helper.body.regions import BodyFrame, body_frame_from_anchors, body_frame_from_pose
+from vision_helper.body.regions import BodyFrame, body_frame_from_pose
 from vision_helper.seeing.people.detect import PersonDetection
 from vision_helper.track import HandObservation
 
