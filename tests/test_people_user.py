@@ -258,3 +258,19 @@ def test_someone_with_her_back_to_us_whom_no_one_works_on_is_not_named_the_clien
     for _ in range(6):
         roles = judge.update(ids.update([touched, toucher]))
     assert roles.client_id is not None  # the same back, worked on
+
+
+def test_practitioner_mode_with_no_one_at_work_takes_the_main_person_seen_from_behind() -> None:
+    """The practitioner films her client from behind, people around: no one in view works on anyone, so the
+    main person, her back to the camera, is the client (practitioner mode used to abstain here)."""
+    selector = PeopleSelector(practitioner_mode=True, detector=ScriptedPeople([USER, *PEDESTRIANS]),
+                              landmarker=FixedLandmarker(None))
+    out = _run(selector, 12, _mediapipe_like(USER))
+    assert all(f.client == "pose" and np.allclose(_hip_px(f.pose), USER.keypoints_px[11], atol=1e-3) for f in out)
+
+
+def test_practitioner_mode_with_no_one_at_work_never_takes_the_main_person_facing_the_camera() -> None:
+    facing = person((700, 330), 130, face=True)
+    selector = PeopleSelector(practitioner_mode=True, detector=ScriptedPeople([facing, *PEDESTRIANS]),
+                              landmarker=FixedLandmarker(None))
+    assert all(f.client == "none" for f in _run(selector, 12, _mediapipe_like(facing)))

@@ -8,14 +8,14 @@ the evidence records of evidence.py, once per people-stage run.
   the detector missed), a faint instance no one else confirms (alone, 0.1-0.15 scores are ghosts), and
   anyone when two people are about as large and neither was the user before, until one stays a little
   larger on 3 runs in a row (not sure).
-- A practitioner scene (practitioner mode, or evidence that one person works on another: the selector
-  decides when) names the client: a likeness summed from posture (lying), facing (a face toward the camera
-  on an upright body: never the client; the back of the head: likely her), being touched (someone's wrists
-  on her trunk, someone's face over her back) and size (far smaller than the largest: a bystander),
-  smoothed per identity (`EVIDENCE_KEEP`); she is named only when seen worked on lately (lying, touched, a
-  face over or just above her back), with a margin over everyone else, and kept
-  while her own evidence holds (hysteresis). The practitioner is whoever's wrists rest on her, or faces us
-  with a likeness below zero; the rest are bystanders. Not sure: no client (abstain).
+- A practitioner scene (evidence that one person works on another; in practitioner mode any such evidence with
+  two people seen lately: the selector decides when) names the client: a likeness summed from posture (lying),
+  facing (a face toward the camera on an upright body: never the client; the back of the head: likely her),
+  being touched (someone's wrists on her trunk, someone's face over her back) and size (far smaller than the
+  largest: a bystander), smoothed per identity (`EVIDENCE_KEEP`); she is named only when seen worked on lately
+  (lying, touched, a face over or just above her back), with a margin over everyone else, and kept while her
+  own evidence holds (hysteresis). The practitioner is whoever's wrists rest on her, or faces us with a
+  likeness below zero; the rest are bystanders. Not sure: no client (abstain).
 A click (`choose`) is the user's word: that identity is the client until the user says otherwise.
 """
 

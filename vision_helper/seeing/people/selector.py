@@ -221,11 +221,15 @@ class PeopleSelector:
 
     def _practitioner_rules(self) -> bool:
         """Name a client (practitioner scene) rather than the user: a click chose someone; practitioner mode
-        with two people seen lately; or, in self mode, someone works on someone (see the module docstring)."""
+        with two people seen lately and someone at work; or, in self mode, someone works on someone (see the
+        module docstring)."""
         if self._judge.chosen_id is not None:
             return True
         if self.practitioner_mode:
-            return self._crowd
+            # several people lately, and someone seen working on someone: name the client. No one at work
+            # (the practitioner behind the camera, filming her): the main person is the client, chosen as the
+            # user is (roles.py), never someone standing and facing the camera
+            return self._crowd and (self._scene_t is not None or bool(self._work_ts))
         return self._scene_t is not None or (bool(self._work_ts) and self._user_runs < SETTLED_RUNS)
 
     def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float,
