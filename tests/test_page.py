@@ -962,3 +962,21 @@ def test_sidebar_settings_reach_the_running_session(app_env: dict) -> None:
     assert session.processor.technique == "erector"
     (view,) = _views(at)
     assert [label for label, _ in shown_in(view)[1]][:2] == ["Upward strokes", "Downward strokes"]
+
+
+@pytest.mark.parametrize("practitioner", [False, True])
+def test_the_body_badge_beside_the_video_says_what_the_overlay_panel_says(circles_track: tuple[Path, list],
+                                                                          practitioner: bool) -> None:
+    """In practitioner mode the overlay says "Client: found"; the badge beside it said "Body: found"."""
+    from vision_helper.overlay import body_line
+
+    track, frames = circles_track
+    session = ProcessingSession(SessionSettings("piriformis", practitioner_mode=practitioner), **_replayed(track))
+    for f in frames[:30]:
+        session.process(_blank(), f.t)
+    view = session.view()
+    assert view is not None
+    said = body_line(view.result, session.annotator.style)[0]
+    assert said.startswith("Client" if practitioner else "Body")
+    assert f">{html.escape(said)}</span>" in display.status_html(view.snapshot)
+    session.close()

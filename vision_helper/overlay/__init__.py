@@ -31,10 +31,11 @@ from vision_helper.overlay.canvas import (
     WHITE,
     OverlayStyle,
 )
+from vision_helper.overlay.panel import body_line
 from vision_helper.overlay.session_path import draw_session_path
 
 __all__ = [
     "AMBER", "BLACK", "CLIENT_COLOUR", "COUNTER_NAMES", "FONT", "GREEN", "GREY", "HAND_BONES", "KNOWN_COUNTERS",
     "MAX_COORD", "PRACTITIONER_COLOUR", "RED", "SPEED_COLOURS", "STATUS_COLOURS", "TECHNIQUE_COLOURS", "WHITE",
-    "Annotator", "OverlayStyle", "annotate", "draw_session_path",
+    "Annotator", "OverlayStyle", "annotate", "body_line", "draw_session_path",
 ]

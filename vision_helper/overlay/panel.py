@@ -56,7 +56,8 @@ def _counter_lines(counts: dict[str, object]) -> list[str]:
     return lines
 
 
-def _body_line(result: FrameResult, style: OverlayStyle) -> tuple[str, tuple[int, int, int]]:
+def body_line(result: FrameResult, style: OverlayStyle) -> tuple[str, tuple[int, int, int]]:
+    """Whose body the regions are on and how it is seen, as the panel says it (the page's body badge says the same)."""
     status = result.pose_status
     if result.seen.client == "anchors" or status == "anchors":
         state = result.seen.anchor_status or "anchors"
@@ -71,7 +72,7 @@ def _body_line(result: FrameResult, style: OverlayStyle) -> tuple[str, tuple[int
 
 def _draw_panel(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
     compact = min(cv.w, cv.h) < 240
-    lines: list[tuple[str, tuple[int, int, int]]] = [_body_line(result, style)]
+    lines: list[tuple[str, tuple[int, int, int]]] = [body_line(result, style)]
     if result.seen.practitioner_suggested and not style.practitioner_mode:
         lines.append(("Someone works on someone: practitioner mode?", AMBER))
     if result.hand_found:

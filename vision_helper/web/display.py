@@ -45,6 +45,7 @@ class Snapshot:
     anchor_status: str | None = None
     client: str = "none"
     others_seen: int = 0  # bodies in view other than the client's (the practitioner, passers-by)
+    body_line: str = ""  # the overlay panel's body line for this result ("Client: found", ...)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def status_html(snap: Snapshot) -> str:
     return (f'<div data-testid="vh-status" style="display:flex;gap:.6rem;flex-wrap:wrap">'
             f'<span style="background:{speed_colour};color:white;{badge}">Speed: {html.escape(speed_text)}</span>'
             f'<span style="background:{target_colour};color:white;{badge}">{html.escape(target_text)}</span>'
-            f'<span style="border:1px solid #bbb;{badge}">Body: {html.escape(snap.body_status)}</span></div>')
+            f'<span style="border:1px solid #bbb;{badge}">{html.escape(snap.body_line or "Body: " + snap.body_status)}'
+            '</span></div>')
 
 
 def _fit_width(frame: np.ndarray, max_width_px: int) -> np.ndarray:

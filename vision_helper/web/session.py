@@ -231,6 +231,8 @@ class ProcessingSession:
             return View(frame_bgr, result, self._snapshot_of(result, now_s))
 
     def _snapshot_of(self, r: FrameResult | None, now_s: float | None) -> Snapshot:
+        from vision_helper.overlay import body_line
+
         now_s = time.monotonic() if now_s is None else now_s
         return Snapshot(
             technique=r.technique if r is not None else self.processor.technique, frames=self.frames,
@@ -246,6 +248,7 @@ class ProcessingSession:
             seconds_since_frame=None if self._last_frame_wall is None else now_s - self._last_frame_wall,
             anchor_status=r.seen.anchor_status if r else None, client=r.seen.client if r else "none",
             others_seen=len(r.seen.others_px) if r else 0,
+            body_line=body_line(r, self.annotator.style)[0] if r is not None else "",
         )
 
     def summary(self) -> dict[str, Any]:
