@@ -980,3 +980,20 @@ def test_the_body_badge_beside_the_video_says_what_the_overlay_panel_says(circle
     assert said.startswith("Client" if practitioner else "Body")
     assert f">{html.escape(said)}</span>" in display.status_html(view.snapshot)
     session.close()
+
+
+def test_when_a_replay_ends_its_last_frame_and_counters_say_what_the_summary_says() -> None:
+    """The last stroke ends with the video (the checker counts it at the end): the frame on screen said
+    "Up 5" beside a summary of 6 upward strokes."""
+    sample = next((s for s in _bundled() if s.technique == "erector"), None)
+    assert sample is not None and sample.track is not None
+    session = ReplaySession(SessionSettings("erector"), sample.video, title=sample.title, track=sample.track)
+    while not session.finished:
+        session.step(max_frames=100)
+    summary = session.summary()["summary"]
+    view = session.view()
+    assert view is not None
+    drawn, counters = shown_in(display.view_html(view, "end"))
+    assert json.loads(drawn["counts"])["up"] == dict(counters)["Upward strokes"] == summary["up"]
+    assert dict(counters)["Downward strokes"] == summary["down"]
+    session.close()

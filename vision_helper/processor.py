@@ -161,6 +161,13 @@ class FrameProcessor:
             self._analyzer.finish()
             return self._analyzer.summary()
 
+    def final_counts(self) -> dict[str, int]:
+        """The counts once the stream has ended: what the checkers still held (a stroke under way, a last
+        circle) is counted, as summary() counts it."""
+        with self._lock:
+            self._analyzer.finish()
+            return dict(self._analyzer.counts)
+
     @property
     def recording_path(self) -> Path | None:
         return None if self._writer is None else self._writer.path

@@ -141,6 +141,7 @@ class ReplaySession(ProcessingSession):
         with self._lock:
             self.finished = True
             self.clock.pause(time.monotonic())
+            self._show_final()
             self.flush()
             self._stack.close()
             if self.upload is not None:

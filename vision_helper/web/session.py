@@ -254,8 +254,22 @@ class ProcessingSession:
     def summary(self) -> dict[str, Any]:
         with self._lock:
             out = self.processor.summary()
+            self._show_final()
             self.flush()
             return out
+
+    def _show_final(self) -> None:
+        """The stream has ended: the frame on screen is redrawn with the final counts (what the checkers still
+        held is counted at the end), so the last view, its counters and the summary below say the same."""
+        if self._shown is None or self.last_raw_bgr is None:
+            return
+        result = self._shown[1]
+        counts = self.processor.final_counts()
+        if counts == dict(result.judgement.counts):
+            return
+        final = replace(result, judgement=replace(result.judgement, counts=counts))
+        self.last_result = final
+        self._shown = (self.annotator(self.last_raw_bgr, final), final)
 
     def meta(self) -> dict[str, Any]:
         rec = self.recording_path
