@@ -6,10 +6,11 @@ decision on evidence.py's records. Self mode (the default) puts the user first: 
 the user and everyone else a bystander, never painted. The scene is a practitioner scene only on evidence
 that one person works on another: a body lying with someone upright beside it, or a face over a back, at
 once; hands resting on another's trunk, or a face just above someone's back, on FLIP_RUNS runs (at once
-while no user is settled); it stays one for LONE_AGAIN_S after the last such run. Practitioner mode always
-uses the practitioner rules once two people are seen. A click (`set_hint`) or placed anchors choose the
-person under or nearest them, kept by identity from then on; anchors follow her by optical flow as the
-last resort.
+while no user is settled); it stays one for LONE_AGAIN_S after the last such run. Practitioner mode uses the
+practitioner rules once two people are seen and someone at work; with no one at work, the main person is
+the client, chosen as the user is, never someone standing and facing the camera. A click (`set_hint`) or
+placed anchors choose the person under or nearest them, kept by identity from then on; anchors follow her
+by optical flow as the last resort.
 
 Cost: with one person in view the whole-frame pose passes through and the people stage runs every
 `lone_every` frames; with several, or while the whole-frame pose is not on the user (a back view with the
@@ -33,6 +34,7 @@ from vision_helper.seeing.people.anchors import (
     SAME_BODY_TORSO,
     SAME_BODY_TORSO_LOST,
     AnchorFlow,
+    Box,
     anchors_from_pose,
     hand_boxes_px,
     pose_gap_torso,
@@ -340,10 +342,10 @@ class PeopleSelector:
         assert self._size is not None
         w, h = self._size
         user = self._person(self._judge.user_id)
-        others_out = self._others_out(None if user is None else user.id, now, False)
         if user is None or self._hint_pending or self._user_missed > CLIENT_HOLD_RUNS:
             self._pose_off_user = False
             return self._none(seen, self._others_out(None, now, False))
+        others_out = self._others_out(user.id, now, False)
         others = [p.detection for p in now if p.id != user.id]
         on_her = user.seen_now and seen_pose is not None and pose_on_person(seen_pose, user.detection, others, w, h)
         if seen_pose is not None and (on_her or (
@@ -397,9 +399,13 @@ class PeopleSelector:
         gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
         if self._flow is None:
             self._flow = AnchorFlow(self._anchors, w, h)
-        others = [p.detection for p in self._people if p.id != self._judge.client_id]  # their hands are not her
-        self._flow.update(gray, float(seen.t), hand_boxes_px(seen.hands, w, h) + wrist_boxes_px(others))
+        self._flow.update(gray, float(seen.t), self._hands_off_her(seen, w, h))
         return self._flow.current_px()
+
+    def _hands_off_her(self, seen: TrackFrame, width: int, height: int) -> list[Box]:
+        """Where no feature of her back is taken: the hands the hand model sees and everyone else's wrists."""
+        others = [p.detection for p in self._people if p.id != self._judge.client_id]  # their hands are not her
+        return hand_boxes_px(seen.hands, width, height) + wrist_boxes_px(others)
 
     def _pose_or_anchors(self, pose: np.ndarray, frame_bgr: np.ndarray, seen: TrackFrame,
                          others: tuple[list[np.ndarray], list[str]]) -> TrackFrame:
@@ -419,5 +425,5 @@ class PeopleSelector:
         if anchors is not None and gap is not None and gap <= SAME_BODY_TORSO_LOST:
             self._flow = AnchorFlow(anchors, w, h)
             self._flow.update(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY), float(seen.t),
-                              hand_boxes_px(seen.hands, w, h))
+                              self._hands_off_her(seen, w, h))
         return replace(seen, pose=pose, client="pose", anchors=None, others=others[0], roles=others[1])
