@@ -118,11 +118,12 @@ def _panel_plan(snap: display.Snapshot, settings: SessionSettings | None) -> pla
 
 
 def _coaching_panel(snap: display.Snapshot, session: ProcessingSession, speak: bool, live: bool,
-                    running: bool = True, settings: SessionSettings | None = None, counters: bool = True) -> None:
+                    running: bool = True, settings: SessionSettings | None = None, counters: bool = True,
+                    plan: placement.PanelPlan | None = None) -> None:
     """Counters, speed gauge and on-target indicator (unless the frame's view shows them), the latest cue,
     rates and guidance; while no client is named, the placement prompt below the video is the one thing said
     about her (web/placement.py)."""
-    plan = _panel_plan(snap, settings)
+    plan = plan or _panel_plan(snap, settings)
     if counters:
         st.markdown(display.panel_html(snap, chips=plan.chips), unsafe_allow_html=True)
     cue = cues.current_cue(session.cues, snap.media_t_s) if plan.cue else None
@@ -395,9 +396,10 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
         else:
             session.first_frame()
         view = session.view()  # once: the frame, its overlay and the counters beside it are of one result
+        snap = view.snapshot if view is not None else session.snapshot()
+        plan = _panel_plan(snap, settings)
         if view is not None:
-            st.markdown(display.view_html(view, session.title, chips=_panel_plan(view.snapshot, settings).chips),
-                        unsafe_allow_html=True)
+            st.markdown(display.view_html(view, session.title, chips=plan.chips), unsafe_allow_html=True)
         video_col, panel_col = st.columns([3, 2])
         with video_col:
             progress = session.progress()
@@ -405,9 +407,8 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
                 st.progress(progress, text="finished" if session.finished else
                             ("playing" if session.clock.playing else "paused"))
         with panel_col:
-            _coaching_panel(view.snapshot if view is not None else session.snapshot(), session, speak, live=False,
-                            running=session.clock.playing and not session.finished, settings=settings,
-                            counters=view is None)
+            _coaching_panel(snap, session, speak, live=False, running=session.clock.playing and not session.finished,
+                            settings=settings, counters=view is None, plan=plan)
         if session.finished and not was_finished:
             st.rerun()  # the whole page: show the summary
 
