@@ -21,6 +21,7 @@ from vision_helper.web.live import LiveHolder, LiveSession
 from vision_helper.web.placement_view import place_client
 from vision_helper.web.replay import ReplaySession
 from vision_helper.web.reruns import keep_full_reruns
+from vision_helper.web.runtime import no_post_script_gc
 from vision_helper.web.session import ProcessingSession, SessionSettings
 
 SOURCES = ("Sample video", "Upload a video", "Live webcam")
@@ -425,6 +426,7 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
 def main() -> None:
     st.set_page_config(page_title="vision_helper: self-massage coach", page_icon="🫱", layout="wide")
     keep_full_reruns()  # a click's rerun is not swallowed by a ticking panel (see vision_helper/web/reruns.py)
+    no_post_script_gc()  # no gc.collect(2) after every fragment tick, however the app was started (web/runtime.py)
     ss = _state()
     samples, samples_message = media.load_samples()
     ss["samples_message"] = samples_message

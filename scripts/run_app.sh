@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/streamlit run app.py --server.headless true "$@" -- --sample "${VISION_HELPER_SAMPLE:-piriformis_circles}"
+exec .venv/bin/streamlit run app.py --server.headless true --runner.postScriptGC false "$@" -- --sample "${VISION_HELPER_SAMPLE:-piriformis_circles}"

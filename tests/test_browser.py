@@ -127,7 +127,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            "PYTHONUNBUFFERED": "1", "VISION_HELPER_ICE_LOOPBACK": "1"}
     cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-           "--browser.gatherUsageStats", "false", "--", "--sample", SAMPLE]
+           "--browser.gatherUsageStats", "false", "--runner.postScriptGC", "false", "--", "--sample", SAMPLE]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -171,3 +171,56 @@ def test_a_tick_on_its_own_still_refreshes_only_its_panel() -> None:
     requests = ScriptRequests()
     requests.request_rerun(RerunData(fragment_id="live_panel", is_auto_rerun=True))
     assert requests.on_scriptrunner_ready().rerun_data.fragment_id_queue == ["live_panel"]
+
+
+# -- the forced GC after every script run (issue 25) ----------------------------------------------------------
+
+class FakeConfig:
+    """streamlit.config's three calls, with where each option was defined."""
+
+    def __init__(self, value: bool, where: str) -> None:
+        self.values = {"runner.postScriptGC": value}
+        self.where = {"runner.postScriptGC": where}
+
+    def get_option(self, key: str) -> bool:
+        return self.values[key]
+
+    def get_where_defined(self, key: str) -> str:
+        return self.where[key]
+
+    def set_option(self, key: str, value: bool, where_defined: str) -> None:
+        self.values[key], self.where[key] = value, where_defined
+
+
+def test_the_page_turns_streamlits_forced_gc_off_only_where_nobody_chose() -> None:
+    from vision_helper.web.runtime import no_post_script_gc
+
+    default = FakeConfig(True, "<default>")
+    assert no_post_script_gc(default) is True and default.values["runner.postScriptGC"] is False
+    chosen = FakeConfig(True, "command-line argument or environment variable")  # e.g. a benchmark's "before"
+    assert no_post_script_gc(chosen) is False and chosen.values["runner.postScriptGC"] is True
+    off = FakeConfig(False, "/repo/.streamlit/config.toml")
+    assert no_post_script_gc(off) is False and off.values["runner.postScriptGC"] is False
+
+
+def test_every_way_of_starting_the_app_has_the_forced_gc_off() -> None:
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[1]
+    settings = tomllib.loads((repo / ".streamlit" / "config.toml").read_text())
+    assert settings["runner"]["postScriptGC"] is False
+    assert "--runner.postScriptGC false" in (repo / "scripts" / "run_app.sh").read_text()
+
+
+def test_freezing_after_the_models_load_hides_them_from_the_collector() -> None:
+    import gc
+
+    from vision_helper.web.runtime import freeze_loaded_objects
+
+    loaded = [[i] for i in range(1000)]  # stands for the models' objects (lists: the collector tracks them)
+    assert id(loaded[0]) in {id(o) for o in gc.get_objects()}
+    try:
+        assert freeze_loaded_objects() >= len(loaded)
+        assert id(loaded[0]) not in {id(o) for o in gc.get_objects()}  # a full collection no longer walks it
+    finally:
+        gc.unfreeze()

@@ -11,6 +11,7 @@ import numpy as np
 
 from vision_helper.errors import UserError
 from vision_helper.web.rates import SessionClock, StaleFrameGate
+from vision_helper.web.runtime import freeze_loaded_objects
 from vision_helper.web.session import ProcessingSession, SessionSettings
 
 
@@ -96,6 +97,8 @@ class LiveHolder:
             session.warm_up()
         except Exception as exc:  # noqa: BLE001 - shown on the page; the first frame tries the models again
             self.error = f"the models could not start ({type(exc).__name__}: {exc})"
+            return
+        freeze_loaded_objects()  # Python's own full collections then skip the models' objects
 
     def wait_until_warm(self, timeout_s: float | None = None) -> bool:
         """True once the session made by prepare() has its models running (for tests and benchmarks)."""
