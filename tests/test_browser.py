@@ -11,12 +11,7 @@ import base64
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +19,12 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from browser_harness import CHROMIUM, ServerError, chromium_args, fit, streamlit_server, write_y4m
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path(os.environ.get("VISION_HELPER_CHROMIUM", "/usr/bin/chromium"))
 SAMPLE = "piriformis_circles"
 Y4M_SIZE = (640, 480)
 Y4M_FPS = 15
@@ -67,29 +62,6 @@ def _sample_video() -> Path:
                     "render it with `python -m vision_helper.material.samples`", pytrace=False)
 
 
-def write_y4m(path: Path, frames_bgr: list[np.ndarray], fps: int) -> Path:
-    """Raw 4:2:0 frames as Chromium's fake camera reads them (no encoder needed)."""
-    h, w = frames_bgr[0].shape[:2]
-    with path.open("wb") as out:
-        out.write(f"YUV4MPEG2 W{w} H{h} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
-        for frame in frames_bgr:
-            out.write(b"FRAME\n")
-            out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
-    return path
-
-
-def _fit(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Letterbox into size (w, h), keeping the aspect ratio, so the body is not stretched."""
-    w, h = size
-    scale = min(w / frame.shape[1], h / frame.shape[0])
-    resized = cv2.resize(frame, (round(frame.shape[1] * scale), round(frame.shape[0] * scale)),
-                         interpolation=cv2.INTER_AREA)
-    out = np.zeros((h, w, 3), np.uint8)
-    y0, x0 = (h - resized.shape[0]) // 2, (w - resized.shape[1]) // 2
-    out[y0:y0 + resized.shape[0], x0:x0 + resized.shape[1]] = resized
-    return out
-
-
 @pytest.fixture(scope="module")
 def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[np.ndarray]]:
     """The circles sample as a y4m (resampled to Y4M_FPS), and its frames for comparing against."""
@@ -101,7 +73,7 @@ def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[np
         for t, frame in src:
             if t + 1e-6 < next_t:
                 continue
-            frames.append(_fit(frame, Y4M_SIZE))
+            frames.append(fit(frame, Y4M_SIZE))
             next_t += 1.0 / Y4M_FPS
             if len(frames) >= CAMERA_SECONDS * Y4M_FPS:
                 break
@@ -109,63 +81,23 @@ def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[np
     return write_y4m(path, frames, Y4M_FPS), frames
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`streamlit run app.py -- --sample piriformis_circles` on a free port, in its own process group."""
     _sample_video()
-    port = _free_port()
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = (ARTIFACTS / "streamlit.log").open("wb")
-    # VISION_HELPER_ICE_LOOPBACK: the server also offers 127.0.0.1, so this passes on loopback-only hosts too
-    env = {**os.environ, "VISION_HELPER_RECORDINGS": str(tmp_path_factory.mktemp("recordings")),
-           "PYTHONUNBUFFERED": "1", "VISION_HELPER_ICE_LOOPBACK": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-           "--browser.gatherUsageStats", "false", "--runner.postScriptGC", "false", "--", "--sample", SAMPLE]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    env = {"VISION_HELPER_RECORDINGS": str(tmp_path_factory.mktemp("recordings"))}
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}; see {ARTIFACTS / 'streamlit.log'}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("streamlit did not answer /_stcore/health within 90 s")
-            time.sleep(0.5)
-        yield url
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
-        log.close()
+        with streamlit_server(REPO / "app.py", log=ARTIFACTS / "streamlit.log", env=env,
+                              script_args=("--sample", SAMPLE)) as server:
+            yield server.url
+    except ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="module")
 def browser(playwright_api: Any, camera_clip: tuple[Path, list[np.ndarray]]) -> Iterator[Any]:
     y4m, _ = camera_clip
-    args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={y4m}",
-            # lets ICE use 127.0.0.1 where the machine has no other interface
-            "--allow-loopback-in-peer-connection",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--autoplay-policy=no-user-gesture-required"]
+    args = chromium_args(y4m)
     b = playwright_api.chromium.launch(executable_path=str(CHROMIUM), args=args)
     try:
         yield b

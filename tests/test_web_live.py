@@ -224,3 +224,27 @@ def test_freezing_after_the_models_load_hides_them_from_the_collector() -> None:
         assert id(loaded[0]) not in {id(o) for o in gc.get_objects()}  # a full collection no longer walks it
     finally:
         gc.unfreeze()
+
+
+def test_the_returned_frame_is_already_in_the_encoders_format_and_shows_the_same_picture() -> None:
+    """yuv420p once here, not bgr24 that aiortc converts on every encode of the frame."""
+    from fractions import Fraction
+
+    import av
+    import cv2
+
+    yy, xx = np.mgrid[0:H, 0:W]
+    picture = np.dstack([(xx * 255 // W), (yy * 255 // H), np.full((H, W), 90)]).astype(np.uint8)
+    camera = av.VideoFrame.from_ndarray(picture, format="bgr24")
+    camera.pts, camera.time_base = 0, Fraction(1, 90000)
+    holder = LiveHolder()  # no session yet: the frame goes back as it came, in the encoder's format
+    out = holder.av_callback(camera)
+    assert out.format.name == "yuv420p" and (out.width, out.height) == (W, H)
+    back = cv2.cvtColor(out.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+    assert np.abs(back.astype(int) - picture.astype(int)).mean() < 3.0
+
+
+def test_an_odd_sized_frame_is_cropped_to_even_for_the_encoder() -> None:
+    from vision_helper.web.live import bgr_to_i420
+
+    assert bgr_to_i420(np.zeros((481, 641, 3), np.uint8)).shape == (480 * 3 // 2, 640)

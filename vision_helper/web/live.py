@@ -15,6 +15,18 @@ from vision_helper.web.runtime import freeze_loaded_objects
 from vision_helper.web.session import ProcessingSession, SessionSettings
 
 
+def bgr_to_i420(frame_bgr: np.ndarray) -> np.ndarray:
+    """The returned frame in the encoder's own format (planar 4:2:0), converted once with OpenCV: a bgr24 frame
+    is converted by aiortc on every encode of it (and it is encoded again for each camera frame until the next
+    result), 1.6 ms against 0.6 ms here at 640x480. Odd sizes are cropped to even (4:2:0 needs them)."""
+    import cv2
+
+    h, w = frame_bgr.shape[:2]
+    if h % 2 or w % 2:
+        frame_bgr = frame_bgr[: h - h % 2, : w - w % 2]
+    return cv2.cvtColor(np.ascontiguousarray(frame_bgr), cv2.COLOR_BGR2YUV_I420)
+
+
 class LiveSession(ProcessingSession):
     """A webcam session: frames arrive from the webrtc worker thread with their own timestamps."""
 
@@ -151,7 +163,7 @@ class LiveHolder:
                     import av
 
                     out = self.on_frame(frame.to_ndarray(format="bgr24"), frame.time, time.monotonic())
-                    return av.VideoFrame.from_ndarray(out, format="bgr24")
+                    return av.VideoFrame.from_ndarray(bgr_to_i420(out), format="yuv420p")
                 except Exception:  # noqa: BLE001
                     return frame
 
