@@ -410,6 +410,8 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
         with panel_col:
             _coaching_panel(snap, session, speak, live=False, running=session.clock.playing and not session.finished,
                             settings=settings, counters=view is None, plan=plan)
+            if session.clock.playing and (slow := session.pace.notice()):
+                st.caption(f'<span data-testid="vh-replay-pace">{slow}</span>', unsafe_allow_html=True)
         if session.finished and not was_finished:
             st.rerun()  # the whole page: show the summary
 

@@ -135,9 +135,11 @@ def _rates(page: Any) -> dict[str, float]:
     return {k: float(m.group(1)) for k, rx in RATE_RE.items() if (m := rx.search(text))}
 
 
-def _peer_lags(path: Path, skip_lines: int) -> list[float]:
+def _peer_lags(path: Path, run_from_line: int, skip_lines: int) -> list[float]:
+    """Lags of the lines after skip_lines, against the earliest arrival of this run's stream (from run_from_line:
+    each stream has its own clock)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-    base = min((r["arrived"] - r["t"] for r in rows if r.get("t") is not None), default=None)
+    base = min((r["arrived"] - r["t"] for r in rows[run_from_line:] if r.get("t") is not None), default=None)
     lags = []
     for r in rows[skip_lines:]:
         if r.get("t") is None or base is None:
@@ -189,7 +191,7 @@ def live_run(browser: Any, variant: str, clip: str, url: str, recordings: Path, 
         run.fps = (n1 - n0) / (t1 - t0)
         run.cores = (process_cpu_s(server_pid) - c0) / (t1 - t0)
         if variant == "peer":
-            run.lags_ms = _peer_lags(track, n0)
+            run.lags_ms = _peer_lags(track, peer_before, n0)
         else:
             run.lags_ms = [s["lag"] for s in samples if "lag" in s]
             received = [s["received"] for s in samples if "received" in s]

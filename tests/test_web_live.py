@@ -248,3 +248,51 @@ def test_an_odd_sized_frame_is_cropped_to_even_for_the_encoder() -> None:
     from vision_helper.web.live import bgr_to_i420
 
     assert bgr_to_i420(np.zeros((481, 641, 3), np.uint8)).shape == (480 * 3 // 2, 640)
+
+
+# -- the replay says when this machine cannot keep up (issue 25) ------------------------------------------------
+
+def test_the_replay_pace_is_quiet_in_real_time_and_says_how_slow_it_is_when_behind() -> None:
+    from vision_helper.web.replay import ReplayPace
+
+    real_time, behind = ReplayPace(), ReplayPace()
+    for i in range(60):  # 6 s of refreshes every 0.1 s
+        real_time.update(i * 0.1, 100.0 + i * 0.1)
+        behind.update(i * 0.06, 100.0 + i * 0.1)  # 0.6 s of video judged per real second
+    assert real_time.speed() == pytest.approx(1.0) and real_time.notice() is None
+    assert behind.speed() == pytest.approx(0.6) and "60% of real time" in behind.notice()
+
+
+def test_the_replay_pace_waits_to_settle_and_a_pause_is_no_slowness() -> None:
+    from vision_helper.web.replay import ReplayPace
+
+    pace = ReplayPace(settle_s=2.0)
+    pace.update(0.0, 10.0)
+    pace.update(0.3, 11.0)  # the first frames waited for the models: not judged yet
+    assert pace.speed() is None and pace.notice() is None
+    pace.reset()  # paused for a minute, then played on at full speed
+    for i in range(40):
+        pace.update(0.3 + i * 0.1, 70.0 + i * 0.1)
+    assert pace.notice() is None
+    for i in range(40):  # played again from the start: a fresh window, no negative speed
+        pace.update(i * 0.1, 80.0 + i * 0.1)
+    assert pace.speed() == pytest.approx(1.0)
+
+
+def test_a_replay_that_cannot_keep_up_says_so_and_still_judges_every_frame() -> None:
+    from vision_helper.web.media import find_sample, load_samples
+    from vision_helper.web.replay import ReplaySession
+
+    samples, _ = load_samples()
+    sample = find_sample(samples, "piriformis_circles")
+    session = ReplaySession(SessionSettings("piriformis"), sample.video, title="c", track=sample.track)
+    try:
+        session.play(now_s=0.0)
+        for i in range(1, 60):  # one frame (1/25 s of video) per 0.1 s refresh: a machine at 40 %
+            session.step(now_s=i * 0.1, max_frames=1)
+        assert session.frames == 59  # nothing skipped
+        assert "40% of real time" in (session.pace.notice() or "")
+        session.pause(now_s=6.0)
+        assert session.pace.notice() is None
+    finally:
+        session.close()

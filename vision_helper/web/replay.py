@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -46,6 +47,48 @@ class PlaybackClock:
         self._position_s = media_t_s
         self._since = now_s if self.playing else None
 
+class ReplayPace:
+    """How fast the replay moves against real time while it plays, so the page can say when this machine cannot
+    keep up (every frame is judged, so a slow machine plays slower) instead of silently playing slower.
+
+    The speed is the video time advanced over the wall time taken, over the last `window_s` of playing; it is
+    judged only once `settle_s` of playing were seen (the first frames wait for the models), and a pause starts
+    afresh, so a pause never reads as slowness."""
+
+    def __init__(self, window_s: float = 4.0, settle_s: float = 2.0, slow_below: float = 0.9) -> None:
+        self.window_s = window_s
+        self.settle_s = settle_s
+        self.slow_below = slow_below
+        self._seen: deque[tuple[float, float]] = deque()  # (wall s, video s)
+
+    def reset(self) -> None:
+        self._seen.clear()
+
+    def update(self, media_t_s: float, wall_s: float) -> None:
+        """One refresh while playing: where the video is (the last frame judged) at this wall time."""
+        if self._seen and (media_t_s < self._seen[-1][1] or wall_s < self._seen[-1][0]):
+            self._seen.clear()  # played again from the start
+        self._seen.append((wall_s, media_t_s))
+        while len(self._seen) > 2 and wall_s - self._seen[1][0] >= self.window_s:
+            self._seen.popleft()
+
+    def speed(self) -> float | None:
+        """Video seconds per real second over the window, or None while too little was seen."""
+        if len(self._seen) < 2:
+            return None
+        (w0, m0), (w1, m1) = self._seen[0], self._seen[-1]
+        if w1 - w0 < self.settle_s:
+            return None
+        return (m1 - m0) / (w1 - w0)
+
+    def notice(self) -> str | None:
+        speed = self.speed()
+        if speed is None or speed >= self.slow_below:
+            return None
+        return (f"This computer judges the video at {speed:.0%} of real time, so the replay plays slower than "
+                "the video: every frame is still judged, nothing is skipped.")
+
+
 class ReplaySession(ProcessingSession):
     """A bundled sample or an upload, read frame by frame, every frame processed (nothing skipped)."""
 
@@ -75,6 +118,7 @@ class ReplaySession(ProcessingSession):
         self.video = video
         self.uses_recorded_landmarks = track is not None
         self.clock = PlaybackClock()
+        self.pace = ReplayPace()
         self.finished = False
         self.last_annotated: np.ndarray | None = None
         self.warning: str | None = getattr(self.source, "warning", None)
@@ -115,6 +159,8 @@ class ReplaySession(ProcessingSession):
                     if self.last_result is not None and self.last_result.t < target - 0.25:
                         self.clock.hold_at(self.last_result.t, now_s)
                     break
+            if self.clock.playing and self.last_result is not None:
+                self.pace.update(self.last_result.t, now_s)
             return self.last_annotated
 
     def first_frame(self) -> np.ndarray | None:
@@ -136,6 +182,7 @@ class ReplaySession(ProcessingSession):
 
     def pause(self, now_s: float | None = None) -> None:
         self.clock.pause(time.monotonic() if now_s is None else now_s)
+        self.pace.reset()
 
     def finish(self) -> None:
         with self._lock:
