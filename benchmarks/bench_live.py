@@ -190,6 +190,8 @@ def live_run(browser: Any, variant: str, clip: str, url: str, recordings: Path, 
         n1, t1 = _lines(track), time.monotonic()
         run.fps = (n1 - n0) / (t1 - t0)
         run.cores = (process_cpu_s(server_pid) - c0) / (t1 - t0)
+        if n1 == n0:
+            run.error = "no frame processed while counting (the stream did not run)"
         if variant == "peer":
             run.lags_ms = _peer_lags(track, peer_before, n0)
         else:
