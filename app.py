@@ -251,7 +251,9 @@ def _live(ss: Any, settings: SessionSettings, speak: bool) -> None:
     directory = config.recordings_dir()
 
     def make() -> LiveSession:
-        return LiveSession(holder.settings or settings, record_to=config.new_recording_path(directory, "live"))
+        # skip_stale=False: async_processing already hands over only the newest frame (web/live.py)
+        return LiveSession(holder.settings or settings, record_to=config.new_recording_path(directory, "live"),
+                           skip_stale=False)
 
     holder.configure(make, settings)
     holder.prepare()  # the session and its models start now, so the first camera frame is judged at once

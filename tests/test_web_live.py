@@ -296,3 +296,29 @@ def test_a_replay_that_cannot_keep_up_says_so_and_still_judges_every_frame() -> 
         assert session.pace.notice() is None
     finally:
         session.close()
+
+
+def test_a_live_session_fed_only_the_newest_frames_processes_late_ones_and_still_measures_the_lag(
+        circles_track: Path) -> None:
+    """streamlit-webrtc's async_processing hands over only the newest frame: one that is late was delayed
+    upstream, and skipping it would only wait for the next, as late. Its lateness still shows as lag."""
+    from vision_helper.web.rates import MAX_FRAME_AGE_S
+
+    times = [i / 30 for i in range(60)]
+    skipping = LiveSession(SessionSettings("piriformis"), detector=RecordedLandmarks(circles_track),
+                           client_selector=RecordedClient())
+    newest_only = LiveSession(SessionSettings("piriformis"), skip_stale=False,
+                              detector=RecordedLandmarks(circles_track), client_selector=RecordedClient())
+    blank = np.full((H, W, 3), 90, np.uint8)
+    wall = 500.0
+    for session in (skipping, newest_only):
+        for t in times[:30]:
+            session.on_frame(blank, t, wall + t)
+        for t in times[30:]:  # from here every frame arrives 0.3 s late (a slow browser or network)
+            session.on_frame(blank, t, wall + t + 0.3)
+    assert skipping.frames < 60 and skipping.dropped > 0  # the default gate skips them (a synchronous caller)
+    assert newest_only.frames == 60 and newest_only.dropped == 0
+    lag_ms = newest_only.snapshot(now_s=wall + 3.0).lag_ms
+    assert lag_ms is not None and lag_ms >= MAX_FRAME_AGE_S * 1000 and lag_ms >= 300 - 5
+    skipping.close()
+    newest_only.close()
