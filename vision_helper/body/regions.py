@@ -28,9 +28,11 @@ from vision_helper.technique import technique as technique_named
 Side = Literal["left", "right"]
 SIDES: tuple[Side, Side] = ("left", "right")
 MIN_VISIBILITY = 0.5
-# A circle is on her spot (a plan's, body.personal) when its centre lies within this of the marked point: about
-# a thumb's width around a click (a spot is a point, the circles around it a few cm across, a click a few px off).
-SPOT_RADIUS_CM = 5.0
+# A circle is on her spot (a plan's, body.personal) when its centre lies within this of the marked point (a palm's
+# width across): the pose read on the plan's picture and on the video disagree by several cm (4.7 cm along the
+# spine between a sample's still without the hand and its frames with the arm raised to the back), and a spot
+# ~12 cm away must still be off target (tests/test_plan_video.py prints both margins).
+SPOT_RADIUS_CM = 6.0
 FORESHORTENED_HIPS = 1.3  # the thighs make the torso this much longer than the hips do: the hips are foreshortened
 
 
