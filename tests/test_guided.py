@@ -1,0 +1,84 @@
+"""Today's session from her plan (web/guided.py): steps in order, progress, cues, Skip and Done, pain scores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vision_helper.motion.events import CircleEvent
+from vision_helper.plan.making import make_plan
+from vision_helper.web.guided import GuidedSession, progress_text, step_title
+
+
+def circle(side: str, direction: str, on_target: bool = True, too_fast: bool = False) -> CircleEvent:
+    return CircleEvent(t_start=0.0, t_end=1.0, direction=direction, side=side, on_target=on_target,  # type: ignore
+                       too_fast=too_fast, period_s=3.0, radius_cm=2.0, centre_x_px=0.0, centre_y_px=0.0,
+                       distance_to_target_cm=0.0, near_target=False)
+
+
+def stroke(side: str, direction: str = "up") -> dict[str, Any]:
+    return {"type": "stroke", "side": side, "direction": direction, "on_target": True, "too_fast": False}
+
+
+def session(**counts: int) -> GuidedSession:
+    return GuidedSession(make_plan(name="A.B.", made_by="p", counts=counts or {"piriformis": 3, "erector": 2},
+                                   sides=("left", "right"), per_week=3))
+
+
+def test_the_steps_advance_as_her_circles_and_strokes_are_counted() -> None:
+    g = session()
+    assert (g.technique, g.side) == ("piriformis", "left")
+    s = g.update(1.0, "piriformis", [circle("left", "cw"), circle("right", "cw"), circle("left", "ccw")])
+    assert s.progress[0].done == 1 and s.index == 0  # the other side and the other direction do not count
+    assert progress_text(s.current, s.progress[0]) == "1 of 3"  # type: ignore[arg-type]
+    s = g.update(2.0, "piriformis", [circle("left", "cw", on_target=False), circle("left", "cw", too_fast=True)])
+    assert s.index == 1 and s.ended == (0,) and (g.technique, g.side) == ("piriformis", "left")
+    assert s.cues == ("Left piriformis: clockwise circles: 3 of 3. Next: Left piriformis: counter-clockwise "
+                      "circles, 3.",)
+    record = g.step_record(0)
+    assert (record["done"], record["on_target"], record["too_fast"], record["how"]) == (3, 2, 1, "counted")
+    assert record["duration_s"] == 1.0
+    s = g.update(2.5, "piriformis", [])
+    assert s.cues == () and s.ended == ()  # said once
+    for side, direction in (("left", "ccw"), ("right", "cw"), ("right", "ccw")):
+        g.update(3.0, "piriformis", [circle(side, direction)] * 3)
+    assert (g.technique, g.side) == ("erector", "left")
+    assert g.update(4.0, "piriformis", [circle("left", "cw")] * 5).index == 4  # not this step's technique
+    g.update(5.0, "erector", [stroke("left"), stroke("left", "down"), stroke("left")])
+    assert g.side == "right"
+    s = g.update(6.0, "erector", [stroke("right")] * 2)
+    assert s.finished and g.technique is None and g.side is None
+    assert s.cues[-1].endswith("That is all for today. Well done.")
+    assert g.report()["complete"] is True
+    assert [st["done"] for st in g.report()["steps"]] == [3, 3, 3, 3, 2, 2]
+
+
+def test_skip_and_done_by_hand() -> None:
+    g = session(piriformis=5)
+    g.update(0.0, "piriformis", [circle("left", "cw")] * 2)
+    s = g.done(10.0)
+    assert s.index == 1 and s.ended == (0,) and g.step_record(0)["how"] == "done by hand"
+    assert g.step_record(0)["done"] == 2 and s.cues[0].startswith("Left piriformis: clockwise circles: 2 of 5.")
+    s = g.skip(11.0)
+    assert s.index == 2 and g.step_record(1)["how"] == "skipped" and s.cues[0].startswith("Skipped:")
+    g.skip(12.0)
+    s = g.skip(13.0)
+    assert s.finished and g.report()["complete"] is False
+    assert g.skip(14.0).ended == () and g.done(15.0).ended == ()  # nothing left to end
+
+
+def test_pain_before_and_after_one_tap_each() -> None:
+    g = session()
+    assert g.state.pain_before is None
+    g.set_pain(before=6)
+    s = g.set_pain(after=3)
+    assert (s.pain_before, s.pain_after) == (6, 3)
+    with pytest.raises(ValueError):
+        g.set_pain(after=11)
+
+
+def test_step_titles() -> None:
+    g = session()
+    assert [step_title(s) for s in g.state.steps][::2] == [
+        "Left piriformis: clockwise circles", "Right piriformis: clockwise circles", "Left erector: upward strokes"]
