@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from vision_helper.motion.events import CircleEvent
@@ -82,3 +83,34 @@ def test_step_titles() -> None:
     g = session()
     assert [step_title(s) for s in g.state.steps][::2] == [
         "Left piriformis: clockwise circles", "Right piriformis: clockwise circles", "Left erector: upward strokes"]
+
+
+def test_a_guided_step_draws_only_its_side_and_her_spot() -> None:
+    from test_overlay import back_view_pose, changed, grey_frame, result_with
+
+    from vision_helper.body.personal import apply_placement, out_along
+    from vision_helper.body.regions import SPOT_RADIUS_CM, body_frame_from_pose, regions_from_pose
+    from vision_helper.overlay import OverlayStyle, annotate
+    from vision_helper.overlay.canvas import WHITE
+
+    pose = back_view_pose()
+    plain = regions_from_pose(pose, 640, 480)
+    frame = body_frame_from_pose(pose, 640, 480)
+    assert plain is not None and frame is not None
+    spot = plain.piriformis["left"].centre_px
+    from vision_helper.body.personal import PersonalPlacement
+
+    mine = apply_placement(frame, "pose", PersonalPlacement().with_spot("piriformis", "left",
+                                                                         out_along(frame, spot, "left")))
+    quiet = dict(show_panel=False, show_skeleton=False, show_hands=False, show_status=False)
+    both = annotate(grey_frame(), result_with(mine, pose), OverlayStyle(**quiet))
+    left_only = annotate(grey_frame(), result_with(mine, pose), OverlayStyle(**quiet, only_side="left"))
+    right_only = annotate(grey_frame(), result_with(mine, pose), OverlayStyle(**quiet, only_side="right"))
+    rx, ry = np.round(plain.piriformis["right"].centre_px).astype(int)
+    lx, ly = np.round(spot).astype(int)
+    grey = grey_frame()
+    assert changed(both, grey)[ry, rx] and not changed(left_only, grey)[ry, rx]
+    assert changed(right_only, grey)[ry, rx] and not changed(right_only, grey)[ly, lx]
+    ring = np.round(spot + frame.up_unit * SPOT_RADIUS_CM / frame.cm_per_px).astype(int)
+    no_spot = annotate(grey_frame(), result_with(plain, pose), OverlayStyle(**quiet, only_side="left"))
+    assert tuple(left_only[ring[1], ring[0]]) == WHITE != tuple(no_spot[ring[1], ring[0]])  # her spot's ring
