@@ -114,3 +114,35 @@ def test_a_guided_step_draws_only_its_side_and_her_spot() -> None:
     ring = np.round(spot + frame.up_unit * SPOT_RADIUS_CM / frame.cm_per_px).astype(int)
     no_spot = annotate(grey_frame(), result_with(plain, pose), OverlayStyle(**quiet, only_side="left"))
     assert tuple(left_only[ring[1], ring[0]]) == WHITE != tuple(no_spot[ring[1], ring[0]])  # her spot's ring
+
+
+def test_a_replayed_sample_played_through_her_plan_advances_the_steps() -> None:
+    """The bundled sample (its recorded landmarks: no MediaPipe) through a ReplaySession guided by her plan: two
+    clockwise then four counter-clockwise circles on the left side."""
+    from pathlib import Path
+
+    from vision_helper.web.guided import guide
+    from vision_helper.web.replay import ReplaySession
+    from vision_helper.web.session import SessionSettings
+
+    samples = Path(__file__).resolve().parents[1] / "sample_videos"
+    plan = make_plan(name="A.B.", made_by="p", counts={"piriformis": 2, "erector": 3}, sides=("left", "right"),
+                     per_week=3)
+    session = ReplaySession(SessionSettings("erector"), samples / "piriformis_circles.mp4", title="circles",
+                            track=samples / "piriformis_circles.track.jsonl")
+    ended: list[dict[str, Any]] = []
+    try:
+        driver = guide(session, plan, on_step_end=ended.append)
+        assert session.processor.technique == "piriformis" and session.processor.side == "left"
+        assert session.annotator.style.only_side == "left"
+        while not session.finished:
+            session.step(max_frames=50)
+        state = driver.guided.state
+        said = [c.text for c in session.cues.recent]
+    finally:
+        session.close()
+    assert state.index == 2 and [r["how"] for r in ended] == ["counted", "counted"]
+    assert [(r["side"], r["direction"], r["done"]) for r in ended] == [("left", "cw", 2), ("left", "ccw", 2)]
+    assert session.processor.side == "right" and session.annotator.style.only_side == "right"
+    assert any(c.startswith("Left piriformis: clockwise circles: 2 of 2. Next: Left piriformis: counter-clockwise")
+               for c in said)

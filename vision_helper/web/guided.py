@@ -9,7 +9,7 @@ that side's region is drawn and judged), and hands each ended step to the histor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -178,3 +178,66 @@ class GuidedSession:
 
 _REPORT_KEYS = ("technique", "side", "direction", "target", "done", "on_target")
 
+
+
+Steer = Callable[[str | None, str | None], None]  # (technique, side) the processor should judge now
+
+
+class GuidedDriver:
+    """Feeds a GuidedSession from each processed result (ProcessingSession.listeners), says its cues through the
+    session's CueQueue (spoken when speech is on), steers the processor to the current step's technique and
+    side, and hands each ended step to `on_step_end` (the history's recorder)."""
+
+    def __init__(self, guided: GuidedSession, say: Callable[[Sequence[str], float], None], steer: Steer,
+                 on_step_end: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.guided = guided
+        self._say = say
+        self._steer = steer
+        self.on_step_end = on_step_end
+        self.ended_records: list[dict[str, Any]] = []
+        self.last_t = 0.0
+        steer(guided.technique, guided.side)
+
+    def __call__(self, result: Any) -> None:
+        self.last_t = float(result.t)
+        self._after(self.guided.update(result.t, result.technique, result.judgement.events))
+
+    def skip(self) -> None:
+        self._after(self.guided.skip(self.last_t))
+
+    def done(self) -> None:
+        self._after(self.guided.done(self.last_t))
+
+    def _after(self, state: GuidedState) -> None:
+        if state.cues:
+            self._say(state.cues, self.last_t)
+        if state.ended:
+            self._steer(self.guided.technique, self.guided.side)
+            for i in state.ended:
+                record = self.guided.step_record(i)
+                self.ended_records.append(record)
+                if self.on_step_end is not None:
+                    self.on_step_end(record)
+
+
+def steer_session(session: Any) -> Steer:
+    """Steer a ProcessingSession to a step: its processor judges the step's technique on the step's side only,
+    its overlay draws that side only, and its settings say so (so the page's next apply changes nothing)."""
+
+    def steer(technique: str | None, side: str | None) -> None:
+        if technique is not None:
+            session.processor.set_technique(technique)
+        session.processor.set_side(side)
+        session.annotator.style = replace(session.annotator.style, only_side=side)
+        session.settings = replace(session.settings, technique=technique or session.settings.technique, side=side)
+
+    return steer
+
+
+def guide(session: Any, plan: Plan, on_step_end: Callable[[dict[str, Any]], None] | None = None) -> GuidedDriver:
+    """Today's session on a ProcessingSession: her placement on its processor, a driver told each result."""
+    session.processor.set_personal(plan.placement)
+    driver = GuidedDriver(GuidedSession(plan), session.cues.push, steer_session(session), on_step_end)
+    session.listeners[:] = [listener for listener in session.listeners if not isinstance(listener, GuidedDriver)]
+    session.listeners.append(driver)
+    return driver

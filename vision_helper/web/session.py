@@ -114,6 +114,7 @@ class ProcessingSession:
         self.last_raw_bgr: np.ndarray | None = None
         self.ended = False
         self.closed = False
+        self.listeners: list[Callable[[FrameResult], None]] = []  # told each result (web/guided.py's driver)
 
     # -- settings while frames flow ----------------------------------------------------------------
     def apply(self, settings: SessionSettings) -> None:
@@ -176,6 +177,8 @@ class ProcessingSession:
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
             self.cues.push(result.coaching.cues, result.t)
+            for listener in self.listeners:
+                listener(result)
             if result.coaching.now == "":
                 self.cues.end_latest()
             if result.body.status == "lost":
