@@ -203,3 +203,15 @@ def test_without_a_plan_nothing_changes() -> None:
     assert apply_placement(frame, "pose", None, MODEL).spots_px == {}
     assert np.allclose(apply_placement(frame, "pose", None, MODEL).piriformis["left"].polygon_px,
                        plain.piriformis["left"].polygon_px)
+
+
+def test_the_take_home_sheet_leads_with_her_dosage() -> None:
+    from vision_helper.sheet.make import sheet_text
+
+    plan = parse_plan(a_plan(spots={"piriformis": {"left": [1.0, 0.1]}}), "p.json")
+    steps = sheet_text("piriformis", plan=plan).steps
+    assert steps[0] == ("Your plan: left side first, then right; on each side 5 clockwise circles, then 5 "
+                        "counter-clockwise circles. On the spot marked on your left side. 3 sessions a week.")
+    assert sheet_text("erector", plan=plan).steps[0].startswith("Your plan: left side first, then right; on each "
+                                                                 "side 6 upward strokes.")
+    assert not sheet_text("piriformis").steps[0].startswith("Your plan")

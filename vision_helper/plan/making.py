@@ -35,6 +35,18 @@ def her_frame(result: FrameResult) -> BodyFrame | None:
     return regions.frame
 
 
+def with_her_placement(result: FrameResult, placement: PersonalPlacement) -> FrameResult:
+    """The result with her regions and spots placed by her plan on this picture (the take-home sheet)."""
+    from dataclasses import replace
+
+    from vision_helper.body.personal import apply_placement
+
+    frame, regions = her_frame(result), result.body.regions
+    if frame is None or regions is None:
+        return result
+    return replace(result, body=replace(result.body, regions=apply_placement(frame, regions.source, placement)))
+
+
 def placement_of(result: FrameResult, spots_xy: Mapping[tuple[str, Side], tuple[float, float]] | None = None,
                  what: str = "the picture") -> PersonalPlacement:
     """Her placement from a placed picture; spots_xy: normalized points on the picture by (technique, side)."""

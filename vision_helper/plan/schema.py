@@ -313,3 +313,26 @@ def plan_report(plan: Plan, summary: Mapping[str, Any]) -> dict[str, Any]:
         steps.append({"technique": step.technique, "side": step.side, "direction": step.direction,
                       "target": step.target, "done": done, "on_target": on_target})
     return {"name": plan.name, "steps": steps, "complete": all(s["done"] >= s["target"] for s in steps)}
+
+
+def direction_words(technique: str, direction: str) -> str:
+    """"clockwise circles" / "upward strokes": a direction's counter label with the technique's unit."""
+    tech = technique_named(technique)
+    label = tech.counter_labels[tech.directions.index(direction)].lower()
+    unit = tech.count_labels[0].lower()
+    return label if unit.rstrip("s") in label else f"{label} {unit}"
+
+
+def dosage_line(plan: Plan, technique: str) -> str | None:
+    """Her dosage of one technique in words (the take-home sheet and the page), None when not assigned."""
+    d = plan.dosage(technique)
+    if d is None:
+        return None
+    tech = technique_named(technique)
+    directions = tech.directions if tech.both_over == "directions" else tech.directions[:1]
+    each = ", then ".join(f"{d.count} {direction_words(technique, x)}" for x in directions)
+    sides = f"{d.sides[0]} side first, then {d.sides[1]}" if len(d.sides) > 1 else f"{d.sides[0]} side only"
+    spots = [side for side in d.sides if side in plan.spots.get(technique, {})]
+    marked = f" On the spot marked on your {' and '.join(spots)} side." if spots else ""
+    return (f"Your plan: {sides}; {'on each side ' if len(d.sides) > 1 else ''}{each}.{marked} "
+            f"{plan.sessions_per_week} session{'s' if plan.sessions_per_week > 1 else ''} a week.")

@@ -13,8 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from vision_helper.plan.schema import Plan, PlanStep, plan_steps
-from vision_helper.technique import technique as technique_named
+from vision_helper.plan.schema import Plan, PlanStep, direction_words, plan_steps
 
 PAIN_RANGE = range(0, 11)  # 0-10, the scale the home-exercise tools use
 
@@ -56,11 +55,7 @@ class GuidedState:
 
 def step_title(step: PlanStep) -> str:
     """"Left piriformis: clockwise circles" / "Right erector: upward strokes"."""
-    tech = technique_named(step.technique)
-    label = tech.counter_labels[tech.directions.index(step.direction)]
-    unit = tech.count_labels[0].lower()
-    what = label.lower() if unit.rstrip("s") in label.lower() else f"{label.lower()} {unit}"
-    return f"{step.side.capitalize()} {step.technique}: {what}"
+    return f"{step.side.capitalize()} {step.technique}: {direction_words(step.technique, step.direction)}"
 
 
 def progress_text(step: PlanStep, progress: StepProgress) -> str:
