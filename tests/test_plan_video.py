@@ -95,3 +95,33 @@ def test_the_plan_report_lists_her_steps_with_the_sessions_counts(session: dict[
         expected = by_side[s["side"]][s["direction"]] if s["technique"] == "piriformis" else 0
         assert s["done"] == expected and s["target"] == (2 if s["technique"] == "piriformis" else 6)
     assert spot["plan"]["name"] == "A.B." and spot["plan"]["complete"] is False  # the right side was not done
+
+
+def test_a_picture_without_her_is_exit_2_in_one_line_unless_she_is_placed_by_hand(tmp_path: Path) -> None:
+    import cv2
+
+    picture = tmp_path / "wall.png"
+    cv2.imwrite(str(picture), np.full((480, 640, 3), 120, np.uint8))
+    done = run_cli("plan", picture, "-o", tmp_path / "plan.json")
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "no client found" in done.stderr and "--anchors" in done.stderr
+    assert not (tmp_path / "plan.json").exists()
+    anchors = tmp_path / "a.json"
+    anchors.write_text(json.dumps({"sacrum": [0.5, 0.7], "neck": [0.5, 0.2]}), encoding="utf-8")
+    made = _json(run_cli("plan", picture, "-o", tmp_path / "plan.json", "--anchors", anchors, "--erector-strokes", "8",
+                         "--sides", "right,left", "--spot", "piriformis:right=0.55,0.72"))
+    assert made["placed_by"] == "anchors" and [s["side"] for s in made["steps"]] == ["right", "left"]
+    assert [s["technique"] for s in made["steps"]] == ["erector", "erector"] and made["steps"][0]["target"] == 8
+    out, along = made["spots"]["piriformis"]["right"]
+    assert out > 0 and -0.2 < along < 0.3  # right of her spine (her right, seen from behind), near the sacrum
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--spot", "piriformis:middle=0.5,0.5"], "use a technique of piriformis, erector and a side"),
+    (["--spot", "piriformis:left=1.5,0.5"], "must lie in 0..1"),
+    (["--sides", "left,left"], "expected left,right"),
+    (["--piriformis-circles", "0"], "must be 1 to 100"),
+])
+def test_bad_plan_options_are_exit_2_and_one_line(args: list[str], expected: str, tmp_path: Path) -> None:
+    done = run_cli("plan", SAMPLE, "-o", tmp_path / "plan.json", *args)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and expected in done.stderr
