@@ -60,7 +60,8 @@ def plan_sidebar(ss: Any) -> None:
         if plan is None:
             st.caption("No plan loaded: the regions come from the body model.")
             return
-        st.caption(f"**{plan.name}**'s plan: her own regions and spots; {plan.sessions_per_week} sessions a week."
+        where = ("her own regions" + (" and spots" if plan.spots else "")) if plan.placement else "the model's regions"
+        st.caption(f"**{plan.name}**'s plan: {where}; {plan.sessions_per_week} sessions a week."
                    + (f" {plan.notes}" if plan.notes else ""))
         st.toggle("Today's session", key="guided_on", help="Her steps in order, one side at a time.")
 
