@@ -82,6 +82,7 @@ BAD_PLANS = {
     "bad date": (lambda: a_plan(made_at="yesterday"), "'made_at' must be a date"),
     "spot off her body": (lambda: a_plan(spots={"piriformis": {"left": [50, 0]}}), "'spots.piriformis.left'"),
     "spot on no side": (lambda: a_plan(spots={"piriformis": {"middle": [0.5, 0.1]}}), "'spots.piriformis.middle'"),
+    "spot for strokes": (lambda: a_plan(spots={"erector": {"left": [0.5, 0.3]}}), "'spots.erector' is not a technique"),
     "foreign JSON": (lambda: {"sacrum": [0.5, 0.5], "neck": [0.5, 0.2]}, "not a vision_helper plan"),
 }
 

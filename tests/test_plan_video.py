@@ -117,7 +117,7 @@ def test_a_picture_without_her_is_exit_2_in_one_line_unless_she_is_placed_by_han
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["--spot", "piriformis:middle=0.5,0.5"], "use a technique of piriformis, erector and a side"),
+    (["--spot", "piriformis:middle=0.5,0.5"], "use a technique with circles (piriformis) and a side"),
     (["--spot", "piriformis:left=1.5,0.5"], "must lie in 0..1"),
     (["--sides", "left,left"], "expected left,right"),
     (["--piriformis-circles", "0"], "must be 1 to 100"),

@@ -25,8 +25,11 @@ from vision_helper.body.regions import (
     Side,
     regions_from_frame,
 )
+from vision_helper.technique import TECHNIQUES
 
 PLACED_TECHNIQUES = ("piriformis", "erector")  # the model's templates a placement may replace
+# a spot is the centre to circle about: it is judged for the techniques that count circles (motion.circles)
+SPOT_TECHNIQUES = tuple(name for name, t in TECHNIQUES.items() if t.event_type == "circle")
 
 
 @dataclass(frozen=True)

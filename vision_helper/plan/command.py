@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from vision_helper.body.personal import PLACED_TECHNIQUES
+from vision_helper.body.personal import SPOT_TECHNIQUES
 from vision_helper.body.regions import SIDES, Side
 from vision_helper.errors import UserError
 from vision_helper.plan.making import DEFAULT_COUNTS
@@ -22,9 +22,9 @@ def _spot(text: str) -> tuple[tuple[str, Side], tuple[float, float]]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected TECHNIQUE:SIDE=X,Y, e.g. piriformis:left=0.42,0.61; got {text!r}") \
             from None
-    if technique not in PLACED_TECHNIQUES or side not in SIDES:
-        raise argparse.ArgumentTypeError(f"{text!r}: use a technique of {', '.join(PLACED_TECHNIQUES)} and a side "
-                                         "left or right")
+    if technique not in SPOT_TECHNIQUES or side not in SIDES:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a technique with circles ({', '.join(SPOT_TECHNIQUES)}) "
+                                         "and a side left or right")
     if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
         raise argparse.ArgumentTypeError(f"{text!r}: X,Y are normalized to the picture and must lie in 0..1")
     return (technique, side), (x, y)  # type: ignore[return-value]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from vision_helper.body.model import RegionTemplate
-from vision_helper.body.personal import PLACED_TECHNIQUES, PersonalPlacement
+from vision_helper.body.personal import PLACED_TECHNIQUES, SPOT_TECHNIQUES, PersonalPlacement
 from vision_helper.body.regions import SIDES, Side
 from vision_helper.errors import UserError
 from vision_helper.technique import TECHNIQUE_NAMES
@@ -175,8 +175,8 @@ def _placement(c: _Check, raw: Any, spots_raw: Any) -> PersonalPlacement | None:
         if not isinstance(spots_raw, dict):
             raise c.fail("spots", 'must be an object: {"piriformis": {"left": [out, along]}}')
         for name, by_side in spots_raw.items():
-            if name not in PLACED_TECHNIQUES:
-                raise c.fail(f"spots.{name}", f"is not a technique; use one of {', '.join(PLACED_TECHNIQUES)}")
+            if name not in SPOT_TECHNIQUES:
+                raise c.fail(f"spots.{name}", f"is not a technique with circles; use {', '.join(SPOT_TECHNIQUES)}")
             spots[name] = {side: c.point(xy, f"spots.{name}.{side}")
                            for side, xy in c.side_map(by_side, f"spots.{name}").items()}
     if raw is None:
