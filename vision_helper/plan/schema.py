@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -257,7 +258,9 @@ def plan_from_text(text: str | bytes, source: str) -> Plan:
 
 
 def plan_json(plan: Plan) -> str:
-    return json.dumps(plan.to_dict(), indent=2) + "\n"
+    """Indented, with each [out, along] point on one line (a person can read her plan)."""
+    text = json.dumps(plan.to_dict(), indent=2)
+    return re.sub(r"\[\s+(-?[\d.e-]+),\s+(-?[\d.e-]+)\s+\]", r"[\1, \2]", text) + "\n"
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
