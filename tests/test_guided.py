@@ -146,3 +146,17 @@ def test_a_replayed_sample_played_through_her_plan_advances_the_steps() -> None:
     assert session.processor.side == "right" and session.annotator.style.only_side == "right"
     assert any(c.startswith("Left piriformis: clockwise circles: 2 of 2. Next: Left piriformis: counter-clockwise")
                for c in said)
+
+
+def test_a_failing_step_end_never_reaches_the_stream() -> None:
+    from types import SimpleNamespace
+
+    from vision_helper.web.guided import GuidedDriver
+
+    def broken(_: dict[str, Any]) -> None:
+        raise OSError("disk full")
+
+    driver = GuidedDriver(session(piriformis=1), lambda texts, t: None, lambda technique, side: None, broken)
+    result = SimpleNamespace(t=1.0, technique="piriformis", judgement=SimpleNamespace(events=[circle("left", "cw")]))
+    driver(result)  # no exception
+    assert driver.error is not None and "disk full" in driver.error and driver.guided.state.index == 1

@@ -191,11 +191,17 @@ class GuidedDriver:
         self.on_step_end = on_step_end
         self.ended_records: list[dict[str, Any]] = []
         self.last_t = 0.0
+        self.error: str | None = None
         steer(guided.technique, guided.side)
 
     def __call__(self, result: Any) -> None:
+        """Told each processed result, on the thread that processes frames: it never raises into the stream (the
+        session goes on; the message is kept for the page)."""
         self.last_t = float(result.t)
-        self._after(self.guided.update(result.t, result.technique, result.judgement.events))
+        try:
+            self._after(self.guided.update(result.t, result.technique, result.judgement.events))
+        except Exception as exc:  # noqa: BLE001 - the camera stream must not end over the guided steps
+            self.error = f"today's session could not follow this frame ({type(exc).__name__}: {exc})"
 
     def skip(self) -> None:
         self._after(self.guided.skip(self.last_t))

@@ -106,6 +106,8 @@ def panel(ss: Any, session: ProcessingSession | None, running: bool) -> None:
         state = guided.state
         with st.container(border=True, key="guided_panel"):
             st.subheader("Today's session")
+            if driver.error:
+                st.warning(driver.error)
             if state.pain_before is None and not state.finished:
                 before = _pain("Pain before (0-10)", "pain_before")
                 if before is not None:
