@@ -160,3 +160,29 @@ def test_a_failing_step_end_never_reaches_the_stream() -> None:
     result = SimpleNamespace(t=1.0, technique="piriformis", judgement=SimpleNamespace(events=[circle("left", "cw")]))
     driver(result)  # no exception
     assert driver.error is not None and "disk full" in driver.error and driver.guided.state.index == 1
+
+
+def test_the_circle_still_under_way_when_a_replay_is_stopped_counts_toward_the_step() -> None:
+    """The sample's circles: clockwise 1.6-4.6 s and 4.6-7.6 s, counter-clockwise 7.6-10.6 s and 10.6-13.6 s, ..."""
+    from pathlib import Path
+
+    from vision_helper.web.guided import guide
+    from vision_helper.web.replay import ReplaySession
+    from vision_helper.web.session import SessionSettings
+
+    samples = Path(__file__).resolve().parents[1] / "sample_videos"
+    plan = make_plan(name="A.B.", made_by="p", counts={"piriformis": 2}, sides=("left",), per_week=3)
+    session = ReplaySession(SessionSettings("piriformis"), samples / "piriformis_circles.mp4", title="circles",
+                            track=samples / "piriformis_circles.track.jsonl")
+    try:
+        driver = guide(session, plan)
+        while session.last_result is None or session.last_result.t < 13.3:  # most of the way round the 2nd ccw
+            session.step(max_frames=1)
+        counted_in_stream = driver.guided.state.progress[1].done
+        session.finish()  # Stop and summarise
+        state = driver.guided.state
+    finally:
+        session.close()
+    assert len(session.processor.final_events) == 1  # the circle under way, counted as the summary counts it
+    assert counted_in_stream == 1 and state.progress[1].done == 2 and state.finished
+    assert [p.how for p in state.progress] == ["counted", "counted"]

@@ -76,6 +76,7 @@ class FrameProcessor:
         self._last_t: float | None = None
         self._size: tuple[int, int] | None = None  # (width, height) of the session's first frame
         self.last_result: FrameResult | None = None
+        self.final_events: list[Any] = []  # the events the checkers still held when the stream ended
 
     # -- configuration (called from the page while frames flow) ---------------------------------------
     def _ensure_detector(self) -> Detector:
@@ -167,14 +168,14 @@ class FrameProcessor:
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            self._analyzer.finish()
+            self.final_events.extend(self._analyzer.finish())
             return self._analyzer.summary()
 
     def final_counts(self) -> dict[str, int]:
         """The counts once the stream has ended: what the checkers still held (a stroke under way, a last
-        circle) is counted, as summary() counts it."""
+        circle) is counted, as summary() counts it (and kept in final_events)."""
         with self._lock:
-            self._analyzer.finish()
+            self.final_events.extend(self._analyzer.finish())
             return dict(self._analyzer.counts)
 
     @property

@@ -192,6 +192,7 @@ class GuidedDriver:
         self.ended_records: list[dict[str, Any]] = []
         self.last_t = 0.0
         self.error: str | None = None
+        self._finished_ids: set[int] = set()
         steer(guided.technique, guided.side)
 
     def __call__(self, result: Any) -> None:
@@ -202,6 +203,17 @@ class GuidedDriver:
             self._after(self.guided.update(result.t, result.technique, result.judgement.events))
         except Exception as exc:  # noqa: BLE001 - the camera stream must not end over the guided steps
             self.error = f"today's session could not follow this frame ({type(exc).__name__}: {exc})"
+
+    def finish(self, events: Sequence[Any], result: Any) -> None:
+        """The stream has ended: the events the checkers still held (ProcessingSession._show_final), once each."""
+        fresh = [e for e in events if id(e) not in self._finished_ids]
+        self._finished_ids.update(id(e) for e in fresh)
+        if fresh:
+            self.last_t = float(result.t)
+            try:
+                self._after(self.guided.update(result.t, result.technique, fresh))
+            except Exception as exc:  # noqa: BLE001 - as __call__
+                self.error = f"today's session could not count the last moves ({type(exc).__name__}: {exc})"
 
     def skip(self) -> None:
         self._after(self.guided.skip(self.last_t))

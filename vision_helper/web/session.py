@@ -268,6 +268,8 @@ class ProcessingSession:
             return
         result = self._shown[1]
         counts = self.processor.final_counts()
+        for listener in self.listeners:  # the guided steps count the last circle or stroke too
+            getattr(listener, "finish", lambda events, r: None)(getattr(self.processor, "final_events", []), result)
         if counts == dict(result.judgement.counts):
             return
         final = replace(result, judgement=replace(result.judgement, counts=counts))
