@@ -16,7 +16,7 @@ import numpy as np
 import streamlit as st
 
 from vision_helper.errors import UserError
-from vision_helper.web import clicks, config, cues, display, export, media, placement
+from vision_helper.web import clicks, config, cues, display, export, guided_view, media, placement, plan_view
 from vision_helper.web.live import LiveHolder, LiveSession
 from vision_helper.web.placement_view import place_client
 from vision_helper.web.replay import ReplaySession
@@ -293,6 +293,9 @@ def _live(ss: Any, settings: SessionSettings, speak: bool) -> None:
         live_panel()
     session = holder.session
     place_client(ss, session, settings, running=playing)
+    guided_view.attach(ss, session)
+    guided_view.panel(ss, session, running=playing)
+    plan_view.her_plan(ss, session, settings)
     if session is not None and session.frames and not playing:
         st.info("The camera is stopped. Your counts and the recording are kept: press START to continue this "
                 "session, or choose **New session** to start counting afresh (the recording so far is kept "
@@ -374,6 +377,7 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
     if session is None:
         return
     session.apply(settings)
+    guided_view.attach(ss, session)  # her plan: her regions and spots; today's steps when switched on
     if session.warning:
         st.caption(f"Note: {session.warning}")
 
@@ -419,6 +423,8 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
 
     replay_view()
     place_client(ss, session, settings, running=session.clock.playing and not session.finished)
+    guided_view.panel(ss, session, running=session.clock.playing and not session.finished)
+    plan_view.her_plan(ss, session, settings)
     if session.finished:
         if session.error:
             st.warning(session.error)
@@ -436,6 +442,8 @@ def main() -> None:
     ss["samples_message"] = samples_message
     _first_run_defaults(ss, samples)
     settings, source, speak = _sidebar(ss, samples)
+    guided_view.plan_sidebar(ss)
+    settings = guided_view.settings_for(ss, settings)  # today's session: the current step's technique and side
 
     st.title("Self-massage coach")
     st.markdown(f"**{display.TECHNIQUE_LABELS[settings.technique]}.** {display.HOW_TO[settings.technique]}")

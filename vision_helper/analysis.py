@@ -12,9 +12,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from vision_helper.body.anchor_frame import regions_from_anchors
+from vision_helper.body.anchor_frame import body_frame_from_anchors, regions_from_anchors
 from vision_helper.body.model import BodyRegionModel, load_model
-from vision_helper.body.regions import BodyRegions, regions_from_pose
+from vision_helper.body.personal import PersonalPlacement, apply_placement
+from vision_helper.body.regions import BodyRegions, body_frame_from_pose, regions_from_pose
 from vision_helper.body.skeleton import INDEX_FINGER_TIP
 from vision_helper.feedback import Coach
 from vision_helper.motion.events import MotionChecker, MotionEvent
@@ -55,11 +56,12 @@ class SessionAnalyzer:
     """Feeds frames, in time order, through smoothing, regions, hand choice, the checker and the coach."""
 
     def __init__(self, technique: str, *, side: str | None = None, model: BodyRegionModel | None = None,
-                 coach: bool = True, hold_s: float = 1.0) -> None:
+                 coach: bool = True, hold_s: float = 1.0, personal: PersonalPlacement | None = None) -> None:
         self._technique = technique_named(technique)  # an unknown name stops here, in one line
         self.technique = technique
         self.side = side
         self.model = model or load_model()
+        self.personal = personal  # her plan's placement (body.personal); None: the population model
         self._pose_smoother = PoseSmoother(hold_s=hold_s)
         self._point_smoother = PointSmoother()
         self._checker = make_checker(technique, self.model)
@@ -92,11 +94,19 @@ class SessionAnalyzer:
     # -- per frame -------------------------------------------------------------------------------
     def _regions(self, frame: TrackFrame, smoothed: SmoothedPose) -> tuple[BodyRegions | None, str]:
         if frame.client == "anchors" and frame.anchors is not None:
-            regions = regions_from_anchors(frame.anchors, frame.width, frame.height, self.model)
+            if self.personal is not None:
+                body = body_frame_from_anchors(frame.anchors, frame.width, frame.height, self.model)
+                regions = None if body is None else apply_placement(body, "anchors", self.personal, self.model)
+            else:
+                regions = regions_from_anchors(frame.anchors, frame.width, frame.height, self.model)
             return regions, ("anchors" if regions is not None else "lost")
         if smoothed.pose is None:
             return None, "lost"
-        regions = regions_from_pose(smoothed.pose, frame.width, frame.height, self.model)
+        if self.personal is not None:
+            body = body_frame_from_pose(smoothed.pose, frame.width, frame.height, self.model)
+            regions = None if body is None else apply_placement(body, "pose", self.personal, self.model)
+        else:
+            regions = regions_from_pose(smoothed.pose, frame.width, frame.height, self.model)
         if regions is None:
             return None, "lost"
         return regions, ("pose" if smoothed.status == "found" else "holding")
@@ -176,7 +186,10 @@ class SessionAnalyzer:
                 u, v = regions.frame.to_uv(point)
                 on_target = False
                 for side, region in regions.for_technique(self.technique).items():
-                    if (self.side is None or side == self.side) and region.contains_uv(u, v):
+                    if self.side is not None and side != self.side:
+                        continue
+                    to_spot = regions.spot_distance_px(self.technique, side, point)
+                    if (region.contains_uv(u, v) if to_spot is None else to_spot == 0.0):
                         on_target = True
                         break
                 if on_target:
@@ -359,9 +372,10 @@ def summarize(technique: str, events: list[MotionEvent], *, frames: int, frames_
 
 
 def analyze_frames(frames: Iterable[TrackFrame], technique: str, *, side: str | None = None,
-                   stats: ReadStats | None = None, model: BodyRegionModel | None = None) -> dict[str, Any]:
+                   stats: ReadStats | None = None, model: BodyRegionModel | None = None,
+                   personal: PersonalPlacement | None = None) -> dict[str, Any]:
     """analyze-track's whole job: stream frames, return the summary JSON object."""
-    analyzer = SessionAnalyzer(technique, side=side, model=model, coach=False)
+    analyzer = SessionAnalyzer(technique, side=side, model=model, coach=False, personal=personal)
     advance = analyzer.judge  # no FrameResult: nothing is drawn or coached here
     for frame in frames:
         advance(frame)

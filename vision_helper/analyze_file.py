@@ -38,6 +38,7 @@ class FileAnalysis:
     sidecar: bool = False  # replay VIDEO.track.jsonl beside the video
     save_track: Path | None = None
     annotate: Path | None = None  # OUT.mp4, or OUT.png / OUT.jpg for a photo
+    plan: Path | None = None  # her plan.json: her regions and spots, and "plan" in the JSON (plan/command.py)
 
 
 def _ignore(_: str) -> None:
@@ -118,6 +119,9 @@ def analyze_file(request: FileAnalysis, note: Note = _ignore, progress: Progress
         raise UserError(f"--max-frames must be at least 1, got {request.max_frames}")
     _check_outputs(video, [(track_out, "track"), (annotate_out, "annotated video")])
     anchors = _anchors(request.anchors)
+    from vision_helper.plan.command import add_plan_report, plan_for_video
+
+    plan = plan_for_video(request.plan)
     with open_frames(video) as source:
         if track_out is not None and track_out.exists():
             track_out.unlink()  # a fresh track (TrackWriter appends); only once the video is known to open
@@ -125,7 +129,7 @@ def analyze_file(request: FileAnalysis, note: Note = _ignore, progress: Progress
         processor = FrameProcessor(request.technique, side=request.side, anchors=anchors,
                                    client_hint=request.client_hint, record_to=track_out,
                                    practitioner_mode=request.practitioner, detector=detector,
-                                   client_selector=selector)
+                                   client_selector=selector, personal=None if plan is None else plan.placement)
         writer = None
         warnings: list[str] = []
         image_out = annotate_out is not None and annotate_out.suffix.lower() in IMAGE_OUTPUTS
@@ -167,7 +171,7 @@ def analyze_file(request: FileAnalysis, note: Note = _ignore, progress: Progress
                 note(f"warning: {warning}")
             if warnings:
                 out["warnings"] = warnings
-            return out
+            return add_plan_report(out, plan)
         finally:
             processor.close()
             if writer is not None:

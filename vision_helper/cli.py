@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_video.add_argument("--annotate", type=Path, metavar="OUT.mp4",
                          help="also write the video with the overlay (for an image input: OUT.png or OUT.jpg)")
     p_video.add_argument("--save-track", type=Path, metavar="TRACK.jsonl", help="also write the landmark track")
+    p_video.add_argument("--plan", type=Path, metavar="PLAN.json",
+                         help="judge against her plan: her own regions and spots, and her steps in the JSON")
 
     from vision_helper.batch.command import add_batch_parser
 
@@ -113,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vision_helper.sheet.command import add_sheet_parser
 
     add_sheet_parser(sub, technique_args, client_args)
+    from vision_helper.plan.command import add_plan_parser
+
+    add_plan_parser(sub, client_args)
     return parser
 
 
@@ -145,7 +150,7 @@ def _file_analysis(args: argparse.Namespace, technique: str, save_track: Path | 
     return FileAnalysis(args.video, technique, side=getattr(args, "side", None), anchors=args.anchors,
                         client_hint=args.client_hint, practitioner=args.practitioner, max_frames=args.max_frames,
                         landmarks=args.landmarks, sidecar=args.sidecar and not args.no_sidecar,
-                        save_track=save_track, annotate=annotate)
+                        save_track=save_track, annotate=annotate, plan=getattr(args, "plan", None))
 
 
 def _note(text: str) -> None:
@@ -176,8 +181,15 @@ def cmd_sheet(args: argparse.Namespace) -> dict[str, Any]:
     return run_sheet(args)
 
 
+def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
+    from vision_helper.plan.command import run_plan
+
+    return run_plan(args)
+
+
 COMMANDS = {"analyze-track": cmd_analyze_track, "analyze-video": cmd_analyze_video,
-            "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch, "sheet": cmd_sheet}
+            "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch, "sheet": cmd_sheet,
+            "plan": cmd_plan}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 from vision_helper.analysis import SessionAnalyzer
 from vision_helper.body.anchors import Anchors
 from vision_helper.body.model import BodyRegionModel, load_model
+from vision_helper.body.personal import PersonalPlacement
 from vision_helper.errors import UserError
 from vision_helper.image import to_bgr8
 from vision_helper.result import FrameResult
@@ -57,7 +58,7 @@ class FrameProcessor:
                  practitioner_mode: bool = False, anchors: Anchors | None = None,
                  client_hint: tuple[float, float] | None = None, detector: Detector | None = None,
                  client_selector: ClientSelector | None = None, record_to: str | Path | None = None,
-                 model: BodyRegionModel | None = None) -> None:
+                 model: BodyRegionModel | None = None, personal: PersonalPlacement | None = None) -> None:
         technique_named(technique)  # an unknown name is a UserError here, before any model loads
         self.model = model or load_model()
         self.technique = technique
@@ -68,12 +69,14 @@ class FrameProcessor:
         self._selector = client_selector
         self._anchors = anchors
         self._hint = client_hint
-        self._analyzer = SessionAnalyzer(technique, side=side, model=self.model)
+        self.personal = personal  # her plan's placement: her regions and spots (None: the population model)
+        self._analyzer = SessionAnalyzer(technique, side=side, model=self.model, personal=personal)
         self._analyzer.set_practitioner(practitioner_mode)
         self._writer = TrackWriter(record_to) if record_to is not None else None
         self._last_t: float | None = None
         self._size: tuple[int, int] | None = None  # (width, height) of the session's first frame
         self.last_result: FrameResult | None = None
+        self.final_events: list[Any] = []  # the events the checkers still held when the stream ended
 
     # -- configuration (called from the page while frames flow) ---------------------------------------
     def _ensure_detector(self) -> Detector:
@@ -98,13 +101,20 @@ class FrameProcessor:
         with self._lock:
             if technique != self.technique:
                 self.technique = technique
-                self._analyzer = SessionAnalyzer(technique, side=self.side, model=self.model)
+                self._analyzer = SessionAnalyzer(technique, side=self.side, model=self.model,
+                                                 personal=self.personal)
                 self._analyzer.set_practitioner(self.practitioner_mode)
 
     def set_side(self, side: str | None) -> None:
         with self._lock:
             self.side = side
             self._analyzer.set_side(side)
+
+    def set_personal(self, personal: PersonalPlacement | None) -> None:
+        """Her plan's placement from the next frame on (None: the population model); counts go on."""
+        with self._lock:
+            self.personal = personal
+            self._analyzer.personal = personal
 
     def set_practitioner_mode(self, on: bool) -> None:
         """Practitioner mode changes who the client finder takes for the client; counts go on."""
@@ -158,14 +168,14 @@ class FrameProcessor:
 
     def summary(self) -> dict[str, Any]:
         with self._lock:
-            self._analyzer.finish()
+            self.final_events.extend(self._analyzer.finish())
             return self._analyzer.summary()
 
     def final_counts(self) -> dict[str, int]:
         """The counts once the stream has ended: what the checkers still held (a stroke under way, a last
-        circle) is counted, as summary() counts it."""
+        circle) is counted, as summary() counts it (and kept in final_events)."""
         with self._lock:
-            self._analyzer.finish()
+            self.final_events.extend(self._analyzer.finish())
             return dict(self._analyzer.counts)
 
     @property

@@ -435,6 +435,7 @@ class CircleCounter:
         a = k / (1.0 + k) * (mx * ax + my * ay)  # back to the image plane
         centre = np.array([mx - a * ax + self._origin[0], my - a * ay + self._origin[1]])
         region, distance_px = regions.nearest("piriformis", centre)
+        distance_px = regions.to_target_px("piriformis", region.side, centre, distance_px)  # her spot, if marked
         period = self._pace_period(k0, end, t_end)
         self._last_period = period
         self._ref = (mx, my, sxx + syy)

@@ -55,6 +55,7 @@ class OverlayStyle:
     show_hands: bool = True
     show_status: bool = True  # the session's marks: "holding"/"anchors" tags, anchor points, who is who
     other_technique: str = "faint"  # "faint" | "hidden": the regions of the technique not being done
+    only_side: str | None = None  # a guided step (web/guided.py): only this side's regions and spot are drawn
     fill_alpha: float = 0.3
     panel_alpha: float = 0.55
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from vision_helper.body.anchors import ANCHOR_NAMES
-from vision_helper.body.regions import BodyRegions, MuscleRegion
+from vision_helper.body.regions import SPOT_RADIUS_CM, BodyRegions, MuscleRegion
 from vision_helper.body.skeleton import (
     INDEX_FINGER_TIP,
     LEFT_HIP,
@@ -69,11 +69,11 @@ def _draw_skeleton(cv: _Canvas, pose_px: np.ndarray | None, colour: tuple[int, i
                 cv2.circle(cv.img, p, max(2, thickness + 1), colour, -1, cv2.LINE_AA)
 
 
-def _regions_of(regions: BodyRegions | None, technique: str) -> dict[str, MuscleRegion]:
+def _regions_of(regions: BodyRegions | None, technique: str, only_side: str | None = None) -> dict[str, MuscleRegion]:
     if regions is None:
         return {}
     try:
-        return dict(regions.for_technique(technique))
+        return {side: r for side, r in regions.for_technique(technique).items() if only_side in (None, side)}
     except (ValueError, AttributeError, KeyError):
         return {}
 
@@ -104,11 +104,11 @@ def _region_label(cv: _Canvas, region: MuscleRegion, text: str, colour: tuple[in
 
 
 def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None:
-    chosen = _regions_of(result.body.regions, result.technique)
+    chosen = _regions_of(result.body.regions, result.technique, style.only_side)
     if not chosen:
         return
     other_name = next((name for name in TECHNIQUES if name != result.technique), result.technique)
-    other = _regions_of(result.body.regions, other_name) if style.other_technique != "hidden" else {}
+    other = _regions_of(result.body.regions, other_name, style.only_side) if style.other_technique != "hidden" else {}
     holding = result.body.status == "holding"
     base = TECHNIQUE_COLOURS.get(result.technique, AMBER)
     judged = result.judgement
@@ -148,6 +148,11 @@ def _draw_regions(cv: _Canvas, result: FrameResult, style: OverlayStyle) -> None
                 cv2.circle(cv.img, b, max(2, cv.line), WHITE, -1, cv2.LINE_AA)
         if style.labels:
             _region_label(cv, region, f"{side[0].upper()} {region.name}", WHITE)
+        spot = result.body.regions.spots_px.get(result.technique, {}).get(side) if result.body.regions else None
+        if spot is not None and (c := cv.ipt(cv.map(spot[None, :])[0])):  # her spot (her plan): a ring to aim at
+            cv2.circle(cv.img, c, max(4, int(round(SPOT_RADIUS_CM / region.frame.cm_per_px * cv.sx))), WHITE,
+                       cv.line, cv2.LINE_AA)
+            cv2.circle(cv.img, c, max(2, cv.line), WHITE, -1, cv2.LINE_AA)
     if style.labels and technique_named(result.technique).event_type == "stroke" and len(chosen) == 2:
         tops = [cv.map(r.line_px)[1] for r in chosen.values()]
         up = np.asarray(next(iter(chosen.values())).frame.up_unit, dtype=float) * (cv.sx, cv.sy)

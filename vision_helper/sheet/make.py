@@ -102,14 +102,21 @@ def counts_summary(technique: str, counts: Mapping[str, Any], duration_s: float)
     return {"technique": technique, "duration_s": float(duration_s), "summary": s}
 
 
-def sheet_text(technique: str, summary: Mapping[str, Any] | None = None, day: date | None = None) -> Any:
+def sheet_text(technique: str, summary: Mapping[str, Any] | None = None, day: date | None = None,
+               plan: Any = None) -> Any:
+    """plan: her Plan (vision_helper.plan), whose dosage for this technique leads the steps."""
     from vision_helper.overlay.sheet_page import SheetText
 
     tech = technique_named(technique)
     day = day or date.today()
+    dosage = None
+    if plan is not None:
+        from vision_helper.plan.schema import dosage_line
+
+        dosage = dosage_line(plan, technique)
     return SheetText(title=tech.label, kicker=f"Take-home sheet · {day.day} {day:%B %Y}", where=WHERE_TEXT,
-                     steps=tech.steps, session=session_lines(technique, summary), disclaimer=DISCLAIMER,
-                     colour_bgr=tech.colour_bgr)
+                     steps=((dosage,) if dosage else ()) + tuple(tech.steps), session=session_lines(technique, summary),
+                     disclaimer=DISCLAIMER, colour_bgr=tech.colour_bgr)
 
 
 def check_summary(technique: str, summary: Mapping[str, Any], where: str) -> None:
@@ -126,7 +133,7 @@ def check_summary(technique: str, summary: Mapping[str, Any], where: str) -> Non
 def make_sheet(frame_bgr: np.ndarray, technique: str, *, result: FrameResult | None = None,
                anchors: Anchors | None = None, client_hint: tuple[float, float] | None = None,
                practitioner: bool = False, summary: Mapping[str, Any] | None = None,
-               what: str = "the picture") -> np.ndarray:
+               what: str = "the picture", plan: Any = None) -> np.ndarray:
     """The page (BGR, overlay.sheet_page.PAGE_PX). result: the frame's FrameResult when the caller has one
     (the page); otherwise the frame goes through FrameProcessor with the anchors, hint and mode given.
     NoClientError when no region can be placed on the client."""
@@ -147,7 +154,11 @@ def make_sheet(frame_bgr: np.ndarray, technique: str, *, result: FrameResult | N
         from dataclasses import replace
 
         result = replace(result, technique=technique)  # the regions of both techniques are placed every frame
-    return compose_sheet(frame_bgr, result, sheet_text(technique, summary))
+    if plan is not None and plan.placement is not None:  # her regions and spots, as her plan places them
+        from vision_helper.plan.making import with_her_placement
+
+        result = with_her_placement(result, plan.placement)
+    return compose_sheet(frame_bgr, result, sheet_text(technique, summary, plan=plan))
 
 
 def sheet_bytes(page_bgr: np.ndarray, fmt: str) -> bytes:

@@ -113,7 +113,8 @@ def _sheet_button(ss: Any, session: ProcessingSession, settings: SessionSettings
             ss["sheet_pdf"] = take_home.sheet_pdf(
                 ss.get("anchor_still_bgr") if ss.get("anchor_still_bgr") is not None else session.last_raw_bgr,
                 settings.technique, anchors=ss["anchors"], hint=ss["client_hint"],
-                practitioner=settings.practitioner_mode, counts=snap.counts, duration_s=snap.media_t_s, shown=shown)
+                practitioner=settings.practitioner_mode, counts=snap.counts, duration_s=snap.media_t_s, shown=shown,
+                plan=ss.get("her_plan"))  # web/plan_view.py: her plan as made so far (dosage, spots)
         except UserError as exc:
             ss["sheet_pdf"] = None
             st.warning(str(exc))

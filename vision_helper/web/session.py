@@ -114,6 +114,7 @@ class ProcessingSession:
         self.last_raw_bgr: np.ndarray | None = None
         self.ended = False
         self.closed = False
+        self.listeners: list[Callable[[FrameResult], None]] = []  # told each result (web/guided.py's driver)
 
     # -- settings while frames flow ----------------------------------------------------------------
     def apply(self, settings: SessionSettings) -> None:
@@ -176,6 +177,8 @@ class ProcessingSession:
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
             self.cues.push(result.coaching.cues, result.t)
+            for listener in self.listeners:
+                listener(result)
             if result.coaching.now == "":
                 self.cues.end_latest()
             if result.body.status == "lost":
@@ -265,6 +268,8 @@ class ProcessingSession:
             return
         result = self._shown[1]
         counts = self.processor.final_counts()
+        for listener in self.listeners:  # the guided steps count the last circle or stroke too
+            getattr(listener, "finish", lambda events, r: None)(getattr(self.processor, "final_events", []), result)
         if counts == dict(result.judgement.counts):
             return
         final = replace(result, judgement=replace(result.judgement, counts=counts))
