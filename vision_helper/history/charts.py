@@ -122,10 +122,13 @@ def overview(records: Sequence[SessionRecord], today: date | None = None) -> dic
     weeks = weekly_sessions(records, today)
     recent = weeks[-4:]
     planned = [w["planned"] for w in recent if w["planned"]]
-    changes = [r.pain_after - r.pain_before for r in done if r.pain_before is not None and r.pain_after is not None]
+    paired = [(r.pain_before, r.pain_after) for r in done if r.pain_before is not None and r.pain_after is not None]
+    changes = [after - before for before, after in paired]
     return {"sessions": len(done), "first": session_day(done[0]).isoformat() if done else None,
             "last": session_day(done[-1]).isoformat() if done else None,
             "recent_weeks": len(recent), "recent_sessions": sum(w["sessions"] for w in recent),
             "recent_planned": sum(planned) if planned else None,
             "mean_pain_change": round(sum(changes) / len(changes), 1) if changes else None,
+            "mean_pain_before": sum(b for b, _ in paired) / len(paired) if paired else None,
+            "mean_pain_after": sum(a for _, a in paired) / len(paired) if paired else None,
             "complete": sum(1 for r in done if r.complete)}

@@ -50,16 +50,21 @@ def plan_line(records: Sequence[SessionRecord]) -> str | None:
     if latest is None:
         return None
     plan: Mapping[str, Any] = latest.plan or {}
-    steps = [f"{s.technique} {s.side} {s.target} {DIRECTION_WORDS.get(s.direction, s.direction)}"
-             for s in latest.steps if s.target is not None]
-    parts = [f"Her plan{' (' + str(plan.get('made_by')) + ')' if plan.get('made_by') else ''}:"]
-    if steps:
-        parts.append(", ".join(steps) + ";")
+    by_technique: dict[str, dict[str, list[str]]] = {}
+    for s in latest.steps:
+        if s.target is not None:
+            sides = by_technique.setdefault(s.technique, {})
+            sides.setdefault(s.side, []).append(f"{s.target} {DIRECTION_WORDS.get(s.direction, s.direction)}")
+    work = "; ".join(f"{technique}: " + ", then ".join(f"{side} {' and '.join(counts)}"
+                                                     for side, counts in sides.items())
+                     for technique, sides in by_technique.items())
+    text = f"Her plan{' (' + str(plan.get('made_by')) + ')' if plan.get('made_by') else ''}: {work or 'no steps'}"
     if latest.sessions_per_week:
-        parts.append(f"{latest.sessions_per_week} sessions a week.")
+        text += f"; {latest.sessions_per_week} sessions a week"
+    text += "."
     if plan.get("notes"):
-        parts.append(f"Notes: {plan['notes']}")
-    return " ".join(parts)
+        text += f" Notes: {plan['notes']}"
+    return text
 
 
 def headline_lines(records: Sequence[SessionRecord], today: date | None = None) -> tuple[str, ...]:
@@ -73,7 +78,8 @@ def headline_lines(records: Sequence[SessionRecord], today: date | None = None) 
         recent += f" of {o['recent_planned']} planned"
     lines.append(recent + ".")
     if o["mean_pain_change"] is not None:
-        lines.append(f"Pain (0-10) after a session against before it: {o['mean_pain_change']:+.1f} on average.")
+        lines.append(f"Pain (0-10): {o['mean_pain_before']:.1f} before a session and {o['mean_pain_after']:.1f} after, "
+                     f"on average ({o['mean_pain_change']:+.1f}).")
     return tuple(lines)
 
 
@@ -126,7 +132,7 @@ def report_charts(records: Sequence[SessionRecord], today: date | None = None) -
                                                  for s in colours))
     paces = [r["pace_s"] for r in sides if r["pace_s"] is not None]
     top = float(np.ceil(max(paces + [4.0]) / 2.0) * 2.0)
-    pace_chart = Chart("Seconds per circle or stroke, per side", labels if paces else (), y_max=top,
+    pace_chart = Chart("Pace (seconds each), per side", labels if paces else (), y_max=top,
                        y_ticks=tuple(float(v) for v in np.linspace(0, top, 5)),
                        lines=tuple(Series(SIDE_LABELS[s], colours[s], side_points(s, "pace_s")) for s in colours))
     return (week_chart, pain_chart, share_chart, pace_chart)

@@ -125,8 +125,10 @@ def draw_chart(draw: ImageDraw.ImageDraw, chart: Chart, box: tuple[int, int, int
         lx += 26 + round(small.getlength(series.label)) + 24
 
 
-def _table(draw: ImageDraw.ImageDraw, y: int, header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]) -> int:
-    """The last sessions, column widths from their contents; returns the y below it."""
+def _table(draw: ImageDraw.ImageDraw, y: int, header: tuple[str, ...], rows: tuple[tuple[str, ...], ...],
+           bottom: int) -> int:
+    """The last sessions, column widths from their contents, as many rows as fit above bottom; returns the y
+    below it."""
     small, bold = _font(SIZES_PX["small"]), _font(SIZES_PX["small"], True)
     width = PAGE_PX[0] - 2 * MARGIN_PX
     widths = [max([bold.getlength(h)] + [small.getlength(r[i]) for r in rows]) + 18 for i, h in enumerate(header)]
@@ -138,6 +140,8 @@ def _table(draw: ImageDraw.ImageDraw, y: int, header: tuple[str, ...], rows: tup
     y += line_h
     draw.line((MARGIN_PX, y - 6, PAGE_PX[0] - MARGIN_PX, y - 6), fill=RULE, width=2)
     for row in rows:
+        if y + line_h > bottom:
+            break
         for x, cell in zip(xs, row, strict=True):
             draw.text((x, y), cell, font=small, fill=INK)
         y += line_h
@@ -165,15 +169,16 @@ def compose_report(text: ReportText, charts: tuple[Chart, ...]) -> np.ndarray:
         y = flow.y + row * (CHART_H_PX + CHART_GAP_PX)
         draw_chart(draw, chart, (x, y, x + col_w, y + CHART_H_PX))
     flow.y += ((len(charts) + 1) // 2) * (CHART_H_PX + CHART_GAP_PX)
-    if text.table_rows:
-        flow.para("Last sessions", "heading", bold=True)
-        flow.gap(8)
-        flow.y = _table(draw, flow.y, text.table_header, text.table_rows)
     footer = _Flow(None, 0)
     footer.rule()
     footer.gap(12)
     footer.para(text.disclaimer, "small", colour=GREY_INK)
-    out = _Flow(draw, PAGE_PX[1] - MARGIN_PX - footer.y)
+    footer_top = PAGE_PX[1] - MARGIN_PX - footer.y
+    if text.table_rows:
+        flow.para("Last sessions", "heading", bold=True)
+        flow.gap(8)
+        flow.y = _table(draw, flow.y, text.table_header, text.table_rows, footer_top - GAP_PX)
+    out = _Flow(draw, footer_top)
     out.rule()
     out.gap(12)
     out.para(text.disclaimer, "small", colour=GREY_INK)
