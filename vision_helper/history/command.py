@@ -14,7 +14,7 @@ from typing import Any
 from vision_helper.errors import UserError
 from vision_helper.history.exchange import ACCEPTS, read_history_file, sessions_csv, summary_rows
 from vision_helper.history.steps import steps_from_analysis
-from vision_helper.history.store import HistoryError, HistoryStore, default_history_path
+from vision_helper.history.store import HistoryError, HistoryStore, check_history_file, default_history_path
 
 HISTORY_HELP = ("her history database (SQLite; default: $VISION_HELPER_HISTORY, else history.sqlite3 beside the "
                 "recordings, ~/.local/share/vision_helper/recordings)")
@@ -133,7 +133,8 @@ def run_history(args: argparse.Namespace) -> dict[str, Any]:
     action = args.history_action
     if action == "import":
         _not_the_history(args.file, path, "import")
-        records = read_history_file(args.file)  # read (and checked) before her own history is opened
+        check_history_file(path)  # hers first (only read), then the file to import, then hers is written
+        records = read_history_file(args.file)
         added, skipped = HistoryStore(path).add_sessions(records)
         return {"history": str(path), "from": str(args.file), "imported": added, "skipped": skipped}
     store = HistoryStore(path, create=False)

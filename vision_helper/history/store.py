@@ -169,7 +169,7 @@ class HistoryStore:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a commit survives a crash of the app
             yield conn
-        except sqlite3.OperationalError as exc:
+        except (sqlite3.OperationalError, sqlite3.IntegrityError) as exc:
             raise HistoryError(f"{self.path}: the history could not be written or read ({exc}); what was saved "
                                "before is kept") from None
         except sqlite3.DatabaseError as exc:
@@ -278,14 +278,14 @@ class HistoryStore:
                     (rec.uid, rec.started_at, rec.finished_at, rec.kind, rec.technique, rec.source, _json(rec.plan),
                      rec.plan_name, rec.sessions_per_week, _pain(rec.pain_before, "before"),
                      _pain(rec.pain_after, "after"), rec.duration_s, rec.time_on_target_s, _json(rec.summary)))
-                for step in rec.steps:
+                for position, step in enumerate(rec.steps):
                     conn.execute(
                         "INSERT INTO steps (session_id, position, technique, side, direction, target, done, "
                         "on_target, too_fast, time_on_target_s, pace_s, recorded_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (cur.lastrowid, step.position, step.technique, step.side, step.direction, step.target,
-                         step.done, step.on_target, step.too_fast, step.time_on_target_s, step.pace_s,
-                         step.recorded_at or rec.started_at))
+                        (cur.lastrowid, position if step.position is None else step.position, step.technique,
+                         step.side, step.direction, step.target, step.done, step.on_target, step.too_fast,
+                         step.time_on_target_s, step.pace_s, step.recorded_at or rec.started_at))
                 added += 1
         return added, skipped
 
