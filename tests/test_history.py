@@ -21,7 +21,7 @@ from vision_helper.history.steps import steps_from_analysis, steps_from_events
 
 REPO = Path(__file__).resolve().parents[1]
 CIRCLES_TRACK = REPO / "sample_videos" / "piriformis_circles.track.jsonl"
-STROKES_TRACK = REPO / "sample_videos" / "erector_strokes.track.jsonl"
+STROKES_VIDEO = REPO / "sample_videos" / "erector_strokes.mp4"
 
 
 def _event(side: str, direction: str, t: float, length_s: float = 4.0, on_target: bool = True,
@@ -165,13 +165,13 @@ def _ok(done: object) -> dict:
 def test_two_sessions_recorded_with_history_are_two_rows_of_the_csv(tmp_path: Path) -> None:
     db = tmp_path / "h.sqlite3"
     first = _ok(run_cli("analyze-track", CIRCLES_TRACK, "--technique", "piriformis", "--history", db))
-    second = _ok(run_cli("analyze-track", STROKES_TRACK, "--technique", "erector", "--history", db))
+    second = _ok(run_cli("analyze-video", STROKES_VIDEO, "--technique", "erector", "--sidecar", "--history", db))
     assert first["history"] == {"path": str(db), "session": 1} and second["history"]["session"] == 2
     out = tmp_path / "sessions.csv"
     _ok(run_cli("history", "--history", db, "export", "--csv", out))
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [(r["kind"], r["technique"], r["source"]) for r in rows] == [
-        ("cli", "piriformis", CIRCLES_TRACK.name), ("cli", "erector", STROKES_TRACK.name)]
+        ("cli", "piriformis", CIRCLES_TRACK.name), ("cli", "erector", STROKES_VIDEO.name)]
     for row, result in zip(rows, (first, second), strict=True):
         assert int(row["done"]) == result["summary"]["count"] > 0
         assert int(row["on_target"]) == result["summary"]["on_target"]
