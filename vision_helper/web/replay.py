@@ -142,6 +142,7 @@ class ReplaySession(ProcessingSession):
             self.finished = True
             self.clock.pause(time.monotonic())
             self._show_final()
+            self.record_end()
             self.flush()
             self._stack.close()
             if self.upload is not None:

@@ -114,6 +114,7 @@ class ProcessingSession:
         self.last_raw_bgr: np.ndarray | None = None
         self.ended = False
         self.closed = False
+        self.history: Any = None  # her history's recorder (web/history_recorder.py), given by the page
 
     # -- settings while frames flow ----------------------------------------------------------------
     def apply(self, settings: SessionSettings) -> None:
@@ -175,6 +176,8 @@ class ProcessingSession:
             self._shown = (out, result)  # one value: the frame and the result drawn on it are only ever read together
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
+            if self.history is not None:
+                self.history.add(result.technique, result.judgement.events, now_s)
             self.cues.push(result.coaching.cues, result.t)
             if result.coaching.now == "":
                 self.cues.end_latest()
@@ -270,6 +273,12 @@ class ProcessingSession:
         final = replace(result, judgement=replace(result.judgement, counts=counts))
         self.last_result = final
         self._shown = (self.annotator(self.last_raw_bgr, final), final)
+
+    def record_end(self) -> None:
+        """The stream has ended (or stopped): her history gets the session as it stands now."""
+        with self._lock:
+            if self.history is not None:
+                self.history.finish(self.processor.summary())
 
     def meta(self) -> dict[str, Any]:
         rec = self.recording_path

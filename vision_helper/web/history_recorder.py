@@ -1,0 +1,163 @@
+"""What the page does with her history while a replay or live session runs: the session row is written with
+its first counted circle or stroke (a page opened and left leaves nothing), each step as it ends (its target
+reached, or she moves on to another side or direction) and otherwise at most every few seconds while its
+count grows, and the whole session when it ends (the replay's end, "Stop and summarise", the camera
+stopping). A history that cannot be written never stops the session: the one line is kept for the page.
+
+Fed from ProcessingSession.process (the webrtc thread or the replay's fragment), so it holds its own lock
+and does no more than compare counts on a frame without a new event.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from vision_helper.errors import UserError
+from vision_helper.history.steps import steps_from_events
+
+DEBOUNCE_S = 3.0
+
+
+class HistoryRecorder:
+    """One page session's row in her history. store: a HistoryStore (or anything with its methods), opened
+    lazily by store_factory so a damaged file is reported on the page, not raised at start-up."""
+
+    def __init__(self, store_factory: Callable[[], Any], kind: str, *, plan: Mapping[str, Any] | None = None,
+                 plan_steps: Sequence[Mapping[str, Any]] | None = None, source: str | None = None,
+                 debounce_s: float = DEBOUNCE_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self._store_factory = store_factory
+        self._store: Any = None
+        self.kind = kind
+        self.plan = dict(plan) if plan else None
+        self.plan_steps = [dict(s) for s in plan_steps] if plan_steps else None
+        self.source = source
+        self.debounce_s = debounce_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._events: list[dict[str, Any]] = []  # every counted event, with its technique
+        self._technique: str | None = None
+        self._written: dict[tuple[str, str, str], tuple[int, int]] = {}  # step -> (done, on_target) on disk
+        self._last_write_s: float | None = None
+        self._pain: dict[str, int | None] = {"before": None, "after": None}
+        self.session_id: int | None = None
+        self.error: str | None = None
+
+    # -- fed as frames are judged ------------------------------------------------------------------------------
+    def add(self, technique: str, events: Sequence[Any], now_s: float | None = None) -> None:
+        """A judged frame's new events (MotionEvents or their dicts); writes when a step ended or its count has
+        grown for a while."""
+        with self._lock:
+            self._technique = self._technique or technique
+            if not events:
+                if self._due(now_s) and self._pending():
+                    self._write_steps(now_s)
+                return
+            previous = self._events[-1] if self._events else None
+            for event in events:
+                d = dict(event.to_dict() if hasattr(event, "to_dict") else event)
+                d["technique"] = technique
+                self._events.append(d)
+            moved_on = previous is not None and _key(previous) != _key(self._events[-1])
+            if self.session_id is None or moved_on or self._a_target_reached() or self._due(now_s):
+                self._write_steps(now_s)
+
+    def set_pain(self, before: int | None = None, after: int | None = None) -> None:
+        """Her 0-10 scores; kept for the session row (written at once when the row exists)."""
+        with self._lock:
+            if before is not None:
+                self._pain["before"] = before
+            if after is not None:
+                self._pain["after"] = after
+            if self.session_id is not None:
+                self._safely(lambda store: store.set_pain(self.session_id, before=before, after=after))
+
+    def finish(self, summary: Mapping[str, Any] | None, duration_s: float | None = None) -> None:
+        """The session ended (it may go on and end again: a live camera started once more): its final steps
+        from the summary's events (what the checkers still held is counted there), duration and summary."""
+        with self._lock:
+            if summary is not None and summary.get("technique"):
+                technique = str(summary["technique"])
+                others = [e for e in self._events if e["technique"] != technique]
+                self._events = others + [{**e, "technique": technique} for e in summary.get("events") or []]
+                self._technique = self._technique or technique
+            if not self._events and self.session_id is None and self._pain["before"] is None:
+                return  # nothing was done: no session of hers
+            self._write_steps(None, force=True)
+            if self.session_id is None:
+                return
+            duration = float(duration_s if duration_s is not None else (summary or {}).get("duration_s") or 0.0)
+            self._safely(lambda store: store.finish_session(
+                self.session_id, duration_s=duration, summary=(summary or {}).get("summary"),
+                pain_after=self._pain["after"]))
+
+    # -- what is written ---------------------------------------------------------------------------------------
+    def steps(self) -> list[dict[str, Any]]:
+        """The session's steps now: her plan's, or one per technique, side and direction counted."""
+        techniques = list(dict.fromkeys(e["technique"] for e in self._events)) or (
+            [self._technique] if self._technique else [])
+        if self.plan_steps:
+            by_key: dict[tuple[str, str, str], dict[str, Any]] = {}
+            for technique in techniques:
+                own = [e for e in self._events if e["technique"] == technique]
+                for step in steps_from_events(technique, own, self.plan_steps):
+                    if step["technique"] == technique:
+                        by_key[_key(step)] = step
+            base = steps_from_events(techniques[0] if techniques else "piriformis", [], self.plan_steps)
+            return [by_key.get(_key(s), s) for s in base]
+        out: list[dict[str, Any]] = []
+        for technique in techniques:
+            out += steps_from_events(technique, [e for e in self._events if e["technique"] == technique])
+        for i, step in enumerate(out):
+            step["position"] = i
+        return out
+
+    def _pending(self) -> bool:
+        return any(self._written.get(_key(s)) != (s["done"], s["on_target"]) for s in self.steps())
+
+    def _due(self, now_s: float | None) -> bool:
+        now_s = self._clock() if now_s is None else now_s
+        return self._last_write_s is None or now_s - self._last_write_s >= self.debounce_s
+
+    def _a_target_reached(self) -> bool:
+        return any(s.get("target") is not None and s["done"] >= s["target"] > self._written.get(_key(s), (0, 0))[0]
+                   for s in self.steps())
+
+    def _write_steps(self, now_s: float | None, force: bool = False) -> None:
+        steps = self.steps()
+        changed = [s for s in steps if self._written.get(_key(s)) != (s["done"], s["on_target"])]
+        if not changed and not force:
+            return
+        self._last_write_s = self._clock() if now_s is None else now_s
+
+        def write(store: Any) -> None:
+            if self.session_id is None:
+                self.session_id = store.start_session(self.kind, self._technique, self.plan,
+                                                      pain_before=self._pain["before"], source=self.source)
+            store.record_steps(self.session_id, steps if force else changed)
+            for s in steps:
+                self._written[_key(s)] = (s["done"], s["on_target"])
+
+        self._safely(write)
+
+    def _safely(self, action: Callable[[Any], None]) -> None:
+        try:
+            if self._store is None:
+                self._store = self._store_factory()
+            action(self._store)
+            self.error = None
+        except UserError as exc:
+            self.error = f"the session is not being saved to your history: {exc}"
+
+
+def _key(step: Mapping[str, Any]) -> tuple[str, str, str]:
+    return (str(step.get("technique")), str(step.get("side")), str(step.get("direction")))
+
+
+def attach(session: Any, store_factory: Callable[[], Any], *, plan: Mapping[str, Any] | None = None,
+           plan_steps: Sequence[Mapping[str, Any]] | None = None, source: str | None = None) -> Any:
+    """Give a page session (ProcessingSession) its recorder; returns the session."""
+    session.history = HistoryRecorder(store_factory, session.kind, plan=plan, plan_steps=plan_steps, source=source)
+    return session
