@@ -207,3 +207,10 @@ def test_an_exported_history_is_read_from_the_upload_and_saved_only_when_added(t
         history_view.read_history_file(Path("x.csv"), b"a,b\n")
     assert history_view.open_store().add_sessions(records) == (3, 0)  # "Add these sessions": now it is
     assert [r.uid for r in HistoryStore(mine).sessions()] == ["u0", "u1", "u2"]
+
+
+def test_the_page_listens_on_this_machine_only_by_default() -> None:
+    import tomllib
+
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "localhost"
