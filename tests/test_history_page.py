@@ -174,8 +174,9 @@ def test_the_history_section_shows_her_charts_table_and_downloads(history_app: t
     assert not at.exception  # type: ignore[attr-defined]
     charts = at.get("vega_lite_chart")  # type: ignore[attr-defined]
     assert len(charts) == 4
-    [table] = at.dataframe  # type: ignore[attr-defined]
+    [table] = at.table  # type: ignore[attr-defined]
     assert list(table.value["Date"]) == ["2026-11-12", "2026-11-04", "2026-11-02"]
+    assert list(table.value["Pain"]) == ["4 → 3", "5 → 3", "6 → 3"]
     labels = [b.proto.label for b in at.get("download_button")]  # type: ignore[attr-defined]
     assert labels == ["Download the sessions (CSV)", "Download a progress report (PDF)"]
     assert any(str(path) in c.value for c in at.caption)  # type: ignore[attr-defined]

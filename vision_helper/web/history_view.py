@@ -69,7 +69,7 @@ def _show(ss: Any, records: list[SessionRecord], key: str) -> None:
                 else:
                     st.altair_chart(chart, width="stretch")
     st.markdown("**Last sessions**")
-    st.dataframe(last_sessions(records, TABLE_ROWS), hide_index=True, width="stretch")
+    st.table(last_sessions(records, TABLE_ROWS), hide_index=True)  # a plain table: ten rows, read as text
     c1, c2 = st.columns(2)
     c1.download_button("Download the sessions (CSV)", sessions_csv(records), file_name="sessions.csv",
                        mime="text/csv", key=f"history_csv_{key}")
