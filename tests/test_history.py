@@ -258,3 +258,20 @@ def test_the_report_is_one_a4_page_with_its_charts_drawn(tmp_path: Path) -> None
     assert Image.open(tmp_path / "r.png").size == (1240, 1754)
     done = run_cli("history", "--history", db, "report", "-o", tmp_path / "r.docx")
     assert done.returncode == 2 and "PDF or PNG" in done.stderr
+
+
+def test_an_older_exported_database_is_read_as_it_is_and_left_unchanged(tmp_path: Path) -> None:
+    import sqlite3
+
+    from test_history_store import V1_SCHEMA
+
+    old = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old) as conn:
+        conn.executescript(V1_SCHEMA)
+    before = hashlib.sha256(old.read_bytes()).hexdigest()
+    [rec] = read_history_file(old)  # migrated in memory only
+    assert read_history_file(old)[0].uid == rec.uid  # the same session each time: imported twice, added once
+    assert (rec.technique, rec.pain_before, rec.pain_after, [s.done for s in rec.steps]) == ("erector", 5, 3, [6])
+    assert hashlib.sha256(old.read_bytes()).hexdigest() == before
+    with sqlite3.connect(old) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1

@@ -55,6 +55,20 @@ def test_the_recorder_writes_the_row_with_the_first_count_each_ended_step_at_onc
         "replay", "clip.mp4", 20.0, 11.0, 2)
 
 
+def test_a_technique_switched_and_back_keeps_the_events_of_each_part(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    rec = HistoryRecorder(lambda: HistoryStore(path), "replay")
+    rec.add("piriformis", [_ev("left", "cw", 0)], now_s=1.0)
+    rec.add("erector", [{**_ev("left", "up", 5), "type": "stroke"}], now_s=6.0)
+    rec.add("piriformis", [_ev("right", "cw", 10)], now_s=11.0)
+    # the processor's summary at the end holds only what its technique counted since the last switch
+    rec.finish({"technique": "piriformis", "duration_s": 20.0, "summary": {},
+                "events": [_ev("right", "cw", 10), _ev("right", "cw", 14)]})
+    [session] = HistoryStore(path).sessions()
+    assert [(s.technique, s.side, s.direction, s.done) for s in session.steps] == [
+        ("piriformis", "left", "cw", 1), ("piriformis", "right", "cw", 2), ("erector", "left", "up", 1)]
+
+
 def test_with_her_plan_a_step_is_written_as_its_target_is_reached(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     plan_steps = [{"technique": "piriformis", "side": "left", "direction": "cw", "target": 2},

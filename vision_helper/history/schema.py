@@ -31,6 +31,7 @@ without it is someone else's and is never touched.
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable
 
 APP_MARK = "vision_helper-history"
@@ -80,7 +81,12 @@ def _v1_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE sessions ADD COLUMN uid TEXT")
     conn.execute("ALTER TABLE sessions ADD COLUMN source TEXT")
     conn.execute("ALTER TABLE steps ADD COLUMN pace_s REAL")
-    conn.execute("UPDATE sessions SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL")
+    # the same uid for a session however often its file is migrated (an old export imported twice adds it once)
+    mark = conn.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()
+    for session_id, started_at in conn.execute("SELECT id, started_at FROM sessions WHERE uid IS NULL").fetchall():
+        name = f"vision_helper-history:{mark[0] if mark else ''}:{session_id}:{started_at}"
+        uid = uuid.uuid5(uuid.NAMESPACE_URL, name)
+        conn.execute("UPDATE sessions SET uid = ? WHERE id = ?", (uid.hex, session_id))
     conn.execute("CREATE UNIQUE INDEX sessions_uid ON sessions(uid)")
 
 

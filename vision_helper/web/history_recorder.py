@@ -38,7 +38,9 @@ class HistoryRecorder:
         self._clock = clock
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []  # every counted event, with its technique
-        self._technique: str | None = None
+        self._technique: str | None = None  # the session's first technique
+        self._current: str | None = None  # the technique now, and where its events begin (the processor's
+        self._segment_start = 0  # summary holds only the events since the last technique switch)
         self._written: dict[tuple[str, str, str], tuple[int, int]] = {}  # step -> (done, on_target) on disk
         self._last_write_s: float | None = None
         self._pain: dict[str, int | None] = {"before": None, "after": None}
@@ -51,6 +53,8 @@ class HistoryRecorder:
         grown for a while."""
         with self._lock:
             self._technique = self._technique or technique
+            if technique != self._current:
+                self._current, self._segment_start = technique, len(self._events)
             if not events:
                 if self._due(now_s) and self._pending():
                     self._write_steps(now_s)
@@ -80,8 +84,10 @@ class HistoryRecorder:
         with self._lock:
             if summary is not None and summary.get("technique"):
                 technique = str(summary["technique"])
-                others = [e for e in self._events if e["technique"] != technique]
-                self._events = others + [{**e, "technique": technique} for e in summary.get("events") or []]
+                start = self._segment_start if technique == self._current else len(self._events)
+                self._events = self._events[:start] + [{**e, "technique": technique}
+                                                       for e in summary.get("events") or []]
+                self._current, self._segment_start = technique, start
                 self._technique = self._technique or technique
             if not self._events and self.session_id is None and self._pain["before"] is None:
                 return  # nothing was done: no session of hers
