@@ -5,13 +5,16 @@ count grows, and the whole session when it ends (the replay's end, "Stop and sum
 stopping). A history that cannot be written never stops the session: the one line is kept for the page.
 
 Fed from ProcessingSession.process (the webrtc thread or the replay's fragment), so it holds its own lock
-and does no more than compare counts on a frame without a new event.
+and does no more than compare counts on a frame without a new event. With background=True (the page) the
+writes run in order on a thread of their own (a write takes 5-25 ms on a busy machine: not the camera's
+time); finish() waits for them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +30,8 @@ class HistoryRecorder:
 
     def __init__(self, store_factory: Callable[[], Any], kind: str, *, plan: Mapping[str, Any] | None = None,
                  plan_steps: Sequence[Mapping[str, Any]] | None = None, source: str | None = None,
-                 debounce_s: float = DEBOUNCE_S, clock: Callable[[], float] = time.monotonic) -> None:
+                 debounce_s: float = DEBOUNCE_S, clock: Callable[[], float] = time.monotonic,
+                 background: bool = False) -> None:
         self._store_factory = store_factory
         self._store: Any = None
         self.kind = kind
@@ -44,8 +48,13 @@ class HistoryRecorder:
         self._written: dict[tuple[str, str, str], tuple[int, int]] = {}  # step -> (done, on_target) on disk
         self._last_write_s: float | None = None
         self._pain: dict[str, int | None] = {"before": None, "after": None}
-        self.session_id: int | None = None
+        self.session_id: int | None = None  # set by the first write
+        self._started = False  # that write is asked for
         self.error: str | None = None
+        self.background = background
+        self._actions: deque[Callable[[Any], None]] = deque()
+        self._io_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
 
     # -- fed as frames are judged ------------------------------------------------------------------------------
     def add(self, technique: str, events: Sequence[Any], now_s: float | None = None) -> None:
@@ -65,7 +74,7 @@ class HistoryRecorder:
                 d["technique"] = technique
                 self._events.append(d)
             moved_on = previous is not None and _key(previous) != _key(self._events[-1])
-            if self.session_id is None or moved_on or self._a_target_reached() or self._due(now_s):
+            if not self._started or moved_on or self._a_target_reached() or self._due(now_s):
                 self._write_steps(now_s)
 
     def set_pain(self, before: int | None = None, after: int | None = None) -> None:
@@ -75,8 +84,8 @@ class HistoryRecorder:
                 self._pain["before"] = before
             if after is not None:
                 self._pain["after"] = after
-            if self.session_id is not None:
-                self._safely(lambda store: store.set_pain(self.session_id, before=before, after=after))
+            if self._started:
+                self._submit(lambda store: store.set_pain(self.session_id, before=before, after=after))
 
     def finish(self, summary: Mapping[str, Any] | None, duration_s: float | None = None) -> None:
         """The session ended (it may go on and end again: a live camera started once more): its final steps
@@ -89,15 +98,19 @@ class HistoryRecorder:
                                                        for e in summary.get("events") or []]
                 self._current, self._segment_start = technique, start
                 self._technique = self._technique or technique
-            if not self._events and self.session_id is None and self._pain["before"] is None:
+            if not self._events and not self._started and self._pain["before"] is None:
                 return  # nothing was done: no session of hers
             self._write_steps(None, force=True)
-            if self.session_id is None:
-                return
             duration = float(duration_s if duration_s is not None else (summary or {}).get("duration_s") or 0.0)
-            self._safely(lambda store: store.finish_session(
-                self.session_id, duration_s=duration, summary=(summary or {}).get("summary"),
-                pain_after=self._pain["after"]))
+            pain_after = self._pain["after"]
+
+            def finish(store: Any) -> None:
+                if self.session_id is not None:
+                    store.finish_session(self.session_id, duration_s=duration, summary=(summary or {}).get("summary"),
+                                         pain_after=pain_after)
+
+            self._submit(finish)
+        self.drain()
 
     # -- what is written ---------------------------------------------------------------------------------------
     def steps(self) -> list[dict[str, Any]]:
@@ -137,16 +150,50 @@ class HistoryRecorder:
         if not changed and not force:
             return
         self._last_write_s = self._clock() if now_s is None else now_s
+        self._started = True
+        for s in steps:
+            self._written[_key(s)] = (s["done"], s["on_target"])
+        rows = steps if force else changed
+        technique, pain_before = self._technique, self._pain["before"]
 
         def write(store: Any) -> None:
             if self.session_id is None:
-                self.session_id = store.start_session(self.kind, self._technique, self.plan,
-                                                      pain_before=self._pain["before"], source=self.source)
-            store.record_steps(self.session_id, steps if force else changed)
-            for s in steps:
-                self._written[_key(s)] = (s["done"], s["on_target"])
+                self.session_id = store.start_session(self.kind, technique, self.plan, pain_before=pain_before,
+                                                      source=self.source)
+            store.record_steps(self.session_id, rows)
 
-        self._safely(write)
+        self._submit(write)
+
+    # -- where the writes run -------------------------------------------------------------------------------
+    def _submit(self, action: Callable[[Any], None]) -> None:
+        if not self.background:
+            self._safely(action)
+            return
+        with self._io_lock:
+            self._actions.append(action)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="vision_helper-history", daemon=True)
+                self._worker.start()
+
+    def _work(self) -> None:
+        """Runs the writes in order, and ends once there are none (a later write starts it again)."""
+        while True:
+            with self._io_lock:
+                if not self._actions:
+                    self._worker = None
+                    return
+                action = self._actions.popleft()
+            self._safely(action)
+
+    def drain(self, timeout_s: float = 15.0) -> None:
+        """Wait until every write asked for so far is done (the end of a session)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._io_lock:
+                worker = self._worker
+            if worker is None:
+                return
+            worker.join(max(0.0, deadline - time.monotonic()))
 
     def _safely(self, action: Callable[[Any], None]) -> None:
         try:
@@ -156,6 +203,8 @@ class HistoryRecorder:
             self.error = None
         except UserError as exc:
             self.error = f"the session is not being saved to your history: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a bug here must not end her session either
+            self.error = f"the session is not being saved to your history ({type(exc).__name__}: {exc})"
 
 
 def _key(step: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -165,5 +214,6 @@ def _key(step: Mapping[str, Any]) -> tuple[str, str, str]:
 def attach(session: Any, store_factory: Callable[[], Any], *, plan: Mapping[str, Any] | None = None,
            plan_steps: Sequence[Mapping[str, Any]] | None = None, source: str | None = None) -> Any:
     """Give a page session (ProcessingSession) its recorder; returns the session."""
-    session.history = HistoryRecorder(store_factory, session.kind, plan=plan, plan_steps=plan_steps, source=source)
+    session.history = HistoryRecorder(store_factory, session.kind, plan=plan, plan_steps=plan_steps, source=source,
+                                      background=True)
     return session
