@@ -256,6 +256,12 @@ def test_the_report_is_one_a4_page_with_its_charts_drawn(tmp_path: Path) -> None
         _ok(run_cli("history", "--history", db, "report", "-o", tmp_path / name))
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF") and b"/Count 1" in (tmp_path / "r.pdf").read_bytes()
     assert Image.open(tmp_path / "r.png").size == (1240, 1754)
+    sent = tmp_path / "sent.csv"
+    sent.write_text(sessions_csv(HISTORY), encoding="utf-8")
+    report = _ok(run_cli("history", "--history", tmp_path / "clinic.sqlite3", "report", "--from", sent, "-o",
+                         tmp_path / "client.png"))
+    assert report["sessions"] == len(HISTORY) and not (tmp_path / "clinic.sqlite3").exists()  # nothing imported
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "client.png")), np.asarray(Image.open(tmp_path / "r.png")))
     done = run_cli("history", "--history", db, "report", "-o", tmp_path / "r.docx")
     assert done.returncode == 2 and "PDF or PNG" in done.stderr
 

@@ -96,6 +96,8 @@ def add_history_parser(sub: Any) -> None:
     out.add_argument("--db", type=Path, metavar="OUT.sqlite3", help="a copy of the whole history, to send")
     report = with_path(actions.add_parser("report", help="a one-page progress report for her practitioner"))
     report.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.pdf|OUT.png")
+    report.add_argument("--from", dest="from_file", type=Path, metavar="FILE",
+                        help="report on an exported history (CSV or database, e.g. a client's) without importing it")
     imp = with_path(actions.add_parser("import", help="add the sessions of an exported history"))
     imp.add_argument("file", type=Path, metavar="FILE")
     delete = with_path(actions.add_parser("delete", help="remove every session from the history"))
@@ -128,6 +130,15 @@ def _not_the_history(out: Path, store_path: Path, what: str) -> None:
         raise UserError(f"{out}: is the history itself; give another file name for the {what}")
 
 
+def _report(records: list[Any], out: Path, source: Path) -> dict[str, Any]:
+    from vision_helper.history.report import report_bytes, report_format
+
+    fmt = report_format(out)
+    _not_the_history(out, source, "report")
+    write_file(out, report_bytes(records, fmt), "report", mode=0o644)
+    return {"report": str(out), "format": fmt, "pages": 1, "sessions": len(records), "from": str(source)}
+
+
 def run_history(args: argparse.Namespace) -> dict[str, Any]:
     path = history_path(args.history)
     action = args.history_action
@@ -137,6 +148,8 @@ def run_history(args: argparse.Namespace) -> dict[str, Any]:
         records = read_history_file(args.file)
         added, skipped = HistoryStore(path).add_sessions(records)
         return {"history": str(path), "from": str(args.file), "imported": added, "skipped": skipped}
+    if action == "report" and args.from_file is not None:
+        return _report(read_history_file(args.from_file), args.output, args.from_file)
     store = HistoryStore(path, create=False)
     if action == "list":
         return {"history": str(path), "sessions": summary_rows(store.sessions())}
@@ -152,13 +165,7 @@ def run_history(args: argparse.Namespace) -> dict[str, Any]:
         store.backup_to(args.db)
         return {"history": str(path), "db": str(args.db), "sessions": len(store.sessions())}
     if action == "report":
-        from vision_helper.history.report import report_bytes, report_format
-
-        fmt = report_format(args.output)
-        _not_the_history(args.output, path, "report")
-        records = store.sessions()
-        write_file(args.output, report_bytes(records, fmt), "report", mode=0o644)
-        return {"report": str(args.output), "format": fmt, "pages": 1, "sessions": len(records)}
+        return _report(store.sessions(), args.output, path)
     if action == "delete":
         if not args.yes:
             raise HistoryError(f"{path}: deleting her whole history needs --yes (nothing was deleted)")
