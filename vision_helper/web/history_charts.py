@@ -21,16 +21,15 @@ def weekly_chart(records: Sequence[SessionRecord], today: date | None = None) ->
     rows = weekly_sessions(records, today)
     if not rows:
         return None
-    data = alt.Data(values=rows)
-    bars = alt.Chart(data).mark_bar(color="#96aac8").encode(
-        x=alt.X("week:T", title="week from", timeUnit="yearmonthdate"),
-        y=alt.Y("sessions:Q", title="sessions", axis=alt.Axis(tickMinStep=1)),
-        tooltip=["label:N", "sessions:Q", "planned:Q", "complete:Q"])
+    week = alt.X("label:O", title="week from (Monday)", sort=None, axis=alt.Axis(labelAngle=0))
+    bars = alt.Chart(alt.Data(values=rows)).mark_bar(color="#96aac8").encode(
+        x=week, y=alt.Y("sessions:Q", title="sessions", axis=alt.Axis(tickMinStep=1)),
+        tooltip=["week:N", "sessions:Q", "planned:Q", "complete:Q"])
     planned = [r for r in rows if r["planned"] is not None]
     if not planned:
         return bars
-    plan = alt.Chart(alt.Data(values=planned)).mark_line(color="black", strokeDash=[6, 4], interpolate="step-after"
-                                                        ).encode(x="week:T", y="planned:Q", tooltip=["planned:Q"])
+    plan = alt.Chart(alt.Data(values=planned)).mark_line(color="black", strokeDash=[6, 4], interpolate="step"
+                                                        ).encode(x=week, y="planned:Q", tooltip=["planned:Q"])
     return bars + plan
 
 

@@ -5,6 +5,7 @@ recorder that writes sessions as they run is web/history_recorder.py."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ def _show(ss: Any, records: list[SessionRecord], key: str) -> None:
     if not [r for r in records if r.done > 0]:
         st.info("No sessions recorded yet. Each replay or live session is added here as you go.")
         return
-    charts = history_charts(records)
+    charts = history_charts(records, today=date.today())  # the weeks up to this one, empty ones too
     for row in range(0, len(charts), 2):
         cols = st.columns(2)
         for col, (title, chart) in zip(cols, charts[row:row + 2], strict=False):
