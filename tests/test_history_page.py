@@ -47,8 +47,7 @@ def test_the_recorder_writes_the_row_with_the_first_count_each_ended_step_at_onc
     assert _steps_on_disk(path) == [("left", "cw", 2, None), ("left", "ccw", 1, None)]
     summary = {"technique": "piriformis", "duration_s": 20.0, "summary": {"time_on_target_s": 11.0},
                "events": [_ev("left", "cw", 0), _ev("left", "cw", 4), _ev("left", "ccw", 8), _ev("left", "ccw", 12)]}
-    rec.set_pain(after=2)
-    rec.finish(summary)
+    rec.finish(summary, pain_after=2)
     [session] = HistoryStore(path).sessions()
     assert [(s.direction, s.done) for s in session.steps] == [("cw", 2), ("ccw", 2)]
     assert (session.kind, session.source, session.duration_s, session.time_on_target_s, session.pain_after) == (
@@ -80,8 +79,9 @@ def test_with_her_plan_a_step_is_written_as_its_target_is_reached(tmp_path: Path
     assert _steps_on_disk(path) == [("left", "cw", 1, 2), ("left", "ccw", 0, 2)]
     rec.add("piriformis", [_ev("left", "cw", 4)], now_s=2.0)  # target reached: at once, debounce or not
     assert _steps_on_disk(path)[0] == ("left", "cw", 2, 2)
+    rec.set_pain(after=1)  # the row exists: written at once
     [session] = HistoryStore(path).sessions()
-    assert (session.plan_name, session.sessions_per_week, session.pain_before) == ("A", 3, 5)
+    assert (session.plan_name, session.sessions_per_week, session.pain_before, session.pain_after) == ("A", 3, 5, 1)
 
 
 def test_a_history_that_cannot_be_written_never_stops_the_session(tmp_path: Path) -> None:

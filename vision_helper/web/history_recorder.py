@@ -87,10 +87,13 @@ class HistoryRecorder:
             if self._started:
                 self._submit(lambda store: store.set_pain(self.session_id, before=before, after=after))
 
-    def finish(self, summary: Mapping[str, Any] | None, duration_s: float | None = None) -> None:
+    def finish(self, summary: Mapping[str, Any] | None, duration_s: float | None = None,
+               pain_after: int | None = None) -> None:
         """The session ended (it may go on and end again: a live camera started once more): its final steps
         from the summary's events (what the checkers still held is counted there), duration and summary."""
         with self._lock:
+            if pain_after is not None:
+                self._pain["after"] = pain_after
             if summary is not None and summary.get("technique"):
                 technique = str(summary["technique"])
                 start = self._segment_start if technique == self._current else len(self._events)
