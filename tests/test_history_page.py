@@ -229,3 +229,18 @@ def test_the_page_listens_on_this_machine_only_by_default() -> None:
 
     config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["address"] == "localhost"
+
+
+def test_a_damaged_history_is_one_line_on_the_page_and_left_as_it_was(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    bad = tmp_path / "h.sqlite3"
+    bad.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 20)
+    before = bad.read_bytes()
+    monkeypatch.setenv("VISION_HELPER_HISTORY", str(bad))
+    at = AppTest.from_function(_section_app, default_timeout=60).run()
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if str(bad) in w.value]
+    assert "damaged" in warning and "\n" not in warning
+    assert bad.read_bytes() == before
