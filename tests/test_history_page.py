@@ -111,6 +111,20 @@ def test_a_replayed_sample_is_one_session_with_the_summarys_counts(tmp_path: Pat
         (side, d): n for side, counts in summary["by_side"].items() for d, n in counts.items() if n}
 
 
+def test_a_replay_left_before_its_end_is_kept_as_far_as_it_went(tmp_path: Path) -> None:
+    from vision_helper.web.replay import ReplaySession
+
+    path = tmp_path / "h.sqlite3"
+    session = attach(ReplaySession(SessionSettings("piriformis"), SAMPLE, title="circles", track=SAMPLE_TRACK),
+                     lambda: HistoryStore(path), source="piriformis_circles")
+    while session.snapshot().counts.get("cw", 0) + session.snapshot().counts.get("ccw", 0) < 3:
+        session.step(max_frames=20)
+    counted = session.summary()["summary"]["count"]
+    session.close()  # e.g. "Play again" or another sample chosen mid-way
+    [rec] = HistoryStore(path).sessions()
+    assert rec.finished_at is not None and rec.done == counted >= 3
+
+
 def test_a_live_session_is_saved_when_the_camera_stops(tmp_path: Path) -> None:
     from vision_helper.seeing.replay import RecordedClient, RecordedLandmarks
     from vision_helper.track import read_track

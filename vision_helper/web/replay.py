@@ -157,6 +157,8 @@ class ReplaySession(ProcessingSession):
 
     def close(self) -> None:
         with self._lock:
+            if not self.finished and not self.closed:
+                self.record_end()  # left before its end (another sample, Play again): her history keeps it so far
             self._stack.close()
             super().close()
             if self.upload is not None:
