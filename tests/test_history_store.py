@@ -240,3 +240,22 @@ def test_delete_all_leaves_nothing_of_her_sessions_in_the_file(tmp_path: Path) -
         assert b"her-kitchen-camera" not in f.read_bytes(), f.name
     sid = store.start_session("live", "piriformis", None)  # still usable afterwards
     assert [r.id for r in store.sessions()] == [sid]
+
+
+def test_a_history_held_by_another_program_is_busy_not_damaged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import vision_helper.history.store as store_module
+
+    path = tmp_path / "h.sqlite3"
+    HistoryStore(path).start_session("cli", "piriformis", None)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = DELETE")  # out of WAL, so an exclusive lock keeps readers out too
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(HistoryError, match="busy") as caught:
+            HistoryStore(path)
+        assert "damaged" not in str(caught.value)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(HistoryStore(path).sessions()) == 1

@@ -96,6 +96,13 @@ def _check_sqlite(path: Path) -> int | None:
                 mark = row[0] if row else None
         finally:
             conn.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise HistoryError(f"{path}: the history is busy (another program holds it: {exc}); try again in a "
+                               "moment") from None
+        if "unable to open" in str(exc):
+            raise HistoryError(f"{path}: cannot be opened ({exc}); {MOVE_AWAY}") from None
+        raise HistoryError(f"{path}: the history database is damaged ({exc}); {MOVE_AWAY}") from None
     except sqlite3.DatabaseError as exc:
         raise HistoryError(f"{path}: the history database is damaged ({exc}); {MOVE_AWAY}") from None
     if not tables and version == 0:
