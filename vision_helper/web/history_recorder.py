@@ -47,6 +47,7 @@ class HistoryRecorder:
         self._segment_start = 0  # summary holds only the events since the last technique switch)
         self._written: dict[tuple[str, str, str], tuple[int, int]] = {}  # step -> (done, on_target) on disk
         self._last_write_s: float | None = None
+        self._dirty = False  # events counted since the last write
         self._pain: dict[str, int | None] = {"before": None, "after": None}
         self.session_id: int | None = None  # set by the first write
         self._started = False  # that write is asked for
@@ -65,9 +66,10 @@ class HistoryRecorder:
             if technique != self._current:
                 self._current, self._segment_start = technique, len(self._events)
             if not events:
-                if self._due(now_s) and self._pending():
+                if self._dirty and self._due(now_s):
                     self._write_steps(now_s)
                 return
+            self._dirty = True
             previous = self._events[-1] if self._events else None
             for event in events:
                 d = dict(event.to_dict() if hasattr(event, "to_dict") else event)
@@ -136,9 +138,6 @@ class HistoryRecorder:
             step["position"] = i
         return out
 
-    def _pending(self) -> bool:
-        return any(self._written.get(_key(s)) != (s["done"], s["on_target"]) for s in self.steps())
-
     def _due(self, now_s: float | None) -> bool:
         now_s = self._clock() if now_s is None else now_s
         return self._last_write_s is None or now_s - self._last_write_s >= self.debounce_s
@@ -148,6 +147,7 @@ class HistoryRecorder:
                    for s in self.steps())
 
     def _write_steps(self, now_s: float | None, force: bool = False) -> None:
+        self._dirty = False
         steps = self.steps()
         changed = [s for s in steps if self._written.get(_key(s)) != (s["done"], s["on_target"])]
         if not changed and not force:
