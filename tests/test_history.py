@@ -215,6 +215,7 @@ def test_import_adds_a_clients_sessions_once(tmp_path: Path) -> None:
     assert (again["imported"], again["skipped"]) == (0, 1)
     copy = tmp_path / "copy.sqlite3"
     _ok(run_cli("history", "--history", hers, "export", "--db", copy))
+    assert copy.stat().st_mode & 0o777 == 0o600 and sent.stat().st_mode & 0o777 == 0o600
     assert _ok(run_cli("history", "--history", tmp_path / "other.sqlite3", "import", copy))["imported"] == 1
     assert HistoryStore(clinic).sessions()[0].uid == HistoryStore(hers).sessions()[0].uid
     done = run_cli("history", "--history", hers, "import", hers)

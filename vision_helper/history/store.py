@@ -308,6 +308,7 @@ class HistoryStore:
             dest.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to send
         finally:
             dest.close()
+        os.chmod(out, 0o600)  # her health data, as the history itself
 
     def delete_all(self) -> int:
         """Every session and step removed, and the freed pages wiped (secure_delete, VACUUM, the WAL
