@@ -68,6 +68,21 @@ def test_a_technique_switched_and_back_keeps_the_events_of_each_part(tmp_path: P
         ("piriformis", "left", "cw", 1), ("piriformis", "right", "cw", 2), ("erector", "left", "up", 1)]
 
 
+def test_after_delete_my_history_a_running_session_writes_back_nothing_of_before(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    rec = HistoryRecorder(lambda: HistoryStore(path), "live")
+    rec.add("piriformis", [_ev("left", "cw", 0), _ev("left", "cw", 4)], now_s=8.0)
+    assert HistoryStore(path).delete_all() == 1
+    rec.forget()
+    rec.add("piriformis", [], now_s=20.0)
+    assert HistoryStore(path).sessions() == []
+    rec.add("piriformis", [_ev("left", "ccw", 10)], now_s=21.0)  # a circle after the deletion: a new session
+    rec.finish({"technique": "piriformis", "duration_s": 30.0, "summary": {},
+                "events": [_ev("left", "cw", 0), _ev("left", "cw", 4), _ev("left", "ccw", 10)]})
+    [session] = HistoryStore(path).sessions()
+    assert [(s.direction, s.done) for s in session.steps] == [("ccw", 1)] and rec.error is None
+
+
 def test_with_her_plan_a_step_is_written_as_its_target_is_reached(tmp_path: Path) -> None:
     path = tmp_path / "h.sqlite3"
     plan_steps = [{"technique": "piriformis", "side": "left", "direction": "cw", "target": 2},

@@ -48,6 +48,7 @@ class HistoryRecorder:
         self._written: dict[tuple[str, str, str], tuple[int, int]] = {}  # step -> (done, on_target) on disk
         self._last_write_s: float | None = None
         self._dirty = False  # events counted since the last write
+        self._cutoff_t: float | None = None  # "Delete my history": nothing that ended by then is written again
         self._pain: dict[str, int | None] = {"before": None, "after": None}
         self.session_id: int | None = None  # set by the first write
         self._started = False  # that write is asked for
@@ -73,8 +74,12 @@ class HistoryRecorder:
             previous = self._events[-1] if self._events else None
             for event in events:
                 d = dict(event.to_dict() if hasattr(event, "to_dict") else event)
+                if self._cutoff_t is not None and float(d.get("t_end") or 0.0) <= self._cutoff_t:
+                    continue
                 d["technique"] = technique
                 self._events.append(d)
+            if not self._events or self._events[-1] is previous:
+                return
             moved_on = previous is not None and _key(previous) != _key(self._events[-1])
             if not self._started or moved_on or self._a_target_reached() or self._due(now_s):
                 self._write_steps(now_s)
@@ -99,8 +104,9 @@ class HistoryRecorder:
             if summary is not None and summary.get("technique"):
                 technique = str(summary["technique"])
                 start = self._segment_start if technique == self._current else len(self._events)
-                self._events = self._events[:start] + [{**e, "technique": technique}
-                                                       for e in summary.get("events") or []]
+                cutoff = -float("inf") if self._cutoff_t is None else self._cutoff_t
+                self._events = self._events[:start] + [{**e, "technique": technique} for e in summary.get("events")
+                                                       or [] if float(e.get("t_end") or 0.0) > cutoff]
                 self._current, self._segment_start = technique, start
                 self._technique = self._technique or technique
             if not self._events and not self._started and self._pain["before"] is None:
@@ -116,6 +122,18 @@ class HistoryRecorder:
 
             self._submit(finish)
         self.drain()
+
+    def forget(self) -> None:
+        """Her history was deleted while this session ran: what it counted so far is not written again; a
+        circle or stroke after now starts a new session."""
+        self.drain()
+        with self._lock:
+            ends = [float(e.get("t_end") or 0.0) for e in self._events]
+            ends += [self._cutoff_t] if self._cutoff_t is not None else []
+            self._cutoff_t = max(ends) if ends else None
+            self._events, self._segment_start, self._written = [], 0, {}
+            self._started, self._dirty, self.session_id, self.error = False, False, None, None
+            self._pain = {"before": None, "after": None}
 
     # -- what is written ---------------------------------------------------------------------------------------
     def steps(self) -> list[dict[str, Any]]:

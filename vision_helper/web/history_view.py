@@ -124,6 +124,10 @@ def _delete(ss: Any, store: HistoryStore, n: int) -> None:
             st.error(str(exc))
             return
         ss["history_deleted"] = gone
+        for session in (ss.get("replay"), getattr(ss.get("holder"), "session", None)):
+            recorder = getattr(session, "history", None)
+            if recorder is not None:
+                recorder.forget()  # a session running now does not write back what was just deleted
         st.rerun()
     if c2.button("No, keep them", key="history_delete_no"):
         ss["history_confirm_delete"] = False
