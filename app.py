@@ -16,7 +16,8 @@ import numpy as np
 import streamlit as st
 
 from vision_helper.errors import UserError
-from vision_helper.web import clicks, config, cues, display, export, guided_view, media, placement, plan_view
+from vision_helper.web import (clicks, config, cues, display, export, guided_view, history_view, media, placement,
+                               plan_view)
 from vision_helper.web.live import LiveHolder, LiveSession
 from vision_helper.web.placement_view import place_client
 from vision_helper.web.replay import ReplaySession
@@ -249,11 +250,13 @@ def _rtc_configuration() -> dict[str, Any]:
 def _live(ss: Any, settings: SessionSettings, speak: bool) -> None:
     holder: LiveHolder = ss["holder"]
     directory = config.recordings_dir()
+    plan = history_view.plan_options(ss)  # read here: make() may run on the models' warm-up thread
 
     def make() -> LiveSession:
         # skip_stale=False: async_processing already hands over only the newest frame (web/live.py)
-        return LiveSession(holder.settings or settings, record_to=config.new_recording_path(directory, "live"),
+        live = LiveSession(holder.settings or settings, record_to=config.new_recording_path(directory, "live"),
                            skip_stale=False)
+        return history_view.recorded(live, plan, source="webcam")
 
     holder.configure(make, settings)
     holder.prepare()  # the session and its models start now, so the first camera frame is judged at once
@@ -342,8 +345,9 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
             file.seek(0)
             uploaded = media.UploadedVideo(file, file.name, file.size)
             try:
-                return ReplaySession(settings, uploaded.path, title=file.name, upload=uploaded,
-                                        record_to=config.new_recording_path(config.recordings_dir(), "upload"))
+                return history_view.recorded(ReplaySession(
+                    settings, uploaded.path, title=file.name, upload=uploaded,
+                    record_to=config.new_recording_path(config.recordings_dir(), "upload")), ss, source=file.name)
             except UserError as exc:
                 raise UserError(uploaded.user_message(exc)) from None
     else:
@@ -371,7 +375,8 @@ def _replay(ss: Any, settings: SessionSettings, speak: bool, samples: list[media
             # MediaPipe runs on the sample like on the webcam; its recorded landmarks only with
             # VISION_HELPER_SAMPLE_SIDECAR=1 (a debug replay).
             track = sample.track if os.environ.get("VISION_HELPER_SAMPLE_SIDECAR") == "1" else None
-            return ReplaySession(settings, sample.video, title=sample.title, track=track)
+            return history_view.recorded(ReplaySession(settings, sample.video, title=sample.title, track=track), ss,
+                                         source=sample.name)
 
     session = _open_replay(ss, key, settings, make)
     if session is None:
@@ -457,6 +462,7 @@ def main() -> None:
         if samples_message and source == "Sample video" and samples:
             st.caption(samples_message)
         _replay(ss, settings, speak, samples, upload=source == "Upload a video")
+    history_view.history_section(ss)
 
 
 try:

@@ -388,6 +388,14 @@ def test_replay_of_a_bundled_sample_plays_with_overlay_and_counts(app_url: str, 
     page.get_by_role("button", name="Download summary (JSON)").scroll_into_view_if_needed()
     time.sleep(1.0)
     _save(page, "replay_summary.png")
+    # her history has the session (written as it ran): History lists it with its circles and offers the report
+    page.locator('[data-testid="stExpander"]').filter(has_text="History").last.locator("summary").click()
+    page.get_by_text("Last sessions").wait_for(timeout=30_000)
+    row = page.locator('[data-testid="stTable"] tr').filter(has_text="replay").first
+    row.wait_for(timeout=30_000)
+    assert "piriformis" in row.inner_text() and page.get_by_role(
+        "button", name="Download a progress report (PDF)").count() == 1
+    _save(page, "history.png")
 
 
 def test_a_denied_camera_gets_guidance_and_the_rest_of_the_page_still_works(playwright_api: Any, app_url: str

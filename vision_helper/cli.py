@@ -108,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_video.add_argument("--save-track", type=Path, metavar="TRACK.jsonl", help="also write the landmark track")
     p_video.add_argument("--plan", type=Path, metavar="PLAN.json",
                          help="judge against her plan: her own regions and spots, and her steps in the JSON")
+    from vision_helper.history.command import add_history_option, add_history_parser
+
+    add_history_option(p_video)
+    add_history_option(p_track)
+    add_history_parser(sub)
 
     from vision_helper.batch.command import add_batch_parser
 
@@ -138,11 +143,15 @@ def _progress(total: int | None, desc: str) -> Iterator[Any]:
 
 def cmd_analyze_track(args: argparse.Namespace) -> dict[str, Any]:
     from vision_helper.analysis import analyze_frames
+    from vision_helper.history.command import open_cli_history, record_cli_history
     from vision_helper.track import ReadStats, iter_track
 
+    history = open_cli_history(args)
     stats = ReadStats()
     frames = iter_track(args.track, stats, skip_bad_frames=args.skip_bad_frames)
-    return analyze_frames(frames, args.technique, side=args.side, stats=stats)
+    out = analyze_frames(frames, args.technique, side=args.side, stats=stats)
+    record_cli_history(history, args, out)
+    return out
 
 
 def _file_analysis(args: argparse.Namespace, technique: str, save_track: Path | None,
@@ -158,8 +167,13 @@ def _note(text: str) -> None:
 
 
 def cmd_analyze_video(args: argparse.Namespace) -> dict[str, Any]:
+    from vision_helper.history.command import open_cli_history, record_cli_history
+
+    history = open_cli_history(args)  # a damaged history stops here, before minutes of video
     request = _file_analysis(args, args.technique, args.save_track, args.annotate)
-    return analyze_file(request, note=_note, progress=_progress)
+    out = analyze_file(request, note=_note, progress=_progress)
+    record_cli_history(history, args, out)
+    return out
 
 
 def cmd_extract_track(args: argparse.Namespace) -> dict[str, Any]:
@@ -173,6 +187,12 @@ def cmd_analyze_batch(args: argparse.Namespace) -> dict[str, Any]:
     from vision_helper.batch.command import run_batch
 
     return run_batch(args)
+
+
+def cmd_history(args: argparse.Namespace) -> dict[str, Any]:
+    from vision_helper.history.command import run_history
+
+    return run_history(args)
 
 
 def cmd_sheet(args: argparse.Namespace) -> dict[str, Any]:
@@ -189,7 +209,7 @@ def cmd_plan(args: argparse.Namespace) -> dict[str, Any]:
 
 COMMANDS = {"analyze-track": cmd_analyze_track, "analyze-video": cmd_analyze_video,
             "extract-track": cmd_extract_track, "analyze-batch": cmd_analyze_batch, "sheet": cmd_sheet,
-            "plan": cmd_plan}
+            "plan": cmd_plan, "history": cmd_history}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -64,6 +64,7 @@ class LiveSession(ProcessingSession):
         """The stream stopped (STOP, tab closed, camera lost): keep everything, flush the recording."""
         with self._lock:
             self.ended = True
+            self.record_end()
             self.flush()
 
 

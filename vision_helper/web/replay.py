@@ -189,6 +189,7 @@ class ReplaySession(ProcessingSession):
             self.finished = True
             self.clock.pause(time.monotonic())
             self._show_final()
+            self.record_end()
             self.flush()
             self._stack.close()
             if self.upload is not None:
@@ -203,6 +204,8 @@ class ReplaySession(ProcessingSession):
 
     def close(self) -> None:
         with self._lock:
+            if not self.finished and not self.closed:
+                self.record_end()  # left before its end (another sample, Play again): her history keeps it so far
             self._stack.close()
             super().close()
             if self.upload is not None:

@@ -115,6 +115,7 @@ class ProcessingSession:
         self.ended = False
         self.closed = False
         self.listeners: list[Callable[[FrameResult], None]] = []  # told each result (web/guided.py's driver)
+        self.history: Any = None  # her history's recorder (web/history_recorder.py), given by the page
 
     # -- settings while frames flow ----------------------------------------------------------------
     def apply(self, settings: SessionSettings) -> None:
@@ -176,6 +177,8 @@ class ProcessingSession:
             self._shown = (out, result)  # one value: the frame and the result drawn on it are only ever read together
             self.last_raw_bgr = frame_bgr
             self.log.add(result, frame_bgr)
+            if self.history is not None:
+                self.history.add(result.technique, result.judgement.events, now_s)
             self.cues.push(result.coaching.cues, result.t)
             for listener in self.listeners:
                 listener(result)
@@ -275,6 +278,12 @@ class ProcessingSession:
         final = replace(result, judgement=replace(result.judgement, counts=counts))
         self.last_result = final
         self._shown = (self.annotator(self.last_raw_bgr, final), final)
+
+    def record_end(self) -> None:
+        """The stream has ended (or stopped): her history gets the session as it stands now."""
+        with self._lock:
+            if self.history is not None:
+                self.history.finish(self.processor.summary())
 
     def meta(self) -> dict[str, Any]:
         rec = self.recording_path
