@@ -16,8 +16,18 @@ import numpy as np
 import streamlit as st
 
 from vision_helper.errors import UserError
-from vision_helper.web import (clicks, config, cues, display, export, guided_view, history_view, media, placement,
-                               plan_view)
+from vision_helper.web import (
+    clicks,
+    config,
+    cues,
+    display,
+    export,
+    guided_view,
+    history_view,
+    media,
+    placement,
+    plan_view,
+)
 from vision_helper.web.live import LiveHolder, LiveSession
 from vision_helper.web.placement_view import place_client
 from vision_helper.web.replay import ReplaySession

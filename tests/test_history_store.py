@@ -4,7 +4,6 @@ from an older schema, and a damaged or foreign file named and left byte for byte
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import sqlite3
 import subprocess
@@ -88,15 +87,28 @@ def _write_sessions(path: str, who: str, n: int) -> None:
         store.finish_session(sid, duration_s=i, summary=None)
 
 
+WRITER = """
+import sys
+from vision_helper.history import HistoryStore
+path, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = HistoryStore(path)
+for i in range(n):
+    sid = store.start_session("live", "piriformis", None, source=f"{who}-{i}")
+    for side, on in (("left", i), ("right", 0)):
+        store.record_step(sid, {"technique": "piriformis", "side": side, "direction": "cw", "target": 5,
+                                "done": i, "on_target": on})
+    store.finish_session(sid, duration_s=i, summary=None)
+"""
+
+
 def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    # Two programs (two tabs' servers, or the page and the command line), each a process of its own. Plain
+    # subprocesses, not multiprocessing's spawn: spawn re-imports the parent's __main__, which an AppTest run
+    # earlier in the same pytest process leaves as the page's script.
     path = tmp_path / "h.sqlite3"
-    ctx = multiprocessing.get_context("spawn")
-    workers = [ctx.Process(target=_write_sessions, args=(str(path), who, 40)) for who in ("tab1", "tab2")]
+    workers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), who, "40"]) for who in ("tab1", "tab2")]
     for w in workers:
-        w.start()
-    for w in workers:
-        w.join(120)
-        assert w.exitcode == 0
+        assert w.wait(120) == 0
     records = HistoryStore(path).sessions()
     assert sorted(r.source for r in records) == sorted(f"{w}-{i}" for w in ("tab1", "tab2") for i in range(40))
     assert all(len(r.steps) == 2 and r.finished_at for r in records)

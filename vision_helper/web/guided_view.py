@@ -11,8 +11,8 @@ from typing import Any
 import streamlit as st
 
 from vision_helper.errors import UserError
-from vision_helper.plan.schema import Plan, load_plan, plan_from_text, save_plan
-from vision_helper.web import config
+from vision_helper.plan.schema import Plan, load_plan, plan_from_text, plan_steps, save_plan
+from vision_helper.web import config, history_view
 from vision_helper.web.guided import GuidedDriver, guide, progress_text, step_title
 from vision_helper.web.session import ProcessingSession, SessionSettings
 
@@ -57,6 +57,7 @@ def plan_sidebar(ss: Any) -> None:
         if ss.get("plan_error"):
             st.error(ss["plan_error"])
         plan: Plan | None = ss["my_plan"]
+        _plan_for_history(ss, plan)
         if plan is None:
             st.caption("No plan loaded: the regions come from the body model.")
             return
@@ -64,6 +65,22 @@ def plan_sidebar(ss: Any) -> None:
         st.caption(f"**{plan.name}**'s plan: {where}; {plan.sessions_per_week} sessions a week."
                    + (f" {plan.notes}" if plan.notes else ""))
         st.toggle("Today's session", key="guided_on", help="Her steps in order, one side at a time.")
+
+
+def _plan_for_history(ss: Any, plan: Plan | None) -> None:
+    """The sessions the page records in her history carry her plan and its steps (web/history_view.py)."""
+    ss[history_view.PLAN_KEY] = plan.to_dict() if plan else None
+    ss[history_view.PLAN_STEPS_KEY] = ([{"technique": s.technique, "side": s.side, "direction": s.direction,
+                                         "target": s.target} for s in plan_steps(plan)] if plan else None)
+
+
+def _set_pain(session: ProcessingSession, driver: GuidedDriver, *, before: int | None = None,
+              after: int | None = None) -> None:
+    """Her pain score goes to today's steps and to the session's row in her history."""
+    driver.guided.set_pain(before=before, after=after)
+    recorder = getattr(session, "history", None)
+    if recorder is not None:
+        recorder.set_pain(before=before, after=after)
 
 
 def settings_for(ss: Any, settings: SessionSettings) -> SessionSettings:
@@ -111,13 +128,13 @@ def panel(ss: Any, session: ProcessingSession | None, running: bool) -> None:
             if state.pain_before is None and not state.finished:
                 before = _pain("Pain before (0-10)", "pain_before")
                 if before is not None:
-                    guided.set_pain(before=before)
+                    _set_pain(session, driver, before=before)
             step = state.current
             if step is None:
                 st.success("All steps done for today. Well done.")
                 after = _pain("Pain after (0-10)", "pain_after")
                 if after is not None:
-                    guided.set_pain(after=after)
+                    _set_pain(session, driver, after=after)
             else:
                 p = state.progress[state.index]
                 st.markdown(f'<div data-testid="vh-step" style="font-size:1.8rem;font-weight:700">'
