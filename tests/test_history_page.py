@@ -273,3 +273,23 @@ def test_a_damaged_history_is_one_line_on_the_page_and_left_as_it_was(tmp_path: 
     [warning] = [w.value for w in at.warning if str(bad) in w.value]
     assert "damaged" in warning and "\n" not in warning
     assert bad.read_bytes() == before
+
+
+def test_a_session_made_with_her_plan_on_the_page_records_the_plans_steps(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from vision_helper.web import history_view
+    from vision_helper.web.replay import ReplaySession
+
+    monkeypatch.setenv("VISION_HELPER_HISTORY", str(tmp_path / "h.sqlite3"))
+    steps = [{"technique": "piriformis", "side": "left", "direction": d, "target": 2} for d in ("cw", "ccw")]
+    ss = {history_view.PLAN_KEY: {"name": "A.B.", "sessions_per_week": 3}, history_view.PLAN_STEPS_KEY: steps}
+    session = history_view.recorded(ReplaySession(SessionSettings("piriformis"), SAMPLE, title="c",
+                                                  track=SAMPLE_TRACK), ss, source="c")
+    while not session.finished:
+        session.step(max_frames=200)
+    by_side = session.summary()["summary"]["by_side"]
+    session.close()
+    [rec] = HistoryStore(tmp_path / "h.sqlite3").sessions()
+    assert rec.plan_name == "A.B." and [(s.direction, s.target, s.done) for s in rec.steps] == [
+        ("cw", 2, by_side["left"]["cw"]), ("ccw", 2, by_side["left"]["ccw"])]
+    assert rec.complete == (by_side["left"]["cw"] >= 2 and by_side["left"]["ccw"] >= 2)
