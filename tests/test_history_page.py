@@ -99,6 +99,18 @@ def test_with_her_plan_a_step_is_written_as_its_target_is_reached(tmp_path: Path
     assert (session.plan_name, session.sessions_per_week, session.pain_before, session.pain_after) == ("A", 3, 5, 1)
 
 
+def test_a_guided_step_ended_by_hand_is_written_at_once_with_its_own_count(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    plan_steps = [{"technique": "piriformis", "side": "left", "direction": d, "target": 5} for d in ("cw", "ccw")]
+    rec = HistoryRecorder(lambda: HistoryStore(path), "live", plan_steps=plan_steps, debounce_s=60.0)
+    rec.add("piriformis", [_ev("left", "cw", 0)], now_s=1.0)
+    rec.add("piriformis", [_ev("left", "cw", 4)], now_s=2.0)  # within the debounce: not yet on disk
+    assert _steps_on_disk(path)[0] == ("left", "cw", 1, 5)
+    rec.step_ended({"technique": "piriformis", "side": "left", "direction": "cw", "target": 5, "done": 2,
+                    "on_target": 2})  # she pressed Done after two
+    assert _steps_on_disk(path) == [("left", "cw", 2, 5), ("left", "ccw", 0, 5)]
+
+
 def test_a_history_that_cannot_be_written_never_stops_the_session(tmp_path: Path) -> None:
     bad = tmp_path / "h.sqlite3"
     bad.write_bytes(b"not a database at all" * 100)
@@ -273,3 +285,23 @@ def test_a_damaged_history_is_one_line_on_the_page_and_left_as_it_was(tmp_path: 
     [warning] = [w.value for w in at.warning if str(bad) in w.value]
     assert "damaged" in warning and "\n" not in warning
     assert bad.read_bytes() == before
+
+
+def test_a_session_made_with_her_plan_on_the_page_records_the_plans_steps(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from vision_helper.web import history_view
+    from vision_helper.web.replay import ReplaySession
+
+    monkeypatch.setenv("VISION_HELPER_HISTORY", str(tmp_path / "h.sqlite3"))
+    steps = [{"technique": "piriformis", "side": "left", "direction": d, "target": 2} for d in ("cw", "ccw")]
+    ss = {history_view.PLAN_KEY: {"name": "A.B.", "sessions_per_week": 3}, history_view.PLAN_STEPS_KEY: steps}
+    session = history_view.recorded(ReplaySession(SessionSettings("piriformis"), SAMPLE, title="c",
+                                                  track=SAMPLE_TRACK), ss, source="c")
+    while not session.finished:
+        session.step(max_frames=200)
+    by_side = session.summary()["summary"]["by_side"]
+    session.close()
+    [rec] = HistoryStore(tmp_path / "h.sqlite3").sessions()
+    assert rec.plan_name == "A.B." and [(s.direction, s.target, s.done) for s in rec.steps] == [
+        ("cw", 2, by_side["left"]["cw"]), ("ccw", 2, by_side["left"]["ccw"])]
+    assert rec.complete == (by_side["left"]["cw"] >= 2 and by_side["left"]["ccw"] >= 2)

@@ -46,6 +46,7 @@ class HistoryRecorder:
         self._current: str | None = None  # the technique now, and where its events begin (the processor's
         self._segment_start = 0  # summary holds only the events since the last technique switch)
         self._written: dict[tuple[str, str, str], tuple[int, int]] = {}  # step -> (done, on_target) on disk
+        self._ended: dict[tuple[str, str, str], dict[str, Any]] = {}  # steps a guided session says have ended
         self._last_write_s: float | None = None
         self._dirty = False  # events counted since the last write
         self._cutoff_t: float | None = None  # "Delete my history": nothing that ended by then is written again
@@ -123,6 +124,14 @@ class HistoryRecorder:
             self._submit(finish)
         self.drain()
 
+    def step_ended(self, record: Mapping[str, Any]) -> None:
+        """A guided session's step ended (its target reached, Done or Skip): written at once with its counts
+        (web/guided's on_step_end)."""
+        with self._lock:
+            self._ended[_key(record)] = dict(record)
+            self._technique = self._technique or str(record.get("technique"))
+            self._write_steps(None)
+
     def forget(self) -> None:
         """Her history was deleted while this session ran: what it counted so far is not written again; a
         circle or stroke after now starts a new session."""
@@ -131,7 +140,7 @@ class HistoryRecorder:
             ends = [float(e.get("t_end") or 0.0) for e in self._events]
             ends += [self._cutoff_t] if self._cutoff_t is not None else []
             self._cutoff_t = max(ends) if ends else None
-            self._events, self._segment_start, self._written = [], 0, {}
+            self._events, self._segment_start, self._written, self._ended = [], 0, {}, {}
             self._started, self._dirty, self.session_id, self.error = False, False, None, None
             self._pain = {"before": None, "after": None}
 
@@ -148,13 +157,22 @@ class HistoryRecorder:
                     if step["technique"] == technique:
                         by_key[_key(step)] = step
             base = steps_from_events(techniques[0] if techniques else "piriformis", [], self.plan_steps)
-            return [by_key.get(_key(s), s) for s in base]
+            return [self._as_ended(by_key.get(_key(s), s)) for s in base]
         out: list[dict[str, Any]] = []
         for technique in techniques:
             out += steps_from_events(technique, [e for e in self._events if e["technique"] == technique])
+        out += [dict(s) for k, s in self._ended.items() if k not in {_key(x) for x in out}]
         for i, step in enumerate(out):
             step["position"] = i
-        return out
+        return [self._as_ended(s) for s in out]
+
+    def _as_ended(self, step: dict[str, Any]) -> dict[str, Any]:
+        """A step the guided session ended keeps its own count (she may have pressed Done or Skip)."""
+        ended = self._ended.get(_key(step))
+        if ended is None:
+            return step
+        return {**step, **{k: ended[k] for k in ("target", "done", "on_target", "too_fast", "time_on_target_s",
+                                                   "pace_s") if ended.get(k) is not None}}
 
     def _due(self, now_s: float | None) -> bool:
         now_s = self._clock() if now_s is None else now_s

@@ -27,16 +27,34 @@ def open_store() -> HistoryStore:
     return HistoryStore(default_history_path())
 
 
+def _steps_of(plan: Any) -> list[dict[str, Any]] | None:
+    """Her plan's steps in her order, by the plan package (vision_helper.plan) when it is there."""
+    try:
+        from vision_helper.plan import parse_plan, plan_steps  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    try:
+        steps = plan_steps(parse_plan(dict(plan), "the page's plan"))
+    except UserError:
+        return None
+    return [{"technique": s.technique, "side": s.side, "direction": s.direction, "target": s.target} for s in steps]
+
+
 def plan_options(ss: Any) -> dict[str, Any]:
-    """Her plan and its steps as the page holds them now (a plain dict, for use off the script's thread)."""
-    return {PLAN_KEY: ss.get(PLAN_KEY), PLAN_STEPS_KEY: ss.get(PLAN_STEPS_KEY)}
+    """Her plan (plan.to_dict(), under PLAN_KEY) and its steps as the page holds them now (a plain dict, for
+    use off the script's thread); the steps come from the plan itself when the page keeps only the plan."""
+    plan, steps = ss.get(PLAN_KEY), ss.get(PLAN_STEPS_KEY)
+    if plan and not steps:
+        steps = _steps_of(plan)
+    return {PLAN_KEY: plan, PLAN_STEPS_KEY: steps}
 
 
 def recorded(session: Any, options: Any, source: str | None = None) -> Any:
     """A new page session with its history recorder (app.py wraps each session it makes in this). options:
     the session state, or plan_options() of it."""
-    return history_recorder.attach(session, open_store, plan=options.get(PLAN_KEY),
-                                   plan_steps=options.get(PLAN_STEPS_KEY), source=source)
+    options = plan_options(options)
+    return history_recorder.attach(session, open_store, plan=options[PLAN_KEY], plan_steps=options[PLAN_STEPS_KEY],
+                                   source=source)
 
 
 def _signature(records: list[SessionRecord]) -> tuple[Any, ...]:
