@@ -106,3 +106,30 @@ def test_practitioner_mode_makes_her_plan_with_a_spot(page_env: dict[str, Any]) 
     assert "4 clockwise circles, then 4 counter-clockwise circles" in _texts(at.caption)
     saved = [b for b in at.get("download_button") if "Save plan" in str(b.proto)]
     assert len(saved) == 1
+
+
+def test_the_session_done_through_her_plan_is_in_her_history_with_its_plan_steps_and_pain(
+        page_env: dict[str, Any]) -> None:
+    from vision_helper.history import HistoryStore
+
+    plan = make_plan(name="E.F.", made_by="p", counts={"piriformis": 2}, sides=("left",), per_week=4)
+    at = _app().run()
+    at.file_uploader(key="plan_upload").upload("plan.json", plan_json(plan).encode(), "application/json").run()
+    at.toggle(key="guided_on").set_value(True).run()
+    at.button_group(key="pain_before").set_value(6).run()
+    assert not at.exception
+    session = at.session_state["replay"]
+    session.pause()
+    while not session.finished:
+        session.step(max_frames=60)
+    at.run()
+    at.button_group(key="pain_after").set_value(3).run()
+    assert not at.exception and "All steps done for today" in _texts(at.success)
+    session.history.drain()
+    records = HistoryStore(page_env["dir"] / "recordings" / "history.sqlite3").sessions()
+    assert len(records) == 1
+    record = records[0]
+    assert record.plan_name == "E.F." and record.sessions_per_week == 4
+    assert (record.pain_before, record.pain_after) == (6, 3)
+    steps = {(s.side, s.direction): (s.target, s.done) for s in record.steps}
+    assert steps == {("left", "cw"): (2, 2), ("left", "ccw"): (2, 2)}

@@ -256,6 +256,14 @@ class HistoryStore:
                          "pain_after = COALESCE(?, pain_after) WHERE id = ?",
                          (_pain(before, "before"), _pain(after, "after"), session_id))
 
+    def set_plan(self, session_id: int, plan: Mapping[str, Any] | None) -> None:
+        """Her plan, loaded after the session's row was written (the page opened on a playing sample)."""
+        plan_name, per_week = _plan_fields(plan)
+        with self._write() as conn:
+            self._session_exists(conn, session_id)
+            conn.execute("UPDATE sessions SET plan_json = ?, plan_name = ?, sessions_per_week = ? WHERE id = ?",
+                         (_json(plan), plan_name, per_week, session_id))
+
     def _session_exists(self, conn: sqlite3.Connection, session_id: int) -> None:
         if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
             raise HistoryError(f"{self.path}: there is no session {session_id} (was the history deleted meanwhile?)")

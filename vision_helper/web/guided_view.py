@@ -96,6 +96,9 @@ def attach(ss: Any, session: ProcessingSession | None) -> None:
     if session is None:
         return
     plan: Plan | None = ss.get("my_plan")
+    recorder = getattr(session, "history", None)
+    if recorder is not None:
+        recorder.set_plan(ss.get(history_view.PLAN_KEY), ss.get(history_view.PLAN_STEPS_KEY))
     if getattr(session.processor, "personal", None) is not (plan.placement if plan else None):
         session.processor.set_personal(plan.placement if plan else None)
     key = (id(session), id(plan), bool(ss.get("guided_on")))
@@ -104,7 +107,9 @@ def attach(ss: Any, session: ProcessingSession | None) -> None:
     ss["guided_key"] = key
     session.listeners[:] = [x for x in session.listeners if not isinstance(x, GuidedDriver)]
     session.annotator.style = replace(session.annotator.style, only_side=None)  # both sides again, unless guided
-    ss["guided"] = guide(session, plan, on_step_end=ss.get("on_step_end")) if plan and ss.get("guided_on") else None
+    # each ended step (counted, Done or Skip) is written to her history at once by the session's recorder
+    on_step_end = getattr(getattr(session, "history", None), "step_ended", None)
+    ss["guided"] = guide(session, plan, on_step_end=on_step_end) if plan and ss.get("guided_on") else None
 
 
 def _pain(label: str, key: str) -> int | None:

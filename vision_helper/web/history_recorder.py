@@ -124,6 +124,18 @@ class HistoryRecorder:
             self._submit(finish)
         self.drain()
 
+    def set_plan(self, plan: Mapping[str, Any] | None, plan_steps: Sequence[Mapping[str, Any]] | None) -> None:
+        """Her plan as the page holds it now: a plan loaded while the session runs is the session's plan."""
+        with self._lock:
+            plan = dict(plan) if plan else None
+            steps = [dict(s) for s in plan_steps] if plan_steps else None
+            if plan == self.plan and steps == self.plan_steps:
+                return
+            self.plan, self.plan_steps = plan, steps
+            if self._started:
+                self._submit(lambda store: store.set_plan(self.session_id, plan))
+                self._write_steps(None, force=True)
+
     def step_ended(self, record: Mapping[str, Any]) -> None:
         """A guided session's step ended (its target reached, Done or Skip): written at once with its counts
         (web/guided's on_step_end)."""
