@@ -50,3 +50,10 @@ def test_a_loaded_plan_guides_a_replayed_sample_step_by_step(app_url: str, page:
     page.locator(".st-key-guided_skip button").click()
     page.get_by_text("Right piriformis: counter-clockwise circles").first.wait_for(timeout=30_000)
     _save(page, "guided_right.png")
+    # the session done through her plan is in her history, counted against the plan's steps (4 steps of 2)
+    page.locator('[data-testid="stExpander"]').filter(has_text="History").last.locator("summary").click()
+    page.get_by_text("Last sessions").wait_for(timeout=30_000)
+    row = page.locator('[data-testid="stTable"] tr').filter(has_text="replay").first
+    row.wait_for(timeout=30_000)
+    assert "of 8" in row.inner_text(), row.inner_text()
+    _save(page, "guided_history.png")
