@@ -11,6 +11,8 @@ from vision_helper.errors import UserError
 from vision_helper.web import clicks, display, placement, take_home
 from vision_helper.web.session import ProcessingSession, SessionSettings
 
+STILL_JPEG_QUALITY = 90  # the still to click on: sharp enough to see her sacrum and neck
+
 
 def place_client(ss: Any, session: ProcessingSession | None, settings: SessionSettings, running: bool) -> None:
     """While no client is named: one prompt and a still to click her sacrum, then her neck (two clicks to
@@ -76,7 +78,10 @@ def _click_surface(ss: Any, session: ProcessingSession, anchors_only: bool) -> N
                                      "client": "The client (a click on her body)"}.__getitem__)
         st.markdown(f"**{clicker.prompt if mode == 'anchors' else 'Click on the client (not the one working).'}**")
     shown = clicks.mark_points(ss["anchor_still"], clicker.points, ss["client_hint"])
-    value = streamlit_image_coordinates(shown, key="anchor_click", width=min(display.DISPLAY_MAX_W_PX, shown.shape[1]))
+    # JPEG: the component's default is an uncompressed PNG (0.9 MB at 640x480, 2.7 MB at 1280x720, base64 on top)
+    # sent again on each of the tools' ticks while the video runs; a JPEG is ~20x smaller
+    value = streamlit_image_coordinates(shown, key="anchor_click", width=min(display.DISPLAY_MAX_W_PX, shown.shape[1]),
+                                        image_format="JPEG", jpeg_quality=STILL_JPEG_QUALITY)
     if mode == "anchors" and clicker.click(value):
         ss["anchors"] = clicker.anchors()
         ss["placed_at_frames"] = session.frames
