@@ -55,7 +55,6 @@ LONE_EVERY = 20  # frames between people-stage runs while one person is in view 
 CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
 LONE_AGAIN_S = 10.0  # one person in view this long before a practitioner scene counts as lone again
 CLIENT_HOLD_RUNS = 3  # the client's pose is kept this many runs while she is held but not seen
-TORSO_RETRY_RUNS = 4  # with no hand in view, a torso search that found no one is tried again every 4th run
 
 
 class PeopleFinder(Protocol):
@@ -139,7 +138,6 @@ class PeopleSelector:
         self._last_user_pose: np.ndarray | None = None  # the whole-frame pose last taken for the user
         self._pose_off_user = False  # the whole-frame pose is not on the user: look at her at the crowd rate
         self._searched_pose: np.ndarray | None = None  # this run's torso-search pose (torso_search.py)
-        self._torso_missed = 0  # runs in a row the torso search found no one
 
     def set_anchors(self, anchors: Anchors | None) -> None:
         """The user's word on where the client is: the person on the anchors is the client."""
@@ -238,7 +236,7 @@ class PeopleSelector:
         named = self._person(self._judge.client_id)
         dets = self._present.update(found, seen_pose, still, w, h, None if named is None else named.detection,
                                     self._click_px(anchors_px))
-        searched = self._search_torso(frame_bgr, found, dets, seen_pose, hands_px)
+        searched = self._search_torso(frame_bgr, dets, seen_pose, hands_px)
         if searched is not None:
             dets = [*dets, searched]
         self._people = self._identities.update(dets, period=period)
@@ -273,28 +271,20 @@ class PeopleSelector:
         else:
             self._client_missed += 1
 
-    def _search_torso(self, frame_bgr: np.ndarray, found: list[PersonDetection], dets: list[PersonDetection],
-                      seen_pose: np.ndarray | None, hands_px: list[np.ndarray]) -> PersonDetection | None:
-        """The self-massage framing (torso_search.py), in self mode: the whole-frame pose found no one and
-        MoveNet no one scored as a body of their own: look for a back filling the frame (again every
-        TORSO_RETRY_RUNS runs after a miss, unless a hand is in view); found, she is a person of this run
-        (her landmarks are the search's). Practitioner mode never searches: a client is not filmed in that
-        framing, and a prone back seen end-on reads as an upright torso there."""
+    def _search_torso(self, frame_bgr: np.ndarray, dets: list[PersonDetection], seen_pose: np.ndarray | None,
+                      hands_px: list[np.ndarray]) -> PersonDetection | None:
+        """The self-massage framing (torso_search.py), in self mode: the whole-frame pose found no one,
+        MoveNet no one scored as a body of their own, and a hand is in view (her hands on her back are the
+        cue): look for a back filling the frame; found, she is a person of this run (her landmarks are the
+        search's). Practitioner mode never searches: a client is not filmed in that framing."""
         self._searched_pose = None
-        if seen_pose is not None or not self._use_landmarker or self.practitioner_mode or any(
+        if seen_pose is not None or not hands_px or not self._use_landmarker or self.practitioner_mode or any(
                 d.score >= SEARCH_SCORE for d in dets):
-            self._torso_missed = 0
-            return None
-        if self._torso_missed and self._torso_missed % TORSO_RETRY_RUNS and not hands_px:
-            self._torso_missed += 1  # nothing there on the last try and no hand now: not on every run
             return None
         h, w = frame_bgr.shape[:2]
-        seed = None if not found else float(np.mean(max(found, key=lambda d: d.score).box_px[0::2]))
-        pose = self._torso().update(frame_bgr, hands_px, seed)
+        pose = self._torso().update(frame_bgr, hands_px)
         if pose is None:
-            self._torso_missed += 1
             return None
-        self._torso_missed = 0
         self._searched_pose = pose
         return without_face(detection_from_pose(pose, w, h))  # searched for because no face was found
 

@@ -5,11 +5,13 @@ Neither detector proposes her there: the whole-frame pose's detector needs a fac
 without head or legs as a faint ghost (0.05-0.2) or not at all. The landmark model itself does find her when
 it is given a region that assumes the torso fills the frame (measured on real back views with the head out
 of the frame: the mid-hip within 0.05-0.1 of the frame width on most of them), even with the hips and
-shoulders near or past the edge. So `TorsoSearch` tries a few such regions, centred where her hands are
-(hands on her lower back say where her back is), and keeps a reading only when it checks out: trunk seen,
-upright, a torso that fills a fair share of the frame, and her hands on that trunk; with no hand in view,
-two regions must agree on her. The last accepted region is tried first next time, so a user who stays in
-this framing costs one landmark run per people-stage run.
+shoulders near or past the edge. So `TorsoSearch`, while MediaPipe Hands sees a hand, tries a few such
+regions centred where the hands are (hands on her lower back say where her back is), and keeps a reading
+only when it checks out: trunk seen, upright, a torso that fills a fair share of the frame, her own hand
+(the reading's wrist or fingers) on its lower back or neck, and a second region agreeing with it. The last
+accepted region is tried first next time, so a user who stays in this framing costs one landmark run per
+people-stage run. With no hand in view there is no search: without that cue a prone back seen end-on, or
+a practitioner's torso, reads as an upright back just as well (measured on the massage photos).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ AGREE_SHARE = 0.12  # two readings agree when hips and shoulders are this near (
 HAND_REACH_TORSOS = 0.6  # a hand this far (torso lengths) beside the trunk still lies on it
 OWN_HAND = (15, 16, 17, 18, 19, 20)  # the pose's wrists and fingers (MediaPipe indices)
 OWN_HAND_TORSOS = 0.4  # a hand this near (torso lengths) the reading's own wrist or fingers is its own
+LOW_BACK_UP, NECK_UP = 0.45, 0.85  # her own hand lies below this far up the spine (lower back, buttocks) or
+# above that (neck, shoulders): measured 0.3-0.37 and -0.2-0.0 on the collected self-massage photos; a
+# practitioner's hand mid-back (0.56 on a prone client seen end-on) is not hers
 SEARCH_SCORE = 0.2  # searched only while no MoveNet instance scores this well (a body of its own, evidence.py's
 # STRONG_SCORE); a found back counts as a person scored this well
 
@@ -93,10 +98,13 @@ def own_hand_on_trunk(pose: np.ndarray, hands_px: Sequence[np.ndarray], width: i
     x0, x1 = float(xs.min()) - HAND_REACH_TORSOS * torso, float(xs.max()) + HAND_REACH_TORSOS * torso
     y0, y1 = float(shoulder[1]) - 0.3 * torso, float(hip[1]) + 0.5 * torso
     own = xy[list(OWN_HAND)]
+    spine = shoulder - hip
     for p in hands_px:
         x, y = float(p[0]), float(p[1])
         near = float(np.min(np.hypot(own[:, 0] - x, own[:, 1] - y))) <= OWN_HAND_TORSOS * torso
-        if near and x0 <= x <= x1 and y0 <= y <= y1:
+        up = float((np.array([x, y]) - hip) @ spine) / max(torso * torso, 1e-6)  # 0 at the hips, 1 at the shoulders
+        where = up <= LOW_BACK_UP or up >= NECK_UP  # on the lower back (or the neck), as a self-massage is
+        if near and where and x0 <= x <= x1 and y0 <= y <= y1:
             return True
     return False
 
@@ -108,10 +116,9 @@ def _agree(a: np.ndarray, b: np.ndarray, width: int, height: int) -> bool:
 
 
 class TorsoSearch:
-    """update(frame, hands_px, seed_x) -> (33, 4) pose of the back that fills the frame, or None.
+    """update(frame, hands_px) -> (33, 4) pose of the back that fills the frame, or None.
 
-    `hands_px`: where hands are (MediaPipe Hands' points, frame px); `seed_x`: where along the frame to centre
-    the regions when no hand is seen (a faint MoveNet instance's centre, else the middle)."""
+    `hands_px`: where hands are (MediaPipe Hands' points, frame px): the regions are centred on them."""
 
     def __init__(self, landmarker: Any) -> None:  # a BoxLandmarker (run_roi); anything else: no search
         self.landmarker = landmarker
@@ -121,14 +128,14 @@ class TorsoSearch:
     def forget(self) -> None:
         self._last_roi = None
 
-    def update(self, frame_bgr: np.ndarray, hands_px: Sequence[np.ndarray],
-               seed_x: float | None = None) -> np.ndarray | None:
+    def update(self, frame_bgr: np.ndarray, hands_px: Sequence[np.ndarray]) -> np.ndarray | None:
         run_roi = getattr(self.landmarker, "run_roi", None)
-        if run_roi is None:
-            return None
+        if run_roi is None or not hands_px:
+            return None  # no hand in view: nothing says a back fills the frame (a prone back seen end-on
+            # reads as one too)
         h, w = frame_bgr.shape[:2]
         hands = [np.asarray(p, dtype=np.float64) for p in hands_px]
-        centre_x = float(np.mean([p[0] for p in hands])) if hands else (w / 2 if seed_x is None else seed_x)
+        centre_x = float(np.mean([p[0] for p in hands]))
         if self._last_roi is not None:  # where she was found before, if it still checks out
             pose = self._read(run_roi, frame_bgr, self._last_roi, hands)
             if pose is not None:
@@ -141,7 +148,7 @@ class TorsoSearch:
                 kept.append((pose, roi))
         # each reading backed by her hands or by a second region; of those, the one most others agree with
         backed = [(sum(_agree(p, q, w, h) for q, _ in kept), i) for i, (p, _) in enumerate(kept)]
-        backed = [(n, i) for n, i in backed if hands or n >= 2]  # a reading agrees with itself: n >= 1
+        backed = [(n, i) for n, i in backed if n >= 2]  # a reading agrees with itself: n >= 1
         if not backed:
             self._last_roi = None
             return None
