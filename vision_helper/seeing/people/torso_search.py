@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from vision_helper.body.facing import hips_say_front
 from vision_helper.body.skeleton import LEFT_HIP, LEFT_SHOULDER, RIGHT_HIP, RIGHT_SHOULDER
 from vision_helper.seeing.people.box_landmarks import Roi
 from vision_helper.seeing.people.client_pose import COCO_TO_MEDIAPIPE, FULL_VISIBILITY_SCORE
@@ -71,8 +72,10 @@ def _trunk(pose: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.nd
 
 
 def plausible_torso(pose: np.ndarray, width: int, height: int) -> bool:
-    """A back filling the frame: trunk seen, upright, long enough, the hips and shoulders not far outside."""
-    if not np.isfinite(pose).all():
+    """A back filling the frame: trunk seen, seen from behind (her left hip on the camera's left: a
+    practitioner's front, his hands on the client, is not her back), upright, long enough, the hips and
+    shoulders not far outside."""
+    if not np.isfinite(pose).all() or hips_say_front(pose, width, height) is not False:
         return False
     if float(pose[[LEFT_SHOULDER, RIGHT_SHOULDER, LEFT_HIP, RIGHT_HIP], 3].mean()) < MIN_TRUNK_VISIBILITY:
         return False
