@@ -266,7 +266,7 @@ def _same_depth(a: PersonDetection, b: PersonDetection) -> bool:
     return min(sa, sb) >= SAME_DEPTH * max(sa, sb, 1.0)
 
 
-def _beside(a: PersonDetection, b: PersonDetection) -> bool:
+def beside(a: PersonDetection, b: PersonDetection) -> bool:
     """Boxes overlapping or apart by less than half the smaller person's size, at much the same depth."""
     gap_x = max(a.box_px[0] - b.box_px[2], b.box_px[0] - a.box_px[2], 0.0)
     gap_y = max(a.box_px[1] - b.box_px[3], b.box_px[1] - a.box_px[3], 0.0)
@@ -283,7 +283,7 @@ def interaction(evidence: dict[int, PersonEvidence]) -> str | None:
     if any(e.face_over_back for e in present):
         return "face over back"
     for lying in (e for e in present if e.posture == "lying"):
-        if any(e.posture == "upright" and _beside(lying.detection, e.detection) for e in present):
+        if any(e.posture == "upright" and beside(lying.detection, e.detection) for e in present):
             return "lying"
     if any(e.touching for e in present if e.posture == "upright"):
         return "hands"

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vision_helper.seeing.people.evidence import EvidenceBook, PersonEvidence, interaction
+from vision_helper.seeing.people.evidence import EvidenceBook, PersonEvidence, beside, interaction
 from vision_helper.seeing.people.identify import TrackedPerson
 
 MIN_SIZE = 0.35  # a person this much smaller (box diagonal) than the largest is a bystander far behind
@@ -213,7 +213,15 @@ class RoleJudge:
         return top.id if self._lead_runs >= LEAD_RUNS else None
 
     def _not_user(self, e: PersonEvidence) -> bool:
-        return e.at_work or self._vetoed(e)
+        return e.at_work or self._vetoed(e) or self._over_someone(e)
+
+    def _over_someone(self, e: PersonEvidence) -> bool:
+        """Upright beside a body lying down, or her face just above someone's back: the one at work there,
+        never the one worked on (whoever lies, or turns her back, is)."""
+        if not e.present or e.posture != "upright":
+            return False
+        return any(o.present and o.id != e.id and (e.id in o.faces_above or (
+            o.posture == "lying" and beside(o.detection, e.detection))) for o in self.evidence.values())
 
     # -- the scene: whose rules -------------------------------------------------------------------
     def note_work(self, t: float) -> None:

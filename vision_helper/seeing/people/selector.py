@@ -47,7 +47,7 @@ from vision_helper.seeing.people.evidence import without_face
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson
 from vision_helper.seeing.people.persist import FAINT_MIN_SCORE
 from vision_helper.seeing.people.present import Presence, person_at
-from vision_helper.seeing.people.roles import BYSTANDER, PRACTITIONER, RoleJudge
+from vision_helper.seeing.people.roles import BYSTANDER, PRACTITIONER, RoleJudge, works_on_other
 from vision_helper.seeing.people.torso_search import SEARCH_SCORE, TorsoSearch, detection_from_pose, hand_points_px
 from vision_helper.track import TrackFrame
 
@@ -365,8 +365,11 @@ class PeopleSelector:
         self._pose_off_user = True
         if self._client_pose_now is None and self._since_run == 0 and user.seen_now:
             self._client_pose_now = self._client_poser().update(frame_bgr, user.detection, others)
-        elif self._client_pose_now is not None and self._since_run > 0 and user.seen_now:
-            followed = self._client_poser().follow(frame_bgr, others)  # between runs: she moves on
+        elif self._client_pose_now is not None and self._since_run > 0 and user.seen_now and not any(
+                works_on_other(e) for e in self._judge.evidence.values() if e.present and e.id != user.id):
+            # between runs: she moves on. Not while someone works on her: the landmark model on her last region
+            # slides onto the one at work over her (measured on the elderly client clip); her pose is held
+            followed = self._client_poser().follow(frame_bgr, others)
             self._client_pose_now = followed if followed is not None else self._client_pose_now
         if self._client_pose_now is not None and user.seen_now:  # missed on a run: only the pose above holds her
             return self._pose_or_anchors(self._client_pose_now, frame_bgr, seen, others_out, user.id)
