@@ -1,6 +1,6 @@
 """Whose body the regions go on, measured on REAL pictures, and what the people stage costs.
 
-    .venv/bin/python -m benchmarks.bench_client [--only photos,clips,clicks,single,scenes,cost]
+    .venv/bin/python -m benchmarks.bench_client [--only photos,collected,clips,clicks,single,scenes,cost]
                                                 [--modes default,practitioner]
                                                 [--max-seconds S]
 
@@ -8,6 +8,10 @@ Material (never copied into the project; the script skips what is absent):
 - ../shared/footage/massage/*.jpg with labels.json: 11 real massage photos;
 - ../shared/footage/massage/videos/ with labels.json: 3 real clips labelled at three times each;
 - ../shared/footage/*.mp4: single-person clips (a lone person must lose no frame);
+- ../shared/footage/collected/ with labels.json (PROVENANCE.md): real photos of the issue-26 kinds, one set
+  each: own hand on own lower back seen from behind (self_back), a person facing the camera with a hand
+  reaching behind (facing: right is no back regions at all), a practitioner's hand on a seated or standing
+  client (practitioner_seated), a couple walking away arm in arm (couple);
 - scenes built from them (benchmarks/people_scenes.py): the street, with a companion beside the user or
   her head cut off, a lone user with passers-by behind, a seated client with the practitioner behind her.
 
@@ -49,9 +53,11 @@ from vision_helper.seeing.video import open_frames
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "footage"
 MASSAGE = SHARED / "massage"
-SINGLE = {"mmpose_demo_backview_walk.mp4": "client", "tfjs_pose_squats_front.mp4": "client",
-          "tfjs_pose_1_front_arms.mp4": "client", "tfjs_asl_hand_25fps.mp4": "none",
-          "tfjs_pose_yoga_warrior.jpg": "client"}  # what the lone-person answer is (the sign clip: a hand only)
+COLLECTED = SHARED / "collected"
+SINGLE = {"mmpose_demo_backview_walk.mp4": "client", "tfjs_pose_squats_front.mp4": "front",
+          "tfjs_pose_1_front_arms.mp4": "front", "tfjs_asl_hand_25fps.mp4": "none",
+          "tfjs_pose_yoga_warrior.jpg": "front"}  # the lone-person answer (the sign clip: a hand only; facing the
+# camera: the person seen, no back regions on the front, issue 26)
 TWO_PERSON_CLIP = "prone_side_practitioner_behind_elderly_client_video_01.mp4"
 
 
@@ -122,6 +128,48 @@ def bench_photos(modes: list[str]) -> None:
             where = "-" if hip is None else f"({hip[0] / scale:.0f},{hip[1] / scale:.0f})"
             print(f"  {name:58s} {outcome:12s} drawn mid-hip {where:12s} client={result.seen.client}")
         print(f"  TOTAL {_summary(outcomes)}")
+
+
+def judge_collected(result: FrameResult, width: int, label: dict[str, Any]) -> str:
+    """A collected photo's outcome: where the back is not in view (`back_seen` false) any regions are
+    "FRONT" (painted on the belly) and none is right; else as `judge`."""
+    if label.get("back_seen", True) is False:
+        return "right" if result.body.regions is None else "FRONT"
+    return judge(result, width, label)[0]
+
+
+def bench_collected(modes: list[str]) -> None:
+    """found (right) / abstained / wrong per set of the collected photos, per mode."""
+    path = COLLECTED / "labels.json"
+    if not path.is_file():
+        print(f"\n== collected photos: {path} missing, skipped ==")
+        return
+    labels = json.loads(path.read_text())
+    for mode in modes:
+        print(f"\n== collected real photos, {mode} mode ==")
+        by_set: dict[str, list[str]] = {}
+        for name, label in sorted(labels.items(), key=lambda kv: (kv[1].get("set", ""), kv[0])):
+            if not (COLLECTED / name).is_file():
+                print(f"  {name}: missing, skipped")
+                continue
+            t, frame = next(iter(open_frames(COLLECTED / name)))
+            scale = frame.shape[1] / label["size"][0]
+            processor = _processor(mode)
+            try:
+                result = processor.process(frame, 0.0)
+            finally:
+                processor.close()
+            outcome = judge_collected(result, frame.shape[1], scaled_label(label, scale))
+            by_set.setdefault(label.get("set", "other"), []).append(outcome)
+            regions = result.body.regions
+            hip = None if regions is None else np.asarray(regions.frame.mid_hip_px) / scale
+            where = "-" if hip is None else f"({hip[0]:.0f},{hip[1]:.0f})"
+            print(f"  {name:54s} {outcome:12s} drawn mid-hip {where:12s} client={result.seen.client}")
+        for name, outcomes in by_set.items():
+            wrong = len(outcomes) - outcomes.count("right") - outcomes.count("abstain")
+            print(f"  SET {name:20s} found {outcomes.count('right')}/{len(outcomes)}  abstained "
+                  f"{outcomes.count('abstain')}  wrong {wrong} (on practitioner {outcomes.count('PRACTITIONER')}, "
+                  f"on the front {outcomes.count('FRONT')})")
 
 
 def nearest_label(frames: dict[str, Any], t: float) -> dict[str, Any]:
@@ -211,8 +259,9 @@ def bench_single(max_seconds: float | None) -> None:
                 client += result.seen.client != "none"
         finally:
             processor.close()
+        answer = {"client": "the person", "front": "the person, no back regions", "none": "no client"}[want]
         print(f"  {name:40s} frames {n:4d}  regions drawn {regions:4d}  client seen {client:4d}  (right answer: "
-              f"{'the person' if want == 'client' else 'no client'})")
+              f"{answer})")
 
 
 class _Timed:
@@ -295,7 +344,7 @@ def bench_cost(frames_n: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="photos,clips,clicks,single,scenes,cost")
+    parser.add_argument("--only", default="photos,collected,clips,clicks,single,scenes,cost")
     parser.add_argument("--modes", default="default,practitioner")
     parser.add_argument("--max-seconds", type=float, default=None, help="stop each clip after this time")
     parser.add_argument("--cost-frames", type=int, default=120)
@@ -306,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     only, modes = set(args.only.split(",")), args.modes.split(",")
     if "photos" in only:
         bench_photos(modes)
+    if "collected" in only:
+        bench_collected(modes)
     if "clips" in only:
         bench_clips(modes, args.max_seconds)
     if "clicks" in only:

@@ -134,7 +134,9 @@ def test_an_image_is_one_frame(footage: Callable[[str], Path], tmp_path: Path) -
     done = cli("analyze-video", footage("tfjs_pose_yoga_warrior.jpg"), "--technique", "erector")
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["frames"] == 1 and result["duration_s"] == 0.0 and result["summary"]["frames_with_body"] == 1
+    assert result["frames"] == 1 and result["duration_s"] == 0.0
+    # the man faces the camera (warrior II, face and chest toward us): no back regions on his front (issue 26)
+    assert result["summary"]["frames_with_body"] == 0
 
 
 @needs_client_tracker

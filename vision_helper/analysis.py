@@ -100,7 +100,7 @@ class SessionAnalyzer:
             else:
                 regions = regions_from_anchors(frame.anchors, frame.width, frame.height, self.model)
             return regions, ("anchors" if regions is not None else "lost")
-        if smoothed.pose is None:
+        if smoothed.pose is None or frame.client == "front":  # her front: the back regions would sit on the belly
             return None, "lost"
         if self.personal is not None:
             body = body_frame_from_pose(smoothed.pose, frame.width, frame.height, self.model)
@@ -285,7 +285,7 @@ class SessionAnalyzer:
             track_frame=frame, pose_px=pose_px, hands_px=hands_px,
             others_px=[np.column_stack([o[:, 0] * frame.width, o[:, 1] * frame.height, o[:, 3]])
                        for o in frame.others],
-            facing_camera=None if regions is None else regions.frame.facing_camera,
+            facing_camera=True if frame.client == "front" else None if regions is None else regions.frame.facing_camera,
             client=frame.client if (regions is not None or frame.client != "pose") else "none")
         hand = HandTrack(
             chosen=step.chosen, point_px=point, source=self._point_source if point is not None else None,

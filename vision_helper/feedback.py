@@ -179,7 +179,9 @@ class Coach:
         out: dict[str, str] = {}
         body = r.body.regions is not None and r.body.status != "lost"
         if not body:
-            if r.seen.client == "none" and r.seen.others_px:
+            if r.seen.client == "front":  # she faces the camera: one cue, not camera advice on top
+                out["facing"] = "Turn your back to the camera"
+            elif r.seen.client == "none" and r.seen.others_px:
                 out["client_not_found"] = "Place the client: her sacrum, then the base of her neck"
             elif r.seen.client == "anchors" or (r.seen.anchor_status or "").startswith("lost"):
                 out["anchors_lost"] = "Client lost: place her again (sacrum, then neck)"

@@ -4,7 +4,8 @@ One frame a line::
 
     {"t": s, "width": px, "height": px, "pose": [[x, y, z, visibility] x 33] | null,
      "hands": [{"handedness": "Left"|"Right", "score": f, "landmarks": [[x, y, z] x 21]}],
-     "client": "pose"|"anchors"|"none",          # optional, who the regions belong to
+     "client": "pose"|"anchors"|"none"|"front",  # optional, who the regions belong to ("front": her pose,
+                                                 # seen from the front: no back regions)
      "anchors": {"sacrum": [x, y], ...} | null,   # optional, tracked manual anchors
      "others": [[[x, y, z, v] x 33], ...],        # optional, other bodies seen (never the client)
      "roles": ["practitioner"|"bystander", ...]}  # optional, one per entry of "others"
@@ -28,7 +29,7 @@ from vision_helper.body.anchors import Anchors
 from vision_helper.body.skeleton import HAND_LANDMARKS, POSE_LANDMARKS
 from vision_helper.errors import TrackError, UserError
 
-CLIENT_SOURCES = ("pose", "anchors", "none")
+CLIENT_SOURCES = ("pose", "anchors", "none", "front")
 OTHER_ROLES = ("practitioner", "bystander")
 SIDECAR_SUFFIX = ".track.jsonl"  # a video's landmark track beside it: clip.mp4 → clip.track.jsonl
 

@@ -62,6 +62,8 @@ def body_line(result: FrameResult, style: OverlayStyle) -> tuple[str, tuple[int,
     if result.seen.client == "anchors" or status == "anchors":
         state = result.seen.anchor_status or "anchors"
         return f"Client: anchors ({state})", (RED if state.startswith("lost") else CLIENT_COLOUR)
+    if result.seen.client == "front":
+        return "Body: facing the camera", AMBER  # no back regions on her front; the cue says to turn
     if result.seen.client == "none" and (style.practitioner_mode or practitioner_scene(result)):
         return "Client: not placed", AMBER  # the page asks to place her; one prompt, not a second alarm
     if result.seen.others_px and result.seen.client == "none":

@@ -46,8 +46,8 @@ def needs_placement(snap: Snapshot, *, practitioner: bool, anchors: Anchors | No
         return True
     if client_named(anchors, hint):
         return False
-    if snap.client != "none" and snap.body_status != "lost":
-        return False
+    if snap.client == "front" or (snap.client != "none" and snap.body_status != "lost"):
+        return False  # a body in view (facing the camera: the cue asks her to turn, not to be placed)
     return practitioner or snap.others_seen > 0
 
 
@@ -61,8 +61,8 @@ def panel_plan(snap: Snapshot, *, practitioner: bool, anchors: Anchors | None = 
     ask = needs_placement(snap, practitioner=practitioner, anchors=anchors, hint=hint)
     if ask:
         return PanelPlan(ask_placement=True, chips=False, cue=False, camera_advice=None)
-    advice = None if practitioner or not snap.frames else placement_advice(snap.body_status, snap.technique,
-                                                                           snap.seconds_body_lost)
+    quiet = practitioner or not snap.frames or snap.client == "front"  # facing us: the one cue says to turn
+    advice = None if quiet else placement_advice(snap.body_status, snap.technique, snap.seconds_body_lost)
     return PanelPlan(ask_placement=False, chips=True, cue=True, camera_advice=advice)
 
 

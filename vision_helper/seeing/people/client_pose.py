@@ -179,6 +179,10 @@ class ClientPose:
             self._spine = spine
         return pose
 
+    def take(self, pose: np.ndarray, width: int, height: int) -> np.ndarray:
+        """A pose of her found another way (torso_search.py): kept as the last accepted, to follow."""
+        return self._accept(np.asarray(pose, dtype=np.float64), "search", width, height)
+
     def update(self, frame_bgr: np.ndarray, client: PersonDetection,
                others: list[PersonDetection]) -> np.ndarray | None:
         h, w = frame_bgr.shape[:2]

@@ -10,7 +10,11 @@ people-stage run for every identity norfair keeps:
   work; a user's hands are on the own hips or back, hang beside them or are raised); it sticks to the
   identity until the same person is seen from behind (a user who set the camera up and turned round);
 - touching / touched by: whose trunk this person's wrists rest on, between people at the same depth, while
-  at work (facing the camera, leaning or reaching out, or on someone lying: not arm in arm, walking away);
+  at work (facing the camera, leaning or reaching out, or on someone lying). Not work: an arm in arm or
+  around the shoulders of someone beside at the same height, neither facing the camera (walking or standing
+  side by side), nor a hug from behind (the toucher seen from behind, the touched facing the camera);
+- hands on me: MediaPipe Hands' hands on this person's trunk that are not her own (far from her own
+  wrists): a practitioner's hand MoveNet has no wrist for;
 - face over back: one detection holding a back-view body and a face high over its shoulders: two people
   read as one (a seated client and the practitioner standing behind her), never a practitioner alone; and
   faces above: whose face (toward us) is just above this person's back, as two detections;
@@ -21,17 +25,21 @@ people-stage run for every identity norfair keeps:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from vision_helper.seeing.people.cues import (
     FACE_SEEN,
+    KP_SEEN,
     KP_TRUNK,
     L_HIP,
     L_SH,
+    L_WR,
     R_HIP,
     R_SH,
+    R_WR,
     back_of_head,
     face_score,
     facing_upright,
@@ -39,6 +47,8 @@ from vision_helper.seeing.people.cues import (
     posture,
     size_px,
     torso_axis_px,
+    torso_length_px,
+    trunk_box_px,
     wrists_on,
 )
 from vision_helper.seeing.people.detect import L_EYE, NOSE, R_EAR, R_EYE, PersonDetection
@@ -53,6 +63,8 @@ BESIDE = 0.5  # a lying body and an upright person whose boxes are this near (sm
 FACE_ABOVE_REACH = 1.6  # ... and a face up to this many of her torso lengths above her shoulders (a standing
 # practitioner over a seated client: 1.0-1.6)
 SIZE_KEEP = 0.5  # share of the old smoothed size kept at each run
+SIDE_BY_SIDE = 0.35  # shoulder lines this near (torso lengths): standing or walking together
+OWN_HAND_TORSOS = 0.35  # a hand this near (torso lengths) one of her own wrists is her own
 STRONG_SCORE = 0.2  # an instance scored this well is someone on its own (people seen alone score 0.25-0.8;
 # alone, 0.1-0.15 instances are ghosts: a forearm filling the view reads as a body)
 
@@ -130,6 +142,7 @@ class PersonEvidence:
     touched_by: frozenset[int]
     wrists_on_others: int  # this person's wrists on anyone's trunk (each other counted up to 2)
     wrists_on_me: int  # anyone's wrists on this person's trunk
+    hands_on_me: int  # MediaPipe Hands' hands on her trunk, not her own (each counted up to 2)
     faces_above: frozenset[int]  # whose face is just above this person's back (at the same depth)
     face_over_back: bool
     strong: bool  # scored as someone on their own, or confirmed by the whole-frame pose
@@ -151,7 +164,8 @@ class EvidenceBook:
         self._runs: dict[int, int] = {}
         self._working: set[int] = set()
 
-    def update(self, people: list[TrackedPerson]) -> dict[int, PersonEvidence]:
+    def update(self, people: list[TrackedPerson],
+               hands_px: Sequence[np.ndarray] = ()) -> dict[int, PersonEvidence]:
         present = [p for p in people if p.seen_now]
         for p in present:
             size = size_px(p.detection)
@@ -194,7 +208,8 @@ class EvidenceBook:
                 id=p.id, detection=det, present=p.seen_now, posture=posture(det), facing=facing(det),
                 at_work=p.id in self._working, touching=frozenset(touching[p.id]),
                 touched_by=frozenset(touched_by[p.id]), wrists_on_others=wrists_out[p.id],
-                wrists_on_me=wrists_in[p.id], faces_above=frozenset(faces_above[p.id]),
+                wrists_on_me=wrists_in[p.id], hands_on_me=hands_on(det, hands_px) if p.seen_now else 0,
+                faces_above=frozenset(faces_above[p.id]),
                 face_over_back=face_over_back(det),
                 strong=det.score >= STRONG_SCORE or det.confirmed, size_px=size,
                 size_share=size / largest if largest > 0 else 0.0,
@@ -203,11 +218,47 @@ class EvidenceBook:
         return out
 
 
+def side_by_side(a: PersonDetection, b: PersonDetection) -> bool:
+    """Both upright with their shoulder lines at much the same height (within SIDE_BY_SIDE torso lengths):
+    two people standing or walking together, not one seated and one standing over her."""
+    if posture(a) != "upright" or posture(b) != "upright":
+        return False
+    sa, sb = a.keypoint_scores[[L_SH, R_SH]], b.keypoint_scores[[L_SH, R_SH]]
+    if not (sa >= KP_TRUNK).any() or not (sb >= KP_TRUNK).any():
+        return False
+    ya = float(a.keypoints_px[[L_SH, R_SH]][sa >= KP_TRUNK][:, 1].mean())
+    yb = float(b.keypoints_px[[L_SH, R_SH]][sb >= KP_TRUNK][:, 1].mean())
+    return abs(ya - yb) <= SIDE_BY_SIDE * max(torso_length_px(a), torso_length_px(b), 1.0)
+
+
 def _at_work_on(toucher: PersonDetection, touched: PersonDetection) -> bool:
     """Wrists on someone's trunk are work when the toucher faces the camera, leans or reaches out (hands at
-    work), or the touched lies down; two people walking side by side, both away from the camera, touch
-    arms without working on each other."""
-    return facing_upright(toucher) or hands_at_work(toucher) or posture(touched) == "lying"
+    work), or the touched lies down. Not work: an arm in arm or around the shoulders of someone beside at
+    the same height, neither facing the camera, and a hug from behind (see the module docstring)."""
+    if posture(touched) == "lying":
+        return True
+    if facing(toucher) == "away" and facing_upright(touched):
+        return False  # she, seen from behind, holds someone facing us: a hug
+    if side_by_side(toucher, touched) and not facing_upright(toucher) and not facing_upright(touched):
+        return False
+    return facing_upright(toucher) or hands_at_work(toucher)
+
+
+def hands_on(det: PersonDetection, hands_px: Sequence[np.ndarray]) -> int:
+    """How many of these hands (frame px) lie on this person's trunk and not at her own wrists: someone
+    else's hands on her (up to 2)."""
+    x0, y0, x1, y1 = trunk_box_px(det, 0.1)
+    torso = torso_length_px(det)
+    own = det.keypoints_px[[L_WR, R_WR]][det.keypoint_scores[[L_WR, R_WR]] >= KP_SEEN]
+    count = 0
+    for p in hands_px:
+        x, y = float(p[0]), float(p[1])
+        if not (x0 <= x <= x1 and y0 <= y <= y1):
+            continue
+        if len(own) and float(np.min(np.hypot(*(own - np.array([x, y])).T))) <= OWN_HAND_TORSOS * torso:
+            continue  # her own hand (on her own back)
+        count += 1
+    return min(count, 2)
 
 
 def _same_depth(a: PersonDetection, b: PersonDetection) -> bool:
@@ -215,7 +266,7 @@ def _same_depth(a: PersonDetection, b: PersonDetection) -> bool:
     return min(sa, sb) >= SAME_DEPTH * max(sa, sb, 1.0)
 
 
-def _beside(a: PersonDetection, b: PersonDetection) -> bool:
+def beside(a: PersonDetection, b: PersonDetection) -> bool:
     """Boxes overlapping or apart by less than half the smaller person's size, at much the same depth."""
     gap_x = max(a.box_px[0] - b.box_px[2], b.box_px[0] - a.box_px[2], 0.0)
     gap_y = max(a.box_px[1] - b.box_px[3], b.box_px[1] - a.box_px[3], 0.0)
@@ -232,10 +283,12 @@ def interaction(evidence: dict[int, PersonEvidence]) -> str | None:
     if any(e.face_over_back for e in present):
         return "face over back"
     for lying in (e for e in present if e.posture == "lying"):
-        if any(e.posture == "upright" and _beside(lying.detection, e.detection) for e in present):
+        if any(e.posture == "upright" and beside(lying.detection, e.detection) for e in present):
             return "lying"
     if any(e.touching for e in present if e.posture == "upright"):
         return "hands"
+    if len(present) >= 2 and any(e.hands_on_me for e in present):
+        return "hands"  # a hand MoveNet has no wrist for (Hands sees it) on someone, with someone else there
     if any(e.faces_above for e in present):
         return "face above back"
     return None

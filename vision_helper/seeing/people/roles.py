@@ -22,9 +22,12 @@ A click (`choose`) is the user's word: that identity is the client until the use
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from vision_helper.seeing.people.evidence import EvidenceBook, PersonEvidence
+import numpy as np
+
+from vision_helper.seeing.people.evidence import EvidenceBook, PersonEvidence, beside, interaction
 from vision_helper.seeing.people.identify import TrackedPerson
 
 MIN_SIZE = 0.35  # a person this much smaller (box diagonal) than the largest is a bystander far behind
@@ -41,7 +44,20 @@ USER_OUTGROWN_RUNS = 3  # ... or until outgrown on this many runs in a row (a pa
 LEAD_MARGIN = 1.03  # two people about as large: the one larger by this much ...
 LEAD_RUNS = 3  # ... on this many runs in a row is the user
 
+WORK_KEEP_S = 10.0  # a practitioner scene lasts this long after the last run showing someone at work
+WORK_RUNS = 3  # runs with hands on another's body (within WORK_KEEP_S) that make a practitioner scene
+
 USER, CLIENT, PRACTITIONER, BYSTANDER = "user", "client", "practitioner", "bystander"
+
+
+def worked_on(e: PersonEvidence) -> bool:
+    """Seen worked on this run: lying, someone's hands on her trunk, a face over or just above her back."""
+    return e.posture == "lying" or bool(e.touched_by) or e.hands_on_me > 0 or bool(e.faces_above) or e.face_over_back
+
+
+def works_on_other(e: PersonEvidence) -> bool:
+    """Seen at work on someone: facing us at work, or hands resting on another's trunk (at work, evidence.py)."""
+    return e.at_work or bool(e.touching)
 
 
 def client_likeness(e: PersonEvidence) -> float:
@@ -57,7 +73,7 @@ def client_likeness(e: PersonEvidence) -> float:
     # Overlapping upright people (a seated client in front of the practitioner) may seem to touch each
     # other; being touched says more than touching, and the face decides the rest. A face over (or just
     # above) her back is someone standing right behind her, at work.
-    touched = min(e.wrists_on_me, 2) + (2 if e.face_over_back or e.faces_above else 0)
+    touched = min(e.wrists_on_me + e.hands_on_me, 2) + (2 if e.face_over_back or e.faces_above else 0)
     score += 0.5 * min(touched, 2) - 0.3 * min(e.wrists_on_others, 2)
     if e.size_share_now < MIN_SIZE:
         score -= 1.5
@@ -100,6 +116,9 @@ class RoleJudge:
         self._lead_id: int | None = None  # who has been a little larger than everyone else, on how many runs
         self._lead_runs = 0
         self.evidence: dict[int, PersonEvidence] = {}
+        self._work_ts: list[tuple[float, str]] = []  # the recent runs showing someone work on someone: when, why
+        self._scene_t: float | None = None  # when the last run made it a practitioner scene
+        self.practitioner_suggested = False  # someone seen working on someone over several runs
 
     def choose(self, person_id: int | None) -> None:
         self.chosen_id = person_id
@@ -107,15 +126,20 @@ class RoleJudge:
             self.client_id = person_id
 
     def _vetoed(self, e: PersonEvidence) -> bool:
+        """Never the client (nor the user): the one whose hands are on another; in practitioner mode, also
+        anyone standing and facing the camera."""
+        if e.present and works_on_other(e):
+            return True
         return self.practitioner_mode and e.present and e.facing == "camera" and e.posture == "upright"
 
-    def update(self, people: list[TrackedPerson]) -> Roles:
+    def update(self, people: list[TrackedPerson], hands_px: Sequence[np.ndarray] = ()) -> Roles:
+        """One run: `people` every identity seen, `hands_px` the hands MediaPipe Hands sees (frame px)."""
         self._runs += 1
-        self.evidence = self._book.update(people)
+        self.evidence = self._book.update(people, hands_px)
         for e in self.evidence.values():
             if not e.present:
                 continue
-            if e.posture == "lying" or e.touched_by or e.faces_above or e.face_over_back:
+            if worked_on(e):
                 self._worked_on[e.id] = self._runs
             evidence = client_likeness(e)
             if self._vetoed(e):
@@ -169,9 +193,15 @@ class RoleJudge:
             if self._outgrown < USER_OUTGROWN_RUNS:
                 return current.id
         self._outgrown = 0
-        top = present[0]
-        second = present[1].size_px if len(present) > 1 else 0.0
-        if self._not_user(top) or not top.strong:
+        # whoever works on someone is not the user: the largest of the others is, if about as large as the
+        # largest or worked on (the one under the practitioner's hands); a passer-by far smaller is not
+        candidates = [e for e in present if not self._not_user(e) and (
+            e.size_px >= USER_KEEP * largest or (worked_on(e) and e.size_px >= MIN_SIZE * largest))]
+        if not candidates:
+            return None
+        top = candidates[0]
+        second = candidates[1].size_px if len(candidates) > 1 else 0.0
+        if not top.strong:
             return None
         if top.size_px >= USER_MARGIN * second:
             return top.id
@@ -183,14 +213,60 @@ class RoleJudge:
         return top.id if self._lead_runs >= LEAD_RUNS else None
 
     def _not_user(self, e: PersonEvidence) -> bool:
-        return e.at_work or self._vetoed(e)
+        return e.at_work or self._vetoed(e) or self._over_someone(e)
+
+    def _over_someone(self, e: PersonEvidence) -> bool:
+        """Upright beside a body lying down, or her face just above someone's back: the one at work there,
+        never the one worked on (whoever lies, or turns her back, is)."""
+        if not e.present or e.posture != "upright":
+            return False
+        return any(o.present and o.id != e.id and (e.id in o.faces_above or (
+            o.posture == "lying" and beside(o.detection, e.detection))) for o in self.evidence.values())
+
+    # -- the scene: whose rules -------------------------------------------------------------------
+    def note_work(self, t: float) -> None:
+        """After update(): does this run show one person working on another, and has it for a while
+        (practitioner mode is suggested then)."""
+        why = interaction(self.evidence)
+        recent = [(x, kind) for x, kind in self._work_ts if 0.0 <= t - x < WORK_KEEP_S]
+        self._work_ts = recent + ([(t, why)] if why is not None else [])
+        hands = sum(kind in ("hands", "face above back") for _, kind in self._work_ts)
+        if why in ("lying", "face over back") or hands >= WORK_RUNS:
+            self._scene_t = t
+        elif self._scene_t is not None and not 0.0 <= t - self._scene_t < WORK_KEEP_S:
+            self._scene_t = None
+        self.practitioner_suggested = self._scene_t is not None and len(self._work_ts) >= WORK_RUNS
+
+    def practitioner_scene(self, crowd: bool) -> bool:
+        """The one rule on whose regions these are. A click chose someone: hers (the client). Self mode: the
+        main person keeps them; what others do (a hand on her, a face above her back, a companion's arm)
+        never takes them from her, it only suggests practitioner mode. The client rules apply only where
+        there is no main person to keep them (the largest is herself at work, on a body MoveNet reads
+        faintly) and someone was seen at work. Practitioner mode: the client rules once two people were
+        seen lately (`crowd`) and someone at work; with no one at work the main person is the client."""
+        if self.chosen_id is not None:
+            return True
+        work = self._scene_t is not None or bool(self._work_ts)
+        if self.practitioner_mode:
+            return crowd and work
+        return work and self.user_id is None
 
     def role_of(self, practitioner_scene: bool) -> dict[int, str]:
         """Everyone's role after the last run, as the scene is judged: a practitioner scene has the client,
-        practitioners and bystanders; a self-mode scene the user and bystanders. Not sure: no client (user)."""
+        practitioners and bystanders; a self-mode scene the user, whoever works on her (hands on her
+        trunk, a face just above her back) as practitioner, and bystanders. Not sure: no client (user)."""
         if practitioner_scene:
             return {pid: self._role(pid) for pid in self.evidence}
-        return {pid: USER if pid == self.user_id else BYSTANDER for pid in self.evidence}
+        user = self.evidence.get(self.user_id) if self.user_id is not None else None
+
+        def role(pid: int) -> str:
+            if pid == self.user_id:
+                return USER
+            if user is not None and user.present and (user.id in self.evidence[pid].touching
+                                                      or pid in user.faces_above):
+                return PRACTITIONER
+            return BYSTANDER
+        return {pid: role(pid) for pid in self.evidence}
 
     def _role(self, pid: int) -> str:
         if pid == self.client_id:

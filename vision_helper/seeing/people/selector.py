@@ -1,16 +1,14 @@
 """Whose body the regions go on: the people stage (detect -> identify -> evidence -> roles -> landmarks) as
 the processor's ClientSelector.
 
-Who is present on a run is present.py's (faint bodies included), who they are is roles.py's single
-decision on evidence.py's records. Self mode (the default) puts the user first: the largest steady body is
-the user and everyone else a bystander, never painted. The scene is a practitioner scene only on evidence
-that one person works on another: a body lying with someone upright beside it, or a face over a back, at
-once; hands resting on another's trunk, or a face just above someone's back, on FLIP_RUNS runs (at once
-while no user is settled); it stays one for LONE_AGAIN_S after the last such run. Practitioner mode uses the
-practitioner rules once two people are seen and someone at work; with no one at work, the main person is
-the client, chosen as the user is, never someone standing and facing the camera. A click (`set_hint`) or
-placed anchors choose the person under or nearest them, kept by identity from then on; anchors follow her
-by optical flow as the last resort.
+Who is present on a run is present.py's (faint bodies included), who they are and whose rules apply is
+roles.py's (one decision on evidence.py's records, `RoleJudge.practitioner_scene`): in self mode the main
+person keeps the regions whatever others do (work seen only suggests practitioner mode); practitioner mode
+names the client from the evidence once two people are seen and someone at work. The self-massage framing
+(her back filling the frame, no face, no MoveNet body) is searched for with torso_search.py; a pose seen
+from the front (body/facing.py) goes out as "front": no back regions. A click (`set_hint`) or placed
+anchors choose the person under or nearest them, kept by identity from then on; anchors follow her by
+optical flow as the last resort.
 
 Cost: with one person in view the whole-frame pose passes through and the people stage runs every
 `lone_every` frames; with several, or while the whole-frame pose is not on the user (a back view with the
@@ -27,6 +25,7 @@ import cv2
 import numpy as np
 
 from vision_helper.body.anchors import Anchors
+from vision_helper.body.facing import back_in_view
 from vision_helper.body.model import BodyRegionModel, load_model
 from vision_helper.seeing.people.anchors import (
     ANCHOR_HOLDING,
@@ -44,19 +43,18 @@ from vision_helper.seeing.people.client_pose import BoxLandmarks, ClientPose, po
 from vision_helper.seeing.people.confirm import StillLying, trunk_drift
 from vision_helper.seeing.people.cues import KP_SEEN, L_HIP, L_SH, R_HIP, R_SH
 from vision_helper.seeing.people.detect import PersonDetection
-from vision_helper.seeing.people.evidence import interaction, without_face
+from vision_helper.seeing.people.evidence import without_face
 from vision_helper.seeing.people.identify import PeopleIdentities, TrackedPerson
 from vision_helper.seeing.people.persist import FAINT_MIN_SCORE
 from vision_helper.seeing.people.present import Presence, person_at
-from vision_helper.seeing.people.roles import BYSTANDER, PRACTITIONER, RoleJudge
+from vision_helper.seeing.people.roles import BYSTANDER, PRACTITIONER, RoleJudge, works_on_other
+from vision_helper.seeing.people.torso_search import SEARCH_SCORE, TorsoSearch, detection_from_pose, hand_points_px
 from vision_helper.track import TrackFrame
 
 LONE_EVERY = 20  # frames between people-stage runs while one person is in view (2/3 s at 30 FPS)
 CROWD_EVERY = 3  # ... and while several are (every 2nd frame cost +48 % a frame, every 3rd +18 %, loaded)
 LONE_AGAIN_S = 10.0  # one person in view this long before a practitioner scene counts as lone again
 CLIENT_HOLD_RUNS = 3  # the client's pose is kept this many runs while she is held but not seen
-FLIP_RUNS = 3  # runs with hands on another's body (within LONE_AGAIN_S) that make a practitioner scene
-SETTLED_RUNS = 3  # a user chosen on this many runs in a row is settled: one run's touch does not unseat her
 
 
 class PeopleFinder(Protocol):
@@ -109,6 +107,7 @@ class PeopleSelector:
         self._hint: tuple[float, float] | None = None
         self._hint_pending = False
         self._size: tuple[int, int] | None = None
+        self._torso_search: TorsoSearch | None = None
         self._reset_people()
 
     # -- ClientSelector -------------------------------------------------------------------------
@@ -133,14 +132,12 @@ class PeopleSelector:
         self._chosen_xy: np.ndarray | None = None  # where the chosen client was last seen
         self._still = StillLying()  # how long the whole-frame pose has lain still
         self._present = Presence()  # who counts as a person on a run, faint bodies included
-        self._scene_t: float | None = None  # when the last run showed one person working on another (self mode)
-        self._work_ts: list[tuple[float, str]] = []  # the recent runs showing someone work on someone: when, why
         self._user_id: int | None = None  # the user of the last runs, and on how many runs in a row
         self._user_runs = 0
         self._user_missed = 0  # runs in a row the user was held without being seen
         self._last_user_pose: np.ndarray | None = None  # the whole-frame pose last taken for the user
         self._pose_off_user = False  # the whole-frame pose is not on the user: look at her at the crowd rate
-        self.practitioner_suggested = False  # self mode saw one person work on another over several runs
+        self._searched_pose: np.ndarray | None = None  # this run's torso-search pose (torso_search.py)
 
     def set_anchors(self, anchors: Anchors | None) -> None:
         """The user's word on where the client is: the person on the anchors is the client."""
@@ -215,27 +212,23 @@ class PeopleSelector:
         lost = seen_pose is None and self._since_run >= self.crowd_every  # whole-frame model found no one
         still = self._still.update(seen_pose, float(seen.t), w, h)
         if self._since_run >= every or self._hint_pending or lost or (self._present.waiting and still):
-            self._run_people(frame_bgr, anchors_px, float(seen.t), seen_pose, still)
+            self._run_people(frame_bgr, anchors_px, float(seen.t), seen_pose, still, hand_points_px(seen, w, h))
         now = [p for p in self._people if p.seen_now]
         if self._practitioner_rules():
             return self._practitioner_scene(frame_bgr, seen, seen_pose, now)
         return self._user_scene(frame_bgr, seen, seen_pose, now)
 
     def _practitioner_rules(self) -> bool:
-        """Name a client (practitioner scene) rather than the user: a click chose someone; practitioner mode
-        with two people seen lately and someone at work; or, in self mode, someone works on someone (see the
-        module docstring)."""
-        if self._judge.chosen_id is not None:
-            return True
-        if self.practitioner_mode:
-            # several people lately, and someone seen working on someone: name the client. No one at work
-            # (the practitioner behind the camera, filming her): the main person is the client, chosen as the
-            # user is (roles.py), never someone standing and facing the camera
-            return self._crowd and (self._scene_t is not None or bool(self._work_ts))
-        return self._scene_t is not None or (bool(self._work_ts) and self._user_runs < SETTLED_RUNS)
+        """Name a client (practitioner scene) rather than the user: roles.py's one rule."""
+        return self._judge.practitioner_scene(self._crowd)
+
+    @property
+    def practitioner_suggested(self) -> bool:
+        """Someone was seen working on someone over several runs (the panel suggests practitioner mode)."""
+        return self._judge.practitioner_suggested
 
     def _run_people(self, frame_bgr: np.ndarray, anchors_px: np.ndarray | None, t: float,
-                    seen_pose: np.ndarray | None, still: bool) -> None:
+                    seen_pose: np.ndarray | None, still: bool, hands_px: list[np.ndarray]) -> None:
         found = self._find_people(frame_bgr)  # a missing model raises here, on every frame: never skipped
         period = min(self._since_run, 10**3)
         self._since_run = 0
@@ -243,6 +236,9 @@ class PeopleSelector:
         named = self._person(self._judge.client_id)
         dets = self._present.update(found, seen_pose, still, w, h, None if named is None else named.detection,
                                     self._click_px(anchors_px))
+        searched = self._search_torso(frame_bgr, dets, seen_pose, hands_px)
+        if searched is not None:
+            dets = [*dets, searched]
         self._people = self._identities.update(dets, period=period)
         if len(dets) >= 2:
             self._crowd, self._crowd_t = True, t
@@ -250,9 +246,9 @@ class PeopleSelector:
             self._crowd = False
         self._apply_choice(anchors_px)
         before = self._target_id
-        self._judge.update(self._people)
+        self._judge.update(self._people, hands_px)
         self._note_user()
-        self._note_work(t)
+        self._judge.note_work(t)
         target = self._person(self._judge.client_id if self._practitioner_rules() else self._judge.user_id)
         self._target_id = None if target is None else target.id
         if self._target_id != before:
@@ -266,12 +262,36 @@ class PeopleSelector:
                 body = without_face(body)  # the face is the practitioner's behind her
             if target.id == self._judge.client_id:
                 self._chosen_xy = _centre_px(body)
-            if target.id == self._judge.client_id or seen_pose is None or not pose_on_person(
+            if searched is not None and target.detection is searched and self._searched_pose is not None:
+                self._client_pose_now = self._client_poser().take(self._searched_pose, w, h)
+            elif target.id == self._judge.client_id or seen_pose is None or not pose_on_person(
                     seen_pose, body, others, w, h):
                 self._client_pose_now = self._client_poser().update(frame_bgr, body, others)
             self._client_missed = 0
         else:
             self._client_missed += 1
+
+    def _search_torso(self, frame_bgr: np.ndarray, dets: list[PersonDetection], seen_pose: np.ndarray | None,
+                      hands_px: list[np.ndarray]) -> PersonDetection | None:
+        """The self-massage framing (torso_search.py), in self mode: the whole-frame pose found no one,
+        MoveNet no one scored as a body of their own, and a hand is in view (her hands on her back are the
+        cue): look for a back filling the frame; found, she is a person of this run (her landmarks are the
+        search's). Practitioner mode never searches: a client is not filmed in that framing."""
+        self._searched_pose = None
+        if seen_pose is not None or not hands_px or not self._use_landmarker or self.practitioner_mode or any(
+                d.score >= SEARCH_SCORE for d in dets):
+            return None
+        h, w = frame_bgr.shape[:2]
+        pose = self._torso().update(frame_bgr, hands_px)
+        if pose is None:
+            return None
+        self._searched_pose = pose
+        return without_face(detection_from_pose(pose, w, h))  # searched for because no face was found
+
+    def _torso(self) -> TorsoSearch:
+        if self._torso_search is None:
+            self._torso_search = TorsoSearch(self._client_poser().landmarker)
+        return self._torso_search
 
     def _note_user(self) -> None:
         user = self._person(self._judge.user_id)
@@ -281,18 +301,6 @@ class PeopleSelector:
         self._user_id = None if user is None else user.id
         if not same:
             self._last_user_pose = None
-
-    def _note_work(self, t: float) -> None:
-        """Self mode: does this run show one person working on another, and has it for a while."""
-        why = interaction(self._judge.evidence)
-        recent = [(x, kind) for x, kind in self._work_ts if 0.0 <= t - x < LONE_AGAIN_S]
-        self._work_ts = recent + ([(t, why)] if why is not None else [])
-        hands = sum(kind in ("hands", "face above back") for _, kind in self._work_ts)
-        if why in ("lying", "face over back") or hands >= FLIP_RUNS:
-            self._scene_t = t
-        elif self._scene_t is not None and not 0.0 <= t - self._scene_t < LONE_AGAIN_S:
-            self._scene_t = None
-        self.practitioner_suggested = self._scene_t is not None and len(self._work_ts) >= FLIP_RUNS
 
     def _click_px(self, anchors_px: np.ndarray | None) -> np.ndarray | None:
         """Where a pending click (or fresh anchors' sacrum) is, in frame pixels; None when none is pending."""
@@ -352,16 +360,19 @@ class PeopleSelector:
                 self._last_user_pose is not None and same_trunk(seen_pose, self._last_user_pose, w, h))):
             self._last_user_pose = seen_pose
             self._pose_off_user = False
-            return self._pose_or_anchors(seen_pose, frame_bgr, seen, others_out)
+            return self._pose_or_anchors(seen_pose, frame_bgr, seen, others_out, user.id)
         self._last_user_pose = None
         self._pose_off_user = True
         if self._client_pose_now is None and self._since_run == 0 and user.seen_now:
             self._client_pose_now = self._client_poser().update(frame_bgr, user.detection, others)
-        elif self._client_pose_now is not None and self._since_run > 0 and user.seen_now:
-            followed = self._client_poser().follow(frame_bgr, others)  # between runs: she moves on
+        elif self._client_pose_now is not None and self._since_run > 0 and user.seen_now and not any(
+                works_on_other(e) for e in self._judge.evidence.values() if e.present and e.id != user.id):
+            # between runs: she moves on. Not while someone works on her: the landmark model on her last region
+            # slides onto the one at work over her (measured on the elderly client clip); her pose is held
+            followed = self._client_poser().follow(frame_bgr, others)
             self._client_pose_now = followed if followed is not None else self._client_pose_now
         if self._client_pose_now is not None and user.seen_now:  # missed on a run: only the pose above holds her
-            return self._pose_or_anchors(self._client_pose_now, frame_bgr, seen, others_out)
+            return self._pose_or_anchors(self._client_pose_now, frame_bgr, seen, others_out, user.id)
         return self._none(seen, others_out)
 
     def _practitioner_scene(self, frame_bgr: np.ndarray, seen: TrackFrame, seen_pose: np.ndarray | None,
@@ -382,7 +393,7 @@ class PeopleSelector:
             pose = self._client_pose_now
         if pose is None:
             return self._none(seen, others_out)
-        return self._pose_or_anchors(pose, frame_bgr, seen, others_out)
+        return self._pose_or_anchors(pose, frame_bgr, seen, others_out, client.id)
 
     def _none(self, seen: TrackFrame, others: tuple[list[np.ndarray], list[str]]) -> TrackFrame:
         """No client pose: the anchors when they track her, else no one (the page asks for a click)."""
@@ -407,14 +418,21 @@ class PeopleSelector:
         others = [p.detection for p in self._people if p.id != self._judge.client_id]  # their hands are not her
         return hand_boxes_px(seen.hands, width, height) + wrist_boxes_px(others)
 
+    def _face_toward_camera(self, person_id: int | None) -> bool | None:
+        """The people stage's face cue for this person (None: not known)."""
+        e = self._judge.evidence.get(person_id) if person_id is not None else None
+        return None if e is None or e.facing == "unknown" else e.facing == "camera"
+
     def _pose_or_anchors(self, pose: np.ndarray, frame_bgr: np.ndarray, seen: TrackFrame,
-                         others: tuple[list[np.ndarray], list[str]]) -> TrackFrame:
+                         others: tuple[list[np.ndarray], list[str]], person_id: int | None = None) -> TrackFrame:
         """Her pose, unless the user's anchors follow her elsewhere: while they track, a pose is only
         taken where it lies on them (same place and scale); while they hold or are lost, her pose is taken
-        and re-places them when it is where they were (never another body)."""
-        if self._flow is None:
-            return replace(seen, pose=pose, client="pose", anchors=None, others=others[0], roles=others[1])
+        and re-places them when it is where they were (never another body). Her pose seen from the front
+        (body/facing.py) is passed on as "front": no back regions on her belly."""
         h, w = frame_bgr.shape[:2]
+        if self._flow is None:
+            client = "pose" if back_in_view(pose, w, h, self._face_toward_camera(person_id)) else "front"
+            return replace(seen, pose=pose, client=client, anchors=None, others=others[0], roles=others[1])
         anchors = anchors_from_pose(pose, w, h, self._model)
         tracking = self._flow.status == ANCHOR_TRACKING
         gap = None if anchors is None else pose_gap_torso(self._flow.anchors(), anchors, w, h, self._model)
