@@ -122,8 +122,8 @@ def _lines(path: Path | None) -> int:
         return f.read().count(b"\n")
 
 
-def _newest(folder: Path, pattern: str, after: float) -> Path | None:
-    found = [p for p in folder.glob(pattern) if p.stat().st_mtime >= after - 1]
+def _newest(folder: Path, pattern: str, after: float, exclude: set[Path] | None = None) -> Path | None:
+    found = [p for p in folder.glob(pattern) if p.stat().st_mtime >= after - 1 and p not in (exclude or set())]
     return max(found, key=lambda p: p.stat().st_mtime) if found else None
 
 
@@ -166,12 +166,16 @@ def live_run(browser: Any, variant: str, clip: str, url: str, recordings: Path, 
         pressed = time.time()
         peer_log = _newest(recordings, "peer-*.jsonl", 0) if variant == "peer" else None
         peer_before = _lines(peer_log)
+        # this run's own track: a file that was not there before START (an earlier run's session may still flush
+        # its file when its tab is gone, and so look newer)
+        earlier = set(recordings.glob("live-*.track.jsonl"))
         webrtc.get_by_role("button", name="START").click(timeout=60_000)
         pattern = "peer-*.jsonl" if variant == "peer" else "live-*.track.jsonl"
         track = None
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            track = _newest(recordings, pattern, 0 if variant == "peer" else pressed)
+            track = _newest(recordings, pattern, 0 if variant == "peer" else pressed,
+                            exclude=set() if variant == "peer" else earlier)
             if _lines(track) > (peer_before if variant == "peer" else 0):
                 break
             time.sleep(0.2)
