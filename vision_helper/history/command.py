@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from vision_helper.errors import UserError
+from vision_helper.files import write_atomically
 from vision_helper.history.exchange import ACCEPTS, read_history_file, sessions_csv, summary_rows
 from vision_helper.history.steps import steps_from_analysis
 from vision_helper.history.store import HistoryError, HistoryStore, check_history_file, default_history_path
@@ -104,23 +103,6 @@ def add_history_parser(sub: Any) -> None:
     delete.add_argument("--yes", action="store_true", help="really delete (nothing is deleted without it)")
 
 
-def write_file(out: Path, data: bytes, what: str, *, mode: int = 0o600) -> None:
-    """Written under a temporary name, then renamed: never half a file under the final name."""
-    if out.is_dir():
-        raise UserError(f"{out}: is a directory; give a file name for the {what}")
-    if not out.parent.exists():
-        raise UserError(f"{out.parent}: folder does not exist; create it or choose another place for the {what}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"{out}: the {what} could not be written ({exc.strerror}); choose another place") from None
-
-
 def _not_the_history(out: Path, store_path: Path, what: str) -> None:
     try:
         same = out.resolve() == store_path.resolve()
@@ -135,7 +117,7 @@ def _report(records: list[Any], out: Path, source: Path) -> dict[str, Any]:
 
     fmt = report_format(out)
     _not_the_history(out, source, "report")
-    write_file(out, report_bytes(records, fmt), "report", mode=0o644)
+    write_atomically(out, report_bytes(records, fmt), "report", mode=0o644)
     return {"report": str(out), "format": fmt, "pages": 1, "sessions": len(records), "from": str(source)}
 
 
@@ -156,7 +138,7 @@ def run_history(args: argparse.Namespace) -> dict[str, Any]:
     if action == "export" and args.csv is not None:
         _not_the_history(args.csv, path, "CSV")
         records = store.sessions()
-        write_file(args.csv, sessions_csv(records).encode("utf-8"), "CSV")
+        write_atomically(args.csv, sessions_csv(records).encode("utf-8"), "CSV")
         return {"history": str(path), "csv": str(args.csv), "sessions": len(records)}
     if action == "export":
         _not_the_history(args.db, path, "copy")

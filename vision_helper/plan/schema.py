@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +20,7 @@ from vision_helper.body.model import RegionTemplate
 from vision_helper.body.personal import PLACED_TECHNIQUES, SPOT_TECHNIQUES, PersonalPlacement
 from vision_helper.body.regions import SIDES, Side
 from vision_helper.errors import UserError
+from vision_helper.files import write_atomically
 from vision_helper.technique import TECHNIQUE_NAMES
 from vision_helper.technique import technique as technique_named
 
@@ -265,19 +264,7 @@ def plan_json(plan: Plan) -> str:
 
 def save_plan(plan: Plan, path: str | Path) -> None:
     """Written whole or not at all (a temporary file renamed over the target)."""
-    p = Path(path)
-    if p.is_dir():
-        raise PlanError(f"{p}: is a folder; give a file name for the plan")
-    if not p.parent.exists():
-        raise PlanError(f"{p.parent}: folder does not exist; create it or choose another place for the plan")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(plan_json(plan))
-        os.replace(tmp, p)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise PlanError(f"{p}: the plan could not be written ({exc.strerror}); choose another place") from None
+    write_atomically(Path(path), plan_json(plan).encode("utf-8"), "plan", error=PlanError)
 
 
 # -- steps and the report ------------------------------------------------------------------------------

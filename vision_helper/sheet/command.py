@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from vision_helper.errors import UserError
+from vision_helper.files import write_atomically
 
 
 def add_sheet_parser(sub: Any, technique_args: Any, client_args: Any) -> None:
@@ -82,15 +81,6 @@ def run_sheet(args: argparse.Namespace) -> dict[str, Any]:
     page = make_sheet(frame, args.technique, anchors=anchors, client_hint=args.client_hint,
                       practitioner=args.practitioner, summary=summary, what=str(args.picture))
     data = sheet_bytes(page, fmt)
-    fd, tmp = tempfile.mkstemp(prefix=f".{args.output.name}.", dir=args.output.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # a document to share, not mkstemp's private 0600
-        os.replace(tmp, args.output)  # never half a sheet under the final name
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"{args.output}: the sheet could not be written ({exc.strerror}); choose another place") \
-            from None
+    write_atomically(args.output, data, "sheet", mode=0o644)  # a document to share
     return {"sheet": str(args.output), "format": fmt, "pages": 1, "size_px": list(PAGE_PX),
             "technique": args.technique, "counts": summary is not None}
